@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything Weir's two commands need on a fresh machine, reusing what is
+# already there: Debian packages, npm packages (from the lockfile), the Go-built
+# tools (hack/build-tools.sh) and the local images (hack/build-images.sh).
+# Prints the tools dir on its last line.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+
+# Debian packages, by name: dockerd for testcontainers, Prometheus for metrics,
+# git for the demo's repository, tmux for terminal tests.
+debs=(docker.io prometheus git tmux ca-certificates)
+missing=()
+for p in "${debs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
+if ((${#missing[@]})); then
+  sudo=""; [[ "$(id -u)" == 0 ]] || sudo="sudo"
+  echo "install-deps: installing Debian packages: ${missing[*]}" >&2
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+# The Debian package enables a Prometheus service on machines with an init
+# system; the harness runs its own instances on free ports, so stop that one.
+if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
+  systemctl stop prometheus >&2 || true
+fi
+
+# npm packages, exactly as locked; skipped when node_modules matches the lockfile.
+if ! cmp -s "$root/package-lock.json" "$root/node_modules/.package-lock.json.weir" 2>/dev/null; then
+  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  cp "$root/package-lock.json" "$root/node_modules/.package-lock.json.weir"
+fi
+
+"$here/build-tools.sh"

@@ -1,0 +1,12 @@
+// Pins the modules whose router CRDs the local test cluster installs. Nothing
+// here is compiled: hack/build-tools.sh runs `go mod download` on each module
+// (verified against go.sum) and copies the CRD manifests out of it.
+module weir.dev/hack/tools/crds
+
+go 1.26.0
+
+require (
+	github.com/servicemeshinterface/smi-sdk-go v0.5.0
+	istio.io/api v1.31.1
+	sigs.k8s.io/gateway-api v1.4.1
+)

@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+// Two suites: `unit` needs nothing but Node; `integration` starts real components
+// (Kubernetes control plane, Prometheus) through the harness in test/harness.
+export default defineConfig({
+  test: {
+    reporters: ['verbose'],
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/harness/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+          // The control plane is heavy on two cores: one integration file at a time.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
