@@ -17,7 +17,12 @@ export default tseslint.config(
   },
   {
     // Scripts and test harnesses talk to people on the terminal.
-    files: ['hack/**', 'test/**', 'src/cli/**', 'src/demo/**'],
+    files: ['hack/**', 'test/**', 'src/cli/**'],
     rules: { 'no-console': 'off' },
+  },
+  {
+    // Tests poke at arbitrary API objects by path; typing every shape adds nothing there.
+    files: ['test/**'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
 );

@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // (Kubernetes control plane, Prometheus) through the harness in test/harness.
 export default defineConfig({
   test: {
-    reporters: ['verbose'],
+    reporters: ['verbose', './test/summary-reporter.ts'],
     projects: [
       {
         test: {

@@ -78,7 +78,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const kubeconfigPath = file('admin.kubeconfig');
     await writeFile(kubeconfigPath, adminKubeconfig(server, pki), { mode: 0o600 });
     const start = async (name: Parameters<typeof component>[0], args: string[]) => {
-      started.push(await runtime.start({ component: component(name), args, shareDir: dir, logFile: file(`${name}.log`) }));
+      started.push(
+        await runtime.start({
+          component: component(name),
+          args,
+          shareDir: dir,
+          logFile: file(`${name}.log`),
+        }),
+      );
     };
     const deadline = Date.now() + timeoutMs;
     const remaining = () => Math.max(1_000, deadline - Date.now());
@@ -96,10 +103,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       '--unsafe-no-fsync=true',
       '--log-level=warn',
     ]);
-    await waitFor(async () => ((await httpGet(`${etcdUrl}/health`)).includes('"true"') ? true : undefined), {
-      timeoutMs: remaining(),
-      what: `etcd to be healthy (log: ${file('etcd.log')})`,
-    });
+    await waitFor(
+      async () => ((await httpGet(`${etcdUrl}/health`)).includes('"true"') ? true : undefined),
+      {
+        timeoutMs: remaining(),
+        what: `etcd to be healthy (log: ${file('etcd.log')})`,
+      },
+    );
 
     await start('kube-apiserver', [
       `--etcd-servers=${etcdUrl}`,
@@ -122,13 +132,24 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       '--v=0',
     ]);
     const tls = { ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem };
-    await waitFor(async () => ((await httpGet(`${server}/readyz`, tls)) === 'ok' ? true : undefined), {
-      timeoutMs: remaining(),
-      what: `kube-apiserver to be ready (log: ${file('kube-apiserver.log')})`,
-    });
+    await waitFor(
+      async () => ((await httpGet(`${server}/readyz`, tls)) === 'ok' ? true : undefined),
+      {
+        timeoutMs: remaining(),
+        what: `kube-apiserver to be ready (log: ${file('kube-apiserver.log')})`,
+      },
+    );
 
-    const common = [`--kubeconfig=${kubeconfigPath}`, '--bind-address=127.0.0.1', '--leader-elect=false', '--profiling=false'];
-    const delegated = [`--authentication-kubeconfig=${kubeconfigPath}`, `--authorization-kubeconfig=${kubeconfigPath}`];
+    const common = [
+      `--kubeconfig=${kubeconfigPath}`,
+      '--bind-address=127.0.0.1',
+      '--leader-elect=false',
+      '--profiling=false',
+    ];
+    const delegated = [
+      `--authentication-kubeconfig=${kubeconfigPath}`,
+      `--authorization-kubeconfig=${kubeconfigPath}`,
+    ];
     await start('kube-controller-manager', [
       ...common,
       ...delegated,
@@ -141,7 +162,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       '--concurrent-deployment-syncs=20',
       '--concurrent-replicaset-syncs=20',
     ]);
-    await start('kube-scheduler', [...common, ...delegated, `--secure-port=${schedPort}`, '--kube-api-qps=200', '--kube-api-burst=400']);
+    await start('kube-scheduler', [
+      ...common,
+      ...delegated,
+      `--secure-port=${schedPort}`,
+      '--kube-api-qps=200',
+      '--kube-api-burst=400',
+    ]);
     await start('kwok', [
       `--kubeconfig=${kubeconfigPath}`,
       `--config=${await copyInto(dir, path.join(toolsDir(), 'kwok-stages.yaml'))}`,
@@ -166,34 +193,60 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         const list = JSON.parse(await kubectl(['get', 'nodes', '-o', 'json'])) as {
           items: { status?: { conditions?: { type: string; status: string }[] } }[];
         };
-        const ready = list.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+        const ready = list.items.filter((n) =>
+          n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+        );
         return ready.length === nodes ? true : undefined;
       },
-      { timeoutMs: remaining(), what: `${nodes} KWOK nodes to be Ready (log: ${file('kwok.log')})` },
+      {
+        timeoutMs: remaining(),
+        what: `${nodes} KWOK nodes to be Ready (log: ${file('kwok.log')})`,
+      },
     );
-    await waitFor(async () => ((await kubectl(['get', 'serviceaccount', 'default', '-o', 'name'])).trim() ? true : undefined), {
-      timeoutMs: remaining(),
-      what: 'the default ServiceAccount (kube-controller-manager)',
-    });
+    await waitFor(
+      async () =>
+        (await kubectl(['get', 'serviceaccount', 'default', '-o', 'name'])).trim()
+          ? true
+          : undefined,
+      {
+        timeoutMs: remaining(),
+        what: 'the default ServiceAccount (kube-controller-manager)',
+      },
+    );
 
     return { dir, kubeconfigPath, server, runtime: runtime.kind, kubectl, stop };
   } catch (err) {
     const logs = await tailLogs(dir);
     await stop();
-    if (err instanceof Error && logs) err.message += `\n--- component logs (last lines) ---\n${logs}`;
+    if (err instanceof Error && logs)
+      err.message += `\n--- component logs (last lines) ---\n${logs}`;
     throw err;
   }
 }
 
-async function installRouterCrds(kubectl: Cluster['kubectl'], dir: string, timeoutMs: number): Promise<void> {
+async function installRouterCrds(
+  kubectl: Cluster['kubectl'],
+  dir: string,
+  timeoutMs: number,
+): Promise<void> {
   const crdDir = path.join(toolsDir(), 'crds');
-  const files = (await readdir(crdDir)).filter((f) => f.endsWith('.yaml')).map((f) => path.join(crdDir, f));
-  const smi = trafficSplitCrdV1(await readFile(path.join(crdDir, 'smi-split.v1beta1.yaml.in'), 'utf8'));
+  const files = (await readdir(crdDir))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => path.join(crdDir, f));
+  const smi = trafficSplitCrdV1(
+    await readFile(path.join(crdDir, 'smi-split.v1beta1.yaml.in'), 'utf8'),
+  );
   const smiFile = path.join(dir, 'smi-trafficsplit.yaml');
   await writeFile(smiFile, yaml.dump(smi));
   // Server-side apply: the Istio bundle's CRDs are too large for client-side apply's annotation.
   await kubectl(['apply', '--server-side', ...[...files, smiFile].flatMap((f) => ['-f', f])]);
-  await kubectl(['wait', '--for=condition=Established', `--timeout=${Math.ceil(timeoutMs / 1000)}s`, 'crd', '--all']);
+  await kubectl([
+    'wait',
+    '--for=condition=Established',
+    `--timeout=${Math.ceil(timeoutMs / 1000)}s`,
+    'crd',
+    '--all',
+  ]);
 }
 
 function kwokNodes(count: number): string {
@@ -220,14 +273,28 @@ function kwokNodes(count: number): string {
   ).join('---\n');
 }
 
-function adminKubeconfig(server: string, pki: Awaited<ReturnType<typeof generateClusterPki>>): string {
+function adminKubeconfig(
+  server: string,
+  pki: Awaited<ReturnType<typeof generateClusterPki>>,
+): string {
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   return yaml.dump({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'weir-local', cluster: { server, 'certificate-authority-data': b64(pki.ca.certPem) } }],
+    clusters: [
+      {
+        name: 'weir-local',
+        cluster: { server, 'certificate-authority-data': b64(pki.ca.certPem) },
+      },
+    ],
     users: [
-      { name: 'weir-admin', user: { 'client-certificate-data': b64(pki.admin.certPem), 'client-key-data': b64(pki.admin.keyPem) } },
+      {
+        name: 'weir-admin',
+        user: {
+          'client-certificate-data': b64(pki.admin.certPem),
+          'client-key-data': b64(pki.admin.keyPem),
+        },
+      },
     ],
     contexts: [{ name: 'weir-local', context: { cluster: 'weir-local', user: 'weir-admin' } }],
     'current-context': 'weir-local',
@@ -262,7 +329,10 @@ async function tailLogs(dir: string): Promise<string> {
   try {
     const logs = (await readdir(dir)).filter((f) => f.endsWith('.log'));
     const parts = await Promise.all(
-      logs.map(async (f) => `[${f}]\n${(await readFile(path.join(dir, f), 'utf8')).split('\n').slice(-15).join('\n')}`),
+      logs.map(
+        async (f) =>
+          `[${f}]\n${(await readFile(path.join(dir, f), 'utf8')).split('\n').slice(-15).join('\n')}`,
+      ),
     );
     return parts.join('\n');
   } catch {

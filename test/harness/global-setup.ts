@@ -21,7 +21,9 @@ export default function setup(): () => void {
     }
     const reaped = reapOrphans();
     if (reaped > 0) console.log(`harness: removed ${reaped} container(s) left by killed runs`);
-    execFileSync('bash', [path.join(repoRoot, 'hack/build-images.sh'), tools], { stdio: 'inherit' });
+    execFileSync('bash', [path.join(repoRoot, 'hack/build-images.sh'), tools], {
+      stdio: 'inherit',
+    });
   }
   return () => {
     reapOrphans();

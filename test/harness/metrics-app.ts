@@ -63,7 +63,8 @@ export async function startMetricsApp(options: MetricsAppOptions = {}): Promise<
     server.listen(0, '127.0.0.1', resolve);
   });
   const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('metrics app has no TCP address');
+  if (address === null || typeof address === 'string')
+    throw new Error('metrics app has no TCP address');
   const port = address.port;
   return {
     port,

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const ecdsa = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
@@ -29,11 +29,14 @@ function pem(label: string, der: ArrayBuffer): string {
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 
-async function newKeys(): Promise<CryptoKeyPair> {
-  return (await webcrypto.subtle.generateKey(ecdsa, true, ['sign', 'verify'])) as CryptoKeyPair;
+async function newKeys(): Promise<webcrypto.CryptoKeyPair> {
+  return (await webcrypto.subtle.generateKey(ecdsa, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
 }
 
-async function privatePem(keys: CryptoKeyPair): Promise<string> {
+async function privatePem(keys: webcrypto.CryptoKeyPair): Promise<string> {
   return pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
 }
 
@@ -61,7 +64,10 @@ export async function generateClusterPki(now = new Date()): Promise<ClusterPki> 
     signingAlgorithm: ecdsa,
     extensions: [
       new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        true,
+      ),
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
@@ -106,6 +112,9 @@ export async function generateClusterPki(now = new Date()): Promise<ClusterPki> 
     ]),
     admin: await leaf('CN=weir-admin, O=system:masters', x509.ExtendedKeyUsage.clientAuth),
     serviceAccountKeyPem: await privatePem(saKeys),
-    serviceAccountPubPem: pem('PUBLIC KEY', await webcrypto.subtle.exportKey('spki', saKeys.publicKey)),
+    serviceAccountPubPem: pem(
+      'PUBLIC KEY',
+      await webcrypto.subtle.exportKey('spki', saKeys.publicKey),
+    ),
   };
 }

@@ -47,7 +47,9 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   for (const job of jobs) {
     for (const target of job.targets) {
       if (!/^(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+$/.test(target)) {
-        throw new Error(`Scrape target "${target}" of job "${job.job}" is not a loopback host:port`);
+        throw new Error(
+          `Scrape target "${target}" of job "${job.job}" is not a loopback host:port`,
+        );
       }
     }
   }
@@ -65,7 +67,10 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     await writeFile(
       configFile,
       yaml.dump({
-        global: { scrape_interval: `${scrapeIntervalSeconds}s`, evaluation_interval: `${scrapeIntervalSeconds}s` },
+        global: {
+          scrape_interval: `${scrapeIntervalSeconds}s`,
+          evaluation_interval: `${scrapeIntervalSeconds}s`,
+        },
         scrape_configs: jobs.map((j) => ({
           job_name: j.job,
           metrics_path: j.metricsPath ?? '/metrics',
@@ -86,7 +91,10 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
       logFile: path.join(dir, 'prometheus.log'),
     });
     await waitFor(
-      async () => ((await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2_000) })).ok ? true : undefined),
+      async () =>
+        (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2_000) })).ok
+          ? true
+          : undefined,
       { timeoutMs, what: 'Prometheus to be ready' },
     );
     return {
@@ -99,10 +107,15 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
         const body = (await res.json()) as {
           status: string;
           error?: string;
-          data?: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] };
+          data?: {
+            resultType: string;
+            result: { metric: Record<string, string>; value: [number, string] }[];
+          };
         };
-        if (body.status !== 'success' || !body.data) throw new Error(`Prometheus query failed: ${body.error ?? res.status}`);
-        if (body.data.resultType !== 'vector') throw new Error(`Expected a vector result, got ${body.data.resultType}`);
+        if (body.status !== 'success' || !body.data)
+          throw new Error(`Prometheus query failed: ${body.error ?? res.status}`);
+        if (body.data.resultType !== 'vector')
+          throw new Error(`Expected a vector result, got ${body.data.resultType}`);
         return body.data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
       },
     };

@@ -6,7 +6,13 @@ import { toolPath, versions } from './tools.js';
 /** A real component the harness can run: a binary, or the same binary in an image. */
 export interface Component {
   /** Short name, also the image name and the binary name. */
-  name: 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok' | 'prometheus';
+  name:
+    | 'etcd'
+    | 'kube-apiserver'
+    | 'kube-controller-manager'
+    | 'kube-scheduler'
+    | 'kwok'
+    | 'prometheus';
   /** Path of the binary on this machine, for the process runtime. */
   binary: () => string;
   /** Image to run, for the container runtime. */
@@ -31,13 +37,28 @@ function prometheusVersion(): string {
  * harness at another image, for example upstream ones on a machine with a registry.
  */
 export function component(name: Component['name']): Component {
-  const defaults: Record<Component['name'], { version: () => string; entrypoint: string; binary: () => string }> = {
-    etcd: { version: () => versions.etcd, entrypoint: '/usr/local/bin/etcd', binary: () => toolPath('etcd') },
+  const defaults: Record<
+    Component['name'],
+    { version: () => string; entrypoint: string; binary: () => string }
+  > = {
+    etcd: {
+      version: () => versions.etcd,
+      entrypoint: '/usr/local/bin/etcd',
+      binary: () => toolPath('etcd'),
+    },
     'kube-apiserver': k8s('kube-apiserver'),
     'kube-controller-manager': k8s('kube-controller-manager'),
     'kube-scheduler': k8s('kube-scheduler'),
-    kwok: { version: () => versions.kwok, entrypoint: '/usr/local/bin/kwok', binary: () => toolPath('kwok') },
-    prometheus: { version: prometheusVersion, entrypoint: '/bin/prometheus', binary: () => 'prometheus' },
+    kwok: {
+      version: () => versions.kwok,
+      entrypoint: '/usr/local/bin/kwok',
+      binary: () => toolPath('kwok'),
+    },
+    prometheus: {
+      version: prometheusVersion,
+      entrypoint: '/bin/prometheus',
+      binary: () => 'prometheus',
+    },
   };
   const d = defaults[name];
   return {
@@ -50,7 +71,11 @@ export function component(name: Component['name']): Component {
   };
 
   function k8s(bin: string) {
-    return { version: () => versions.kubernetes, entrypoint: `/usr/local/bin/${bin}`, binary: () => toolPath(bin) };
+    return {
+      version: () => versions.kubernetes,
+      entrypoint: `/usr/local/bin/${bin}`,
+      binary: () => toolPath(bin),
+    };
   }
 }
 
@@ -98,7 +123,10 @@ class ContainerRuntime implements ComponentRuntime {
       .withCommand(spec.args)
       .withUser(`${uid}:${gid}`)
       .withBindMounts([{ source: spec.shareDir, target: spec.shareDir, mode: 'rw' }])
-      .withLabels({ [ownerLabel]: String(process.pid), 'dev.weir.harness.component': spec.component.name })
+      .withLabels({
+        [ownerLabel]: String(process.pid),
+        'dev.weir.harness.component': spec.component.name,
+      })
       .withPullPolicy({ shouldPull: () => false })
       .withLogConsumer((stream) => stream.pipe(log))
       .start();
@@ -155,7 +183,9 @@ class ProcessRuntime implements ComponentRuntime {
  * The runtime chosen by `WEIR_HARNESS_RUNTIME` (`container`, the default, or
  * `process`). Both run the same binaries with the same arguments.
  */
-export function selectRuntime(kind = process.env.WEIR_HARNESS_RUNTIME ?? 'container'): ComponentRuntime {
+export function selectRuntime(
+  kind = process.env.WEIR_HARNESS_RUNTIME ?? 'container',
+): ComponentRuntime {
   if (kind === 'container') return new ContainerRuntime();
   if (kind === 'process') return new ProcessRuntime();
   throw new Error(`WEIR_HARNESS_RUNTIME must be "container" or "process", got "${kind}"`);
@@ -168,10 +198,21 @@ export function selectRuntime(kind = process.env.WEIR_HARNESS_RUNTIME ?? 'contai
 export function reapOrphans(): number {
   let out: string;
   try {
-    out = execFileSync('docker', ['ps', '-a', '--filter', `label=${ownerLabel}`, '--format', `{{.ID}} {{.Label "${ownerLabel}"}}`], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
+    out = execFileSync(
+      'docker',
+      [
+        'ps',
+        '-a',
+        '--filter',
+        `label=${ownerLabel}`,
+        '--format',
+        `{{.ID}} {{.Label "${ownerLabel}"}}`,
+      ],
+      {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
   } catch {
     return 0; // no engine: nothing of ours can be running in it
   }

@@ -17,7 +17,12 @@ export function trafficSplitCrdV1(legacyYaml: string): Record<string, unknown> {
       scope: string;
       names: Record<string, unknown>;
       validation: { openAPIV3Schema: { properties: { spec: Schema } } };
-      additionalPrinterColumns?: { name: string; type: string; description?: string; JSONPath: string }[];
+      additionalPrinterColumns?: {
+        name: string;
+        type: string;
+        description?: string;
+        JSONPath: string;
+      }[];
     };
   };
   const specSchema = legacy.spec.validation.openAPIV3Schema.properties.spec;
@@ -46,8 +51,15 @@ export function trafficSplitCrdV1(legacyYaml: string): Record<string, unknown> {
       scope: legacy.spec.scope,
       names: legacy.spec.names,
       versions: [
-        version('v1alpha1', false, { 'x-kubernetes-int-or-string': true, description: 'Traffic weight (a quantity such as 500m).' }),
-        version('v1alpha2', true, { type: 'integer', minimum: 0, description: 'Traffic weight of this backend.' }),
+        version('v1alpha1', false, {
+          'x-kubernetes-int-or-string': true,
+          description: 'Traffic weight (a quantity such as 500m).',
+        }),
+        version('v1alpha2', true, {
+          type: 'integer',
+          minimum: 0,
+          description: 'Traffic weight of this backend.',
+        }),
       ],
     },
   };

@@ -1,0 +1,99 @@
+import { parseArgs } from 'node:util';
+import { invalidConfig } from './errors.js';
+
+/** A host and port to listen on. Port 0 asks the kernel for a free one. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/** The controller's configuration, from flags and environment. */
+export interface ControllerConfig {
+  /** Path of a kubeconfig; unset means in-cluster or the default loading rules. */
+  kubeconfig?: string;
+  /** Where `/metrics` is served. */
+  metricsAddress: ListenAddress;
+  /** Where `/healthz` and `/readyz` are served. */
+  probeAddress: ListenAddress;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+  /** Only watch this namespace; unset watches all. */
+  watchNamespace?: string;
+}
+
+const logLevels = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+
+/** Usage text for `--help`. */
+export const usage = `Usage: weir-controller [flags]
+
+Flags (each also read from the environment variable shown):
+  --kubeconfig PATH                 kubeconfig to use (KUBECONFIG); default: in-cluster
+  --metrics-bind-address HOST:PORT  serve /metrics here (WEIR_METRICS_BIND_ADDRESS); default :8080
+  --health-probe-bind-address HOST:PORT
+                                    serve /healthz and /readyz here (WEIR_HEALTH_PROBE_BIND_ADDRESS); default :8081
+  --log-level LEVEL                 trace|debug|info|warn|error (WEIR_LOG_LEVEL); default info
+  --watch-namespace NS              only watch this namespace (WEIR_WATCH_NAMESPACE); default all
+  --help                            print this text
+`;
+
+/** Parses `host:port` (host may be empty, meaning all interfaces). */
+export function parseListenAddress(value: string, flag: string): ListenAddress {
+  const match = /^(.*):(\d+)$/.exec(value);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw invalidConfig(`${flag}: expected HOST:PORT with a port from 0 to 65535, got "${value}"`);
+  }
+  const host = match[1] === '' ? '0.0.0.0' : match[1]!.replace(/^\[(.*)\]$/, '$1');
+  return { host, port };
+}
+
+/**
+ * Reads the configuration from command-line arguments, falling back to the
+ * environment. Throws a {@link WeirError} naming the flag and the bad value.
+ * Returns `undefined` when `--help` was asked for.
+ */
+export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerConfig | undefined {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        kubeconfig: { type: 'string' },
+        'metrics-bind-address': { type: 'string' },
+        'health-probe-bind-address': { type: 'string' },
+        'log-level': { type: 'string' },
+        'watch-namespace': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    throw invalidConfig(`${(err as Error).message}\n\n${usage}`);
+  }
+  if (values.help) return undefined;
+  const logLevel = values['log-level'] ?? env.WEIR_LOG_LEVEL ?? 'info';
+  if (!(logLevels as readonly string[]).includes(logLevel)) {
+    throw invalidConfig(`--log-level: expected one of ${logLevels.join(', ')}, got "${logLevel}"`);
+  }
+  const watchNamespace = values['watch-namespace'] ?? env.WEIR_WATCH_NAMESPACE;
+  if (
+    watchNamespace !== undefined &&
+    !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(watchNamespace)
+  ) {
+    throw invalidConfig(`--watch-namespace: "${watchNamespace}" is not a valid namespace name`);
+  }
+  const kubeconfig = values.kubeconfig ?? env.KUBECONFIG;
+  return {
+    ...(kubeconfig ? { kubeconfig } : {}),
+    ...(watchNamespace ? { watchNamespace } : {}),
+    metricsAddress: parseListenAddress(
+      values['metrics-bind-address'] ?? env.WEIR_METRICS_BIND_ADDRESS ?? ':8080',
+      '--metrics-bind-address',
+    ),
+    probeAddress: parseListenAddress(
+      values['health-probe-bind-address'] ?? env.WEIR_HEALTH_PROBE_BIND_ADDRESS ?? ':8081',
+      '--health-probe-bind-address',
+    ),
+    logLevel: logLevel as ControllerConfig['logLevel'],
+  };
+}

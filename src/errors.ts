@@ -1,0 +1,24 @@
+/**
+ * The error catalogue. Every error Weir raises on purpose carries a stable code
+ * and says whether retrying can help, so callers decide without parsing messages.
+ */
+export type ErrorCode = 'InvalidConfig' | 'ApiUnavailable';
+
+/** An error a user can act on: the message says what is wrong and where. */
+export class WeirError extends Error {
+  readonly code: ErrorCode;
+  /** True when the same operation may succeed later without any change. */
+  readonly retriable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: { retriable: boolean; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.name = 'WeirError';
+    this.code = code;
+    this.retriable = options.retriable;
+  }
+}
+
+/** Bad flags or environment: terminal, the process should exit with the message. */
+export function invalidConfig(message: string): WeirError {
+  return new WeirError('InvalidConfig', message, { retriable: false });
+}

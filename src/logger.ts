@@ -1,0 +1,33 @@
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+/**
+ * Paths pino blanks out wherever they appear in a log object: credentials and
+ * the URLs of webhooks and Slack, which carry their secret in the path.
+ */
+export const redactedPaths = [
+  '*.token',
+  '*.password',
+  '*.authorization',
+  '*.headers.authorization',
+  '*.headers.Authorization',
+  '*.webhookUrl',
+  '*.address',
+  '*.url',
+  'token',
+  'password',
+  'url',
+  'address',
+];
+
+/** Creates the one root logger; components take `logger.child({...})`. */
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { component: 'weir' },
+      redact: { paths: redactedPaths, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination,
+  );
+}

@@ -1,0 +1,48 @@
+import * as k8s from '@kubernetes/client-node';
+import { createApp } from './app.js';
+import { parseConfig, usage } from './config.js';
+import { WeirError } from './errors.js';
+import { createLogger } from './logger.js';
+
+/** Process entry point: parse configuration, build the app, handle signals. */
+async function main(): Promise<number> {
+  let config;
+  try {
+    config = parseConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    console.error(`weir-controller: ${(err as Error).message}`);
+    return 2;
+  }
+  if (!config) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  const logger = createLogger(config.logLevel);
+  const kubeConfig = new k8s.KubeConfig();
+  if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
+  else kubeConfig.loadFromDefault();
+
+  const app = createApp({ config, kubeConfig, logger, version: process.env.WEIR_VERSION ?? 'dev' });
+  // Resolves once a signal has stopped the app: in-flight work finishes first.
+  const stopped = new Promise<void>((resolve) => {
+    const shutdown = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, 'Shutting down');
+      void app.stop().then(resolve);
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+
+  try {
+    await app.start();
+  } catch (err) {
+    const code = err instanceof WeirError ? err.code : 'Unexpected';
+    logger.error({ err, code }, 'Controller failed to start');
+    await app.stop();
+    return 1;
+  }
+  await stopped;
+  return 0;
+}
+
+process.exitCode = await main();
