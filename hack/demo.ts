@@ -29,6 +29,10 @@ async function stopAll(reason: string): Promise<void> {
   })();
   return stopping;
 }
+// If the terminal or a pipe reading our output goes away first (Ctrl-C hits the
+// whole pipeline), writes fail with EPIPE; clean-up must still run to the end.
+process.stdout.on('error', () => undefined);
+process.stderr.on('error', () => undefined);
 process.on('SIGINT', () => void stopAll('Ctrl-C').then(() => process.exit(0)));
 process.on('SIGTERM', () => void stopAll('SIGTERM').then(() => process.exit(0)));
 

@@ -26,8 +26,10 @@ case "${1:-}" in
     command -v dockerd >/dev/null || { echo "docker.sh: dockerd missing (hack/install-deps.sh installs docker.io)" >&2; exit 1; }
     mkdir -p "$run" "$cache/docker"
     # --bridge=none and no iptables: containers get host networking only, so
-    # nothing is ever routed to a bridge address.
-    nohup dockerd --host "$sock" --data-root "$cache/docker" --exec-root "$run/exec" \
+    # nothing is ever routed to a bridge address. setsid: a Ctrl-C in the
+    # caller's terminal must not reach the daemon before the caller has removed
+    # its containers; the caller stops the daemon last (`down`).
+    setsid nohup dockerd --host "$sock" --data-root "$cache/docker" --exec-root "$run/exec" \
       --pidfile "$pidfile" --bridge=none --iptables=false --ip6tables=false \
       --ip-forward=false --ip-masq=false >"$run/dockerd.log" 2>&1 &
     for _ in $(seq 1 150); do
