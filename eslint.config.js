@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', 'node_modules/**'] },
+  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -17,7 +17,7 @@ export default tseslint.config(
   },
   {
     // Scripts and test harnesses talk to people on the terminal.
-    files: ['hack/**', 'test/**', 'src/cli/**'],
+    files: ['hack/**', 'test/**', 'bench/**', 'src/cli/**'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+/**
+ * The `weir` command for people: `weir lint` and `weir convert` (more
+ * subcommands join as the controller grows). Exit codes: 0 fine, 1 findings or
+ * failure, 2 usage error.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { convertFlagger } from '../convert/flagger.js';
+import { formatText, lintPaths } from '../lint/lint.js';
+
+const usage = `Usage: weir <command> [options]
+
+Commands:
+  lint <file|folder>...   Check Weir manifests: schema, cross-field rules, references.
+        --format text|json  Output for people (default) or tools.
+  convert <file>...       Rewrite Flagger Canary/MetricTemplate/AlertProvider manifests
+                          to weir.dev/v1alpha1 on stdout; notes go to stderr.
+
+Run 'weir <command> --help' for a command's options.
+`;
+
+async function lint(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { format: { type: 'string', default: 'text' }, help: { type: 'boolean' } },
+  });
+  if (values.help) {
+    process.stdout.write('Usage: weir lint [--format text|json] <file|folder>...\n');
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError('weir lint needs at least one file or folder');
+  if (values.format !== 'text' && values.format !== 'json') {
+    throw new UsageError(`--format: expected text or json, got "${values.format}"`);
+  }
+  const result = await lintPaths(positionals);
+  process.stdout.write(
+    values.format === 'json' ? JSON.stringify(result, null, 2) + '\n' : formatText(result),
+  );
+  return result.errors > 0 ? 1 : 0;
+}
+
+async function convert(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { help: { type: 'boolean' } },
+  });
+  if (values.help) {
+    process.stdout.write('Usage: weir convert <file>...   (writes the converted YAML to stdout)\n');
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError('weir convert needs at least one file');
+  const parts: string[] = [];
+  let notes = 0;
+  for (const file of positionals) {
+    const result = convertFlagger(await readFile(file, 'utf8'));
+    parts.push(result.yaml);
+    for (const n of result.notes) {
+      process.stderr.write(`${file}: ${n.object}: ${n.path}: ${n.message}\n`);
+      notes += 1;
+    }
+  }
+  process.stdout.write(parts.join('---\n'));
+  if (notes > 0)
+    process.stderr.write(`${notes} note(s): review them before committing the result.\n`);
+  return 0;
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'lint':
+        return await lint(rest);
+      case 'convert':
+        return await convert(rest);
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        process.stdout.write(usage);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (
+      err instanceof UsageError ||
+      (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
+      process.stderr.write(`weir: ${(err as Error).message}\n\n${usage}`);
+      return 2;
+    }
+    process.stderr.write(`weir: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

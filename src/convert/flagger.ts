@@ -1,0 +1,151 @@
+import * as yaml from 'js-yaml';
+
+/** What `convertFlagger` did to one document, or could not do. */
+export interface ConversionNote {
+  document: number;
+  object: string;
+  path: string;
+  message: string;
+}
+
+/** Result of converting a multi-document YAML text. */
+export interface ConversionResult {
+  yaml: string;
+  converted: number;
+  notes: ConversionNote[];
+}
+
+const flaggerKinds = new Set(['Canary', 'MetricTemplate', 'AlertProvider']);
+
+// Flagger manifests are arbitrary user YAML rewritten path by path; a type per shape would add nothing.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
+
+function drop(
+  obj: Obj | undefined,
+  key: string,
+  note: (path: string, msg: string) => void,
+  path: string,
+  why: string,
+) {
+  if (obj && obj[key] !== undefined) {
+    delete obj[key];
+    note(`${path}.${key}`, `removed: ${why}`);
+  }
+}
+
+function parseSeconds(d: string): number | undefined {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(d);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return { ms: n / 1000, s: n, m: n * 60, h: n * 3600 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+}
+
+function convertCanary(spec: Obj, note: (path: string, msg: string) => void): void {
+  for (const [key, why] of [
+    ['routeRef', 'APISIX routing is not supported by Weir'],
+    ['upstreamRef', 'Gloo upstreams are not supported by Weir'],
+  ] as const)
+    drop(spec, key, note, 'spec', why);
+  if (spec.targetRef && spec.targetRef.kind !== 'Deployment') {
+    note(
+      'spec.targetRef.kind',
+      `Weir releases Deployments only; ${String(spec.targetRef.kind)} cannot be carried over`,
+    );
+  }
+  const analysis: Obj | undefined = spec.analysis ?? spec.canaryAnalysis;
+  if (spec.canaryAnalysis) {
+    spec.analysis = spec.canaryAnalysis;
+    delete spec.canaryAnalysis;
+    note('spec.canaryAnalysis', 'renamed to spec.analysis (the v1alpha3 name)');
+  }
+  if (analysis?.interval !== undefined) {
+    const s = parseSeconds(String(analysis.interval));
+    if (s !== undefined && s < 10) {
+      note(
+        'spec.analysis.interval',
+        `was ${String(analysis.interval)}; Flagger runs it as 10s, Weir requires at least 10s: set to 10s`,
+      );
+      analysis.interval = '10s';
+    }
+  }
+  for (const [i, w] of (analysis?.webhooks ?? []).entries()) {
+    if (w.type === '') {
+      delete w.type;
+      note(`spec.analysis.webhooks[${i}].type`, 'empty type removed (means rollout in both)');
+    }
+  }
+  for (const [i, a] of (analysis?.alerts ?? []).entries()) {
+    if (a.severity === '') delete a.severity;
+    void i;
+  }
+}
+
+function convertMetricTemplate(spec: Obj, note: (path: string, msg: string) => void): void {
+  const type = spec.provider?.type;
+  if (type && type !== 'prometheus')
+    note(
+      'spec.provider.type',
+      `metric provider "${String(type)}" is planned in Weir; this template will be rejected until then`,
+    );
+  drop(spec.provider, 'region', note, 'spec.provider', 'only used by CloudWatch');
+}
+
+function convertAlertProvider(spec: Obj, note: (path: string, msg: string) => void): void {
+  if (spec.address !== undefined) {
+    delete spec.address;
+    note(
+      'spec.address',
+      'removed: Weir reads webhook addresses only from the Secret in spec.secretRef (key "address"); move the URL there',
+    );
+  }
+  drop(spec, 'proxy', note, 'spec', 'proxies are configured controller-wide in Weir');
+  if (spec.type === 'rocket' || spec.type === 'gchat')
+    note('spec.type', `"${String(spec.type)}" is not supported; use type generic`);
+  if (!spec.secretRef)
+    note(
+      'spec.secretRef',
+      'required in Weir: add a Secret with the webhook URL under the key "address"',
+    );
+}
+
+/**
+ * Rewrites Flagger (flagger.app/v1beta1) Canary, MetricTemplate and AlertProvider
+ * documents to weir.dev/v1alpha1, leaving every other document untouched, and
+ * says what could not be carried over.
+ */
+export function convertFlagger(text: string): ConversionResult {
+  const docs = yaml.loadAll(text) as unknown[];
+  const notes: ConversionNote[] = [];
+  let converted = 0;
+  const out = docs.map((doc, index) => {
+    const d = doc as Obj | null;
+    if (
+      !d ||
+      typeof d !== 'object' ||
+      !String(d.apiVersion ?? '').startsWith('flagger.app/') ||
+      !flaggerKinds.has(d.kind)
+    ) {
+      return doc;
+    }
+    const object = `${String(d.kind)}/${String(d.metadata?.name ?? '?')}`;
+    const note = (path: string, message: string) =>
+      notes.push({ document: index, object, path, message });
+    d.apiVersion = 'weir.dev/v1alpha1';
+    d.spec ??= {};
+    if (d.kind === 'Canary') convertCanary(d.spec, note);
+    if (d.kind === 'MetricTemplate') convertMetricTemplate(d.spec, note);
+    if (d.kind === 'AlertProvider') convertAlertProvider(d.spec, note);
+    if (d.status !== undefined) delete d.status;
+    converted += 1;
+    return d;
+  });
+  return {
+    yaml: out
+      .filter((d) => d !== null && d !== undefined)
+      .map((d) => yaml.dump(d, { lineWidth: 120, noRefs: true }))
+      .join('---\n'),
+    converted,
+    notes,
+  };
+}

@@ -1,0 +1,137 @@
+import type { SourceDocument } from './yaml-source.js';
+import type { Violation } from './validate.js';
+
+interface Found {
+  doc: SourceDocument;
+  violation: Violation;
+}
+
+interface Indexed {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string | undefined;
+}
+
+function meta(doc: SourceDocument): Indexed | undefined {
+  const v = doc.value as {
+    apiVersion?: unknown;
+    kind?: unknown;
+    metadata?: { name?: unknown; namespace?: unknown };
+  };
+  if (typeof v?.kind !== 'string' || typeof v.metadata?.name !== 'string') return undefined;
+  const ns = v.metadata.namespace;
+  return {
+    apiVersion: typeof v.apiVersion === 'string' ? v.apiVersion : '',
+    kind: v.kind,
+    name: v.metadata.name,
+    namespace: typeof ns === 'string' ? ns : undefined,
+  };
+}
+
+interface Ref {
+  name?: unknown;
+  namespace?: unknown;
+  kind?: unknown;
+}
+
+/** The parts of a Canary spec that name other objects. */
+interface CanaryRefs {
+  targetRef?: Ref;
+  autoscalerRef?: Ref;
+  ingressRef?: Ref;
+  service?: { gatewayRefs?: Ref[] };
+  analysis?: { metrics?: { templateRef?: Ref }[]; alerts?: { providerRef?: Ref }[] };
+}
+
+const key = (kind: string, namespace: string | undefined, name: string) =>
+  `${kind}/${namespace ?? ''}/${name}`;
+
+/**
+ * Checks that what each Canary names exists among the scanned files: the target
+ * Deployment, MetricTemplates, AlertProviders, Gateways, the autoscaler and the
+ * Ingress. A reference that is not found may live in the cluster or another
+ * repository, so it is a warning, never an error; lint never fetches anything.
+ */
+export function checkReferences(docs: SourceDocument[]): Found[] {
+  const index = new Map<string, SourceDocument>();
+  for (const doc of docs) {
+    const m = meta(doc);
+    if (m) index.set(key(m.kind, m.namespace, m.name), doc);
+  }
+  const found: Found[] = [];
+  for (const doc of docs) {
+    const m = meta(doc);
+    if (!m || m.kind !== 'Canary' || m.apiVersion !== 'weir.dev/v1alpha1') continue;
+    const spec = (doc.value as { spec?: CanaryRefs }).spec ?? {};
+    const expect = (
+      path: string,
+      kind: string,
+      name: unknown,
+      namespace: unknown = m.namespace,
+    ) => {
+      if (typeof name !== 'string') return;
+      const ns = typeof namespace === 'string' ? namespace : m.namespace;
+      if (index.has(key(kind, ns, name))) return;
+      const where = ns ? `${ns}/${name}` : name;
+      found.push({
+        doc,
+        violation: {
+          path,
+          severity: 'warning',
+          message: `${kind} ${where} is not in the scanned files (it must exist in the cluster)`,
+        },
+      });
+    };
+    expect('spec.targetRef.name', 'Deployment', spec.targetRef?.name);
+    if (spec.autoscalerRef) {
+      const kind =
+        typeof spec.autoscalerRef.kind === 'string'
+          ? spec.autoscalerRef.kind
+          : 'HorizontalPodAutoscaler';
+      expect('spec.autoscalerRef.name', kind, spec.autoscalerRef.name);
+    }
+    if (spec.ingressRef) expect('spec.ingressRef.name', 'Ingress', spec.ingressRef.name);
+    (spec.service?.gatewayRefs ?? []).forEach((g, i) => {
+      if (g.kind === undefined || g.kind === 'Gateway')
+        expect(`spec.service.gatewayRefs[${i}].name`, 'Gateway', g.name, g.namespace);
+    });
+    (spec.analysis?.metrics ?? []).forEach((metric, i) => {
+      if (metric.templateRef)
+        expect(
+          `spec.analysis.metrics[${i}].templateRef.name`,
+          'MetricTemplate',
+          metric.templateRef.name,
+          metric.templateRef.namespace,
+        );
+    });
+    (spec.analysis?.alerts ?? []).forEach((alert, i) => {
+      expect(
+        `spec.analysis.alerts[${i}].providerRef.name`,
+        'AlertProvider',
+        alert.providerRef?.name,
+        alert.providerRef?.namespace,
+      );
+    });
+    const targetName = spec.targetRef?.name;
+    const target =
+      typeof targetName === 'string'
+        ? index.get(key('Deployment', m.namespace, targetName))
+        : undefined;
+    const labels = (
+      target?.value as
+        { spec?: { selector?: { matchLabels?: Record<string, string> } } } | undefined
+    )?.spec?.selector?.matchLabels;
+    if (target && (!labels || Object.keys(labels).length === 0)) {
+      found.push({
+        doc,
+        violation: {
+          path: 'spec.targetRef.name',
+          severity: 'error',
+          message: `Deployment ${String(targetName)} has no spec.selector.matchLabels; Weir needs a selector label to split primary and canary pods`,
+        },
+      });
+    }
+  }
+  return found;
+}

@@ -1,0 +1,48 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { renderCrdFiles } from '../../../src/api/crd-files.js';
+import { kinds } from '../../../src/api/crds.js';
+import type { Canary } from '../../../src/api/types.js';
+import { repoRoot } from '../../harness/tools.js';
+
+describe('CRDs in crds/', () => {
+  it('are exactly what the TypeBox definitions generate (run `npm run gen:crds` after a schema change)', () => {
+    const generated = renderCrdFiles();
+    const committed = readdirSync(path.join(repoRoot, 'crds')).sort();
+    expect(committed).toEqual(generated.map(([f]) => f).sort());
+    for (const [file, text] of generated) {
+      expect(readFileSync(path.join(repoRoot, 'crds', file), 'utf8'), `crds/${file} is stale`).toBe(
+        text,
+      );
+    }
+  });
+
+  it('define the four kinds with status subresources where Weir writes status', () => {
+    expect(kinds.map((k) => [k.kind, Boolean(k.status)])).toEqual([
+      ['Canary', true],
+      ['MetricTemplate', false],
+      ['AlertProvider', false],
+      ['CanaryRun', true],
+    ]);
+  });
+
+  it('give the inferred TypeScript types the fields of the schema', () => {
+    // Compile-time check: this object must satisfy the inferred Canary type.
+    const canary = {
+      apiVersion: 'weir.dev/v1alpha1',
+      kind: 'Canary',
+      metadata: { name: 'podinfo' },
+      spec: {
+        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
+        service: { port: 9898, targetPort: 'http' },
+        analysis: {
+          interval: '30s',
+          stepWeights: [10, 20],
+          webhooks: [{ name: 'w', url: 'http://x/', type: 'pre-rollout' }],
+        },
+      },
+    } satisfies Canary;
+    expect(canary.spec.analysis.webhooks[0]!.type).toBe('pre-rollout');
+  });
+});
