@@ -137,12 +137,17 @@ const GatewayRef = Type.Object(
       Type.String({
         description: 'API group of the parent (default gateway.networking.k8s.io).',
         maxLength: 253,
+        default: 'gateway.networking.k8s.io',
       }),
     ),
     kind: Type.Optional(
-      Type.String({ description: 'Kind of the parent (default Gateway).', maxLength: 63 }),
+      Type.String({
+        description: 'Kind of the parent (default Gateway).',
+        maxLength: 63,
+        default: 'Gateway',
+      }),
     ),
-    sectionName: Type.Optional(DnsLabel('Listener name on the Gateway.')),
+    sectionName: Type.Optional(ObjectName('Listener name on the Gateway.')),
     port: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 65535, description: 'Listener port on the Gateway.' }),
     ),
@@ -207,7 +212,7 @@ export const CanaryServiceSchema = Type.Object(
     ),
     gatewayRefs: Type.Optional(
       Type.Array(GatewayRef, {
-        maxItems: 16,
+        maxItems: 32,
         description: 'Gateway API parents of the generated HTTPRoute.',
       }),
     ),
@@ -513,7 +518,10 @@ export const CanaryAnalysisSchema = Type.Object(
       }),
     ),
     mirror: Type.Optional(
-      Type.Boolean({ description: 'Mirror traffic to the canary (blue/green with iterations).' }),
+      Type.Boolean({
+        description:
+          'Mirror a copy of the traffic (mirrorWeight percent) to the canary before shifting any.',
+      }),
     ),
     mirrorWeight: Type.Optional(Weight('Percentage of traffic mirrored.')),
     primaryReadyThreshold: Type.Optional(
@@ -562,11 +570,6 @@ const analysisRules = withRules(CanaryAnalysisSchema, [
     rule: '!has(self.stepWeight) || !has(self.maxWeight) || self.stepWeight <= self.maxWeight',
     message: 'stepWeight must not exceed maxWeight',
     fieldPath: '.stepWeight',
-  },
-  {
-    rule: '!has(self.mirror) || !self.mirror || has(self.iterations)',
-    message: 'mirror needs iterations (blue/green)',
-    fieldPath: '.mirror',
   },
 ]);
 

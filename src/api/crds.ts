@@ -111,7 +111,8 @@ export const kinds: KindDefinition[] = [
     kind: 'CanaryRun',
     plural: 'canaryruns',
     singular: 'canaryrun',
-    shortNames: ['cr', 'run'],
+    // Not `cr`: cert-manager's CertificateRequest has it.
+    shortNames: ['run'],
     categories: ['weir'],
     description:
       'A CanaryRun records one release attempt of a Canary: its revision, images, result and every state transition with its cause. Written by Weir; the last 10 per Canary are kept.',

@@ -99,9 +99,18 @@ function convertAlertProvider(spec: Obj, note: (path: string, msg: string) => vo
       'removed: Weir reads webhook addresses only from the Secret in spec.secretRef (key "address"); move the URL there',
     );
   }
-  drop(spec, 'proxy', note, 'spec', 'proxies are configured controller-wide in Weir');
+  drop(
+    spec,
+    'proxy',
+    note,
+    'spec',
+    'AlertProvider proxies are planned in Weir (docs/flagger-compatibility.md)',
+  );
   if (spec.type === 'rocket' || spec.type === 'gchat')
-    note('spec.type', `"${String(spec.type)}" is not supported; use type generic`);
+    note(
+      'spec.type',
+      `"${String(spec.type)}" is planned in Weir; until then use type generic with a compatible receiver`,
+    );
   if (!spec.secretRef)
     note(
       'spec.secretRef',

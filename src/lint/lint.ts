@@ -2,7 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { checkReferences } from './references.js';
 import { isWeirDocument, validateDocument, type Violation } from './validate.js';
-import { parseYamlFile, type Position, type SourceDocument } from './yaml-source.js';
+import { canonicalPath, parseYamlFile, type Position, type SourceDocument } from './yaml-source.js';
 
 /** One finding, located in a file. */
 export interface Finding extends Violation {
@@ -42,7 +42,7 @@ async function collectFiles(target: string, out: string[]): Promise<void> {
 
 /** Finds the most specific recorded position for a path (falls back to its parents). */
 function locate(doc: SourceDocument, fieldPath: string): Position {
-  let p = fieldPath;
+  let p = canonicalPath(fieldPath);
   while (p) {
     const hit = doc.positions.get(p);
     if (hit) return hit;

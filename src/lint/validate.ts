@@ -84,16 +84,32 @@ function describe(value: unknown): string {
   return String(value);
 }
 
-function pointerToPath(base: string, pointer: string): string {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce<string>((p, seg) => joinPath(p, /^\d+$/.test(seg) ? Number(seg) : seg), base);
+/** Turns an Ajv instance pointer into a Kubernetes field path, using the schema to tell fields from map keys. */
+function pointerToPath(base: string, pointer: string, schema: Schema): string {
+  let path = base;
+  let node: Schema | undefined = schema;
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    const props = node?.properties as Record<string, Schema> | undefined;
+    if (node?.items && /^\d+$/.test(seg)) {
+      path = joinPath(path, Number(seg));
+      node = node.items as Schema;
+    } else if (props?.[seg]) {
+      path = joinPath(path, seg);
+      node = props[seg];
+    } else if (node && typeof node.additionalProperties === 'object') {
+      path = joinPath(path, seg, true);
+      node = node.additionalProperties as Schema;
+    } else {
+      path = joinPath(path, seg);
+      node = undefined;
+    }
+  }
+  return path;
 }
 
-function fromAjv(e: ErrorObject, base: string): Violation {
-  const path = pointerToPath(base, e.instancePath);
+function fromAjv(e: ErrorObject, base: string, schema: Schema): Violation {
+  const path = pointerToPath(base, e.instancePath, schema);
   const p = e.params as Record<string, unknown>;
   const got = describe(e.data);
   switch (e.keyword) {
@@ -195,8 +211,8 @@ function checkRules(schema: Schema, value: unknown, path: string, out: Violation
         ? (schema.additionalProperties as Schema)
         : undefined;
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      const sub = props[k] ?? extra;
-      if (sub) checkRules(sub, v, joinPath(path, k), out);
+      if (props[k]) checkRules(props[k], v, joinPath(path, k), out);
+      else if (extra) checkRules(extra, v, joinPath(path, k, true), out);
     }
   }
 }
@@ -215,7 +231,7 @@ function checkStringMap(value: unknown, path: string, out: Violation[]): number 
   for (const [k, v] of Object.entries(value)) {
     if (typeof v !== 'string')
       out.push({
-        path: joinPath(path, k),
+        path: joinPath(path, k, true),
         message: `expected string, got ${describe(v)}`,
         severity: 'error',
       });
@@ -318,7 +334,7 @@ export function validateDocument(doc: unknown): Violation[] {
     // Defaults are applied before the rules run, as the API server does.
     const spec = structuredClone(d.spec);
     if (!c.validateSpec(spec)) {
-      out.push(...(c.validateSpec.errors ?? []).map((e) => fromAjv(e, 'spec')));
+      out.push(...(c.validateSpec.errors ?? []).map((e) => fromAjv(e, 'spec', c.spec)));
     } else {
       checkRules(c.spec, spec, 'spec', out);
     }

@@ -32,12 +32,21 @@ export interface SourceError {
   message: string;
 }
 
-/** Joins a field path the way Kubernetes prints it: `a.b[2].c`. */
-export function joinPath(parent: string, key: string | number): string {
-  if (typeof key === 'number') return `${parent}[${key}]`;
-  const simple = /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key);
-  const segment = simple ? key : `[${JSON.stringify(key)}]`;
-  return parent === '' ? segment : simple ? `${parent}.${segment}` : `${parent}${segment}`;
+/**
+ * Joins a field path the way Kubernetes prints it: `.field` for a field of an
+ * object, `[key]` for a key of a map, `[2]` for a list index.
+ */
+export function joinPath(parent: string, key: string | number, mapKey = false): string {
+  if (typeof key === 'number' || mapKey) return `${parent}[${key}]`;
+  return parent === '' ? key : `${parent}.${key}`;
+}
+
+/**
+ * The form positions are recorded under: every key as `.key`, since the YAML
+ * alone cannot tell a map key from a field. `a[x-y][2]` and `a.x-y[2]` both give `a.x-y[2]`.
+ */
+export function canonicalPath(path: string): string {
+  return path.replace(/\[([^\]]*[^\d\]][^\]]*)\]/g, '.$1');
 }
 
 function lineIndex(text: string): (offset: number) => Position {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { joinPath, parseYamlFile, type SourceDocument } from '../../../src/lint/yaml-source.js';
+import {
+  canonicalPath,
+  joinPath,
+  parseYamlFile,
+  type SourceDocument,
+} from '../../../src/lint/yaml-source.js';
 
 const text = `# leading comment
 apiVersion: weir.dev/v1alpha1
@@ -58,11 +63,18 @@ describe('parseYamlFile', () => {
   });
 });
 
-describe('joinPath', () => {
-  it('prints paths as Kubernetes does', () => {
+describe('joinPath and canonicalPath', () => {
+  it('print paths as Kubernetes does: fields with dots, map keys and indexes in brackets', () => {
     expect(joinPath(joinPath(joinPath('', 'spec'), 'metrics'), 0)).toBe('spec.metrics[0]');
-    expect(joinPath('metadata.annotations', 'weir.dev/approved')).toBe(
-      'metadata.annotations["weir.dev/approved"]',
+    expect(joinPath('metadata.annotations', 'weir.dev/approved', true)).toBe(
+      'metadata.annotations[weir.dev/approved]',
     );
+  });
+
+  it('reduce map keys to the form positions are recorded under', () => {
+    expect(canonicalPath('spec.analysis.match[0].headers[x-canary].exact')).toBe(
+      'spec.analysis.match[0].headers.x-canary.exact',
+    );
+    expect(canonicalPath('spec.a[12]')).toBe('spec.a[12]');
   });
 });
