@@ -1,0 +1,463 @@
+import { and, assign, not, setup, type SnapshotFrom } from 'xstate';
+import type { CanaryAnalysis } from '../api/canary-schema.js';
+import { analysisComplete, defaults, durationMs, nextStepWeight, strategyOf } from './steps.js';
+
+/**
+ * The release machine: the only place where Weir decides. Given the persisted
+ * context and an observation it returns the next phase, the new context and the
+ * effects to run. It performs no I/O and reads no clock: time comes in events.
+ * States are Flagger's phases (Waiting and WaitingPromotion arrive with gates).
+ */
+
+/** What the reconciler observed, from the informer caches, at `now`. */
+export interface Observation {
+  now: number;
+  analysis: CanaryAnalysis;
+  /** Revision (hash of pod template and tracked configs) the target declares now. */
+  revision: string;
+  /** The primary Deployment exists and all its replicas are available. */
+  primaryReady: boolean;
+  /** The revision the primary runs. */
+  primaryRevision?: string;
+  /** The target (canary) Deployment runs `revision` with all replicas available. */
+  canaryReady: boolean;
+  progressDeadlineSeconds: number;
+  skipAnalysis: boolean;
+  suspended: boolean;
+  deleting: boolean;
+  /** Restore the original objects on deletion. */
+  revertOnDeletion: boolean;
+  /** Declarative manual control for the current revision. */
+  manual: { promote?: boolean; abort?: boolean; retry?: boolean };
+}
+
+/** The outcome of the checks of one analysis step (metrics and webhooks). */
+export interface ChecksResult {
+  now: number;
+  analysis: CanaryAnalysis;
+  passed: boolean;
+  /** Why the step failed, one line per failed check. */
+  failures: string[];
+}
+
+export type MachineEvent =
+  { type: 'OBSERVE'; obs: Observation } | { type: 'CHECKS'; result: ChecksResult };
+
+/** Persisted in the Canary status, so a restarted controller resumes the same step. */
+export interface ReleaseContext {
+  /** Revision of the current (or last) release. */
+  revision?: string;
+  /** Revision last promoted to the primary. */
+  promotedRevision?: string;
+  weight: number;
+  iterations: number;
+  failedChecks: number;
+  /** When the current release started (epoch ms), for the progress deadline. */
+  startedAt?: number;
+  /** When the last analysis step was taken (epoch ms). */
+  lastStepAt?: number;
+  /** Why the last release failed. */
+  message?: string;
+}
+
+/** An effect the reconciler performs; each one is idempotent. */
+export type Effect =
+  | { type: 'bootstrap' }
+  | { type: 'scaleCanaryUp' }
+  | { type: 'scaleCanaryDown' }
+  | { type: 'setWeight'; weight: number }
+  | { type: 'runChecks' }
+  | { type: 'promote'; revision: string }
+  | { type: 'finalize'; revert: boolean }
+  | { type: 'requeue'; at: number }
+  | { type: 'record'; event: string; reason: string; message: string };
+
+type Args = { context: ReleaseContext; event: MachineEvent };
+
+/** How long to wait before looking again at something that is rolling out. */
+export const pollMs = 2_000;
+
+const intervalMs = (analysis: CanaryAnalysis) => durationMs(analysis.interval, defaults.intervalMs);
+const thresholdOf = (analysis: CanaryAnalysis) => analysis.threshold ?? defaults.threshold;
+const obsOf = (e: MachineEvent): Observation | undefined =>
+  e.type === 'OBSERVE' ? e.obs : undefined;
+const resultOf = (e: MachineEvent): ChecksResult | undefined =>
+  e.type === 'CHECKS' ? e.result : undefined;
+const nowOf = (e: MachineEvent) => (e.type === 'OBSERVE' ? e.obs.now : e.result.now);
+const analysisOf = (e: MachineEvent) => (e.type === 'OBSERVE' ? e.obs.analysis : e.result.analysis);
+const failures = (e: MachineEvent) => resultOf(e)?.failures.join('; ') || 'checks failed';
+
+/** A revision to release: neither the promoted one nor (unless retried) the one that just failed. */
+function isNewRevision(ctx: ReleaseContext, obs: Observation, afterFailure: boolean): boolean {
+  if (obs.revision === ctx.promotedRevision) return false;
+  if (afterFailure && obs.revision === ctx.revision) return Boolean(obs.manual.retry);
+  return true;
+}
+
+const effect = (e: Effect) => ({ type: 'effect' as const, params: e });
+/** An effect whose parameters depend on the context (after earlier assigns) or the event. */
+const effectFrom = (f: (args: Args) => Effect) => ({ type: 'effect' as const, params: f });
+const requeueIn = (ms: number) =>
+  effectFrom(({ event }) => ({ type: 'requeue', at: nowOf(event) + ms }));
+const requeueNextStep = effectFrom(({ context, event }) => ({
+  type: 'requeue',
+  at: (context.lastStepAt ?? nowOf(event)) + intervalMs(analysisOf(event)),
+}));
+const promoteCurrent = effectFrom(({ context }) => ({
+  type: 'promote',
+  revision: context.revision!,
+}));
+const recordNewRevision = (note: (obs: Observation) => string) =>
+  effectFrom(({ event }) => ({
+    type: 'record',
+    event: 'new-revision',
+    reason: 'NewRevision',
+    message: note(obsOf(event)!),
+  }));
+
+function rollback(reason: string, event: string, message: (args: Args) => string) {
+  return [
+    { type: 'rolledBack' as const, params: (args: Args) => ({ message: message(args) }) },
+    effect({ type: 'setWeight', weight: 0 }),
+    effect({ type: 'scaleCanaryDown' }),
+    effectFrom(({ context }) => ({
+      type: 'record',
+      event,
+      reason,
+      message: `${context.message}; rolled back`,
+    })),
+  ];
+}
+
+export const canaryMachine = setup({
+  types: {
+    context: {} as ReleaseContext,
+    events: {} as MachineEvent,
+    input: {} as Partial<ReleaseContext> | undefined,
+  },
+  actions: {
+    // Effects are data: the reconciler reads them from the transition result and performs them.
+    effect: (_args, _params: Effect) => undefined,
+    rolledBack: assign((_args, params: { message: string }) => ({
+      weight: 0,
+      message: params.message,
+    })),
+    startRelease: assign(({ event }) => {
+      const obs = obsOf(event)!;
+      return {
+        revision: obs.revision,
+        weight: 0,
+        iterations: 0,
+        failedChecks: 0,
+        startedAt: obs.now,
+        lastStepAt: obs.now,
+        message: undefined,
+      };
+    }),
+  },
+  guards: {
+    deleting: ({ event }) => Boolean(obsOf(event)?.deleting),
+    primaryReady: ({ event }) => Boolean(obsOf(event)?.primaryReady),
+    newRevision: ({ context, event }) =>
+      Boolean(obsOf(event) && isNewRevision(context, obsOf(event)!, false)),
+    newRevisionAfterFailure: ({ context, event }) =>
+      Boolean(obsOf(event) && isNewRevision(context, obsOf(event)!, true)),
+    skipAnalysis: ({ event }) => Boolean(obsOf(event)?.skipAnalysis),
+    revisionChanged: ({ context, event }) =>
+      Boolean(obsOf(event) && obsOf(event)!.revision !== context.revision),
+    suspended: ({ event }) => Boolean(obsOf(event)?.suspended),
+    manualAbort: ({ event }) => Boolean(obsOf(event)?.manual.abort),
+    manualPromote: ({ event }) => Boolean(obsOf(event)?.manual.promote),
+    canaryReady: ({ event }) => Boolean(obsOf(event)?.canaryReady),
+    deadlineExceeded: ({ context, event }) => {
+      const obs = obsOf(event);
+      return Boolean(
+        obs && obs.now - (context.startedAt ?? obs.now) > obs.progressDeadlineSeconds * 1000,
+      );
+    },
+    stepDue: ({ context, event }) => {
+      const obs = obsOf(event);
+      return Boolean(obs && obs.now >= (context.lastStepAt ?? 0) + intervalMs(obs.analysis));
+    },
+    checksFailed: ({ event }) => resultOf(event)?.passed === false,
+    thresholdReached: ({ context, event }) => {
+      const r = resultOf(event);
+      return Boolean(r && !r.passed && context.failedChecks + 1 >= thresholdOf(r.analysis));
+    },
+    analysisDone: ({ context, event }) => {
+      const r = resultOf(event);
+      return Boolean(
+        r?.passed && analysisComplete(r.analysis, context.weight, context.iterations + 1),
+      );
+    },
+    primaryPromoted: ({ context, event }) => {
+      const obs = obsOf(event);
+      return Boolean(obs?.primaryReady && obs.primaryRevision === context.revision);
+    },
+  },
+}).createMachine({
+  id: 'canary',
+  initial: 'Initializing',
+  context: ({ input }) => ({ weight: 0, iterations: 0, failedChecks: 0, ...input }),
+  states: {
+    Initializing: {
+      on: {
+        OBSERVE: [
+          { guard: 'deleting', target: 'Terminating' },
+          {
+            guard: 'primaryReady',
+            target: 'Initialized',
+            actions: [
+              assign(({ event }) => ({
+                revision: obsOf(event)!.revision,
+                promotedRevision: obsOf(event)!.revision,
+              })),
+              effect({ type: 'setWeight', weight: 0 }),
+              effect({ type: 'scaleCanaryDown' }),
+              effect({
+                type: 'record',
+                event: 'primary-ready',
+                reason: 'Initialized',
+                message: 'Primary is ready; the target is scaled to zero until a new revision',
+              }),
+            ],
+          },
+          { actions: [effect({ type: 'bootstrap' }), requeueIn(pollMs)] },
+        ],
+      },
+    },
+    Initialized: { on: { OBSERVE: steady(false) } },
+    Succeeded: { on: { OBSERVE: steady(false) } },
+    Failed: { on: { OBSERVE: steady(true) } },
+    Progressing: {
+      on: {
+        OBSERVE: [
+          { guard: 'deleting', target: 'Terminating' },
+          {
+            guard: 'revisionChanged',
+            target: 'Progressing',
+            reenter: true,
+            actions: [
+              'startRelease',
+              effect({ type: 'setWeight', weight: 0 }),
+              effect({ type: 'scaleCanaryUp' }),
+              recordNewRevision(
+                (o) =>
+                  `Revision changed during the release: restarting the analysis for ${o.revision}`,
+              ),
+              requeueIn(pollMs),
+            ],
+          },
+          // Suspended: stay exactly where the release is; nothing moves until resumed.
+          { guard: 'suspended' },
+          {
+            guard: 'manualAbort',
+            target: 'Failed',
+            actions: rollback('Aborted', 'manual-abort', () => 'Release aborted by request'),
+          },
+          {
+            guard: 'manualPromote',
+            target: 'Promoting',
+            actions: [
+              promoteCurrent,
+              effect({
+                type: 'record',
+                event: 'manual-promote',
+                reason: 'Promoting',
+                message: 'Promotion requested: skipping the rest of the analysis',
+              }),
+              requeueIn(pollMs),
+            ],
+          },
+          {
+            guard: and(['deadlineExceeded', not('canaryReady')]),
+            target: 'Failed',
+            actions: rollback(
+              'ProgressDeadlineExceeded',
+              'deadline',
+              ({ event }) =>
+                `Canary was not ready within progressDeadlineSeconds (${obsOf(event)!.progressDeadlineSeconds}s)`,
+            ),
+          },
+          { guard: not('canaryReady'), actions: requeueIn(pollMs) },
+          { guard: 'stepDue', actions: effect({ type: 'runChecks' }) },
+          { actions: requeueNextStep },
+        ],
+        CHECKS: [
+          {
+            guard: 'thresholdReached',
+            target: 'Failed',
+            actions: [
+              assign(({ context }) => ({ failedChecks: context.failedChecks + 1 })),
+              ...rollback(
+                'RolledBack',
+                'checks',
+                ({ context, event }) =>
+                  `Failed checks reached the threshold (${context.failedChecks}/${thresholdOf(analysisOf(event))}): ${failures(event)}`,
+              ),
+            ],
+          },
+          {
+            guard: 'checksFailed',
+            actions: [
+              assign(({ context, event }) => ({
+                failedChecks: context.failedChecks + 1,
+                lastStepAt: nowOf(event),
+              })),
+              effectFrom(({ context, event }) => ({
+                type: 'record',
+                event: 'checks',
+                reason: 'CheckFailed',
+                message: `Failed checks ${context.failedChecks}/${thresholdOf(analysisOf(event))}: ${failures(event)}`,
+              })),
+              requeueNextStep,
+            ],
+          },
+          {
+            guard: 'analysisDone',
+            target: 'Promoting',
+            actions: [
+              assign(({ context, event }) => ({
+                iterations: context.iterations + 1,
+                lastStepAt: nowOf(event),
+              })),
+              promoteCurrent,
+              effect({
+                type: 'record',
+                event: 'checks',
+                reason: 'Promoting',
+                message: 'Analysis passed: copying the canary to the primary',
+              }),
+              requeueIn(pollMs),
+            ],
+          },
+          {
+            actions: [
+              assign(({ context, event }) => {
+                const analysis = analysisOf(event);
+                const weight =
+                  strategyOf(analysis) === 'canary'
+                    ? nextStepWeight(analysis, context.weight)
+                    : context.weight;
+                return { weight, iterations: context.iterations + 1, lastStepAt: nowOf(event) };
+              }),
+              effectFrom(({ context }) => ({ type: 'setWeight', weight: context.weight })),
+              effectFrom(({ context, event }) => {
+                const analysis = analysisOf(event);
+                const message =
+                  strategyOf(analysis) === 'canary'
+                    ? `Advance canary weight to ${context.weight}`
+                    : `Analysis iteration ${context.iterations}/${analysis.iterations ?? 1} passed`;
+                return { type: 'record', event: 'checks', reason: 'StepAdvanced', message };
+              }),
+              requeueNextStep,
+            ],
+          },
+        ],
+      },
+    },
+    Promoting: {
+      on: {
+        OBSERVE: [
+          { guard: 'deleting', target: 'Terminating' },
+          {
+            guard: 'revisionChanged',
+            target: 'Progressing',
+            actions: [
+              'startRelease',
+              effect({ type: 'setWeight', weight: 0 }),
+              effect({ type: 'scaleCanaryUp' }),
+              recordNewRevision(
+                (o) =>
+                  `Revision changed during promotion: restarting the analysis for ${o.revision}`,
+              ),
+              requeueIn(pollMs),
+            ],
+          },
+          {
+            guard: 'primaryPromoted',
+            target: 'Finalising',
+            actions: [
+              effect({ type: 'setWeight', weight: 0 }),
+              effect({
+                type: 'record',
+                event: 'primary-ready',
+                reason: 'Finalising',
+                message: 'Primary runs the new revision: routing all traffic to it',
+              }),
+              requeueIn(0),
+            ],
+          },
+          // The primary is still rolling out the promoted template: keep it applied and look again.
+          { actions: [promoteCurrent, requeueIn(pollMs)] },
+        ],
+      },
+    },
+    Finalising: {
+      on: {
+        OBSERVE: [
+          { guard: 'deleting', target: 'Terminating' },
+          {
+            target: 'Succeeded',
+            actions: [
+              assign(({ context }) => ({ promotedRevision: context.revision, weight: 0 })),
+              effect({ type: 'setWeight', weight: 0 }),
+              effect({ type: 'scaleCanaryDown' }),
+              effectFrom(({ context }) => ({
+                type: 'record',
+                event: 'finalised',
+                reason: 'Succeeded',
+                message: `Revision ${context.revision} promoted`,
+              })),
+            ],
+          },
+        ],
+      },
+    },
+    Terminating: {
+      on: {
+        OBSERVE: {
+          actions: effectFrom(({ event }) => ({
+            type: 'finalize',
+            revert: Boolean(obsOf(event)?.revertOnDeletion),
+          })),
+        },
+      },
+    },
+  },
+});
+
+/** Initialized, Succeeded and Failed wait for a revision to release; Failed only for a new one or a retry. */
+function steady(afterFailure: boolean) {
+  const fresh = afterFailure ? ('newRevisionAfterFailure' as const) : ('newRevision' as const);
+  return [
+    { guard: 'deleting' as const, target: 'Terminating' },
+    {
+      guard: and([fresh, 'skipAnalysis']),
+      target: 'Promoting',
+      actions: [
+        'startRelease' as const,
+        promoteCurrent,
+        recordNewRevision(
+          (o) => `New revision ${o.revision}: skipAnalysis is set, promoting without analysis`,
+        ),
+        requeueIn(pollMs),
+      ],
+    },
+    {
+      guard: fresh,
+      target: 'Progressing',
+      actions: [
+        'startRelease' as const,
+        effect({ type: 'setWeight', weight: 0 }),
+        effect({ type: 'scaleCanaryUp' }),
+        recordNewRevision((o) => `New revision ${o.revision} detected: starting the analysis`),
+        requeueIn(pollMs),
+      ],
+    },
+    // Nothing to release: keep the routes and the idle canary as they should be (idempotent).
+    { actions: [effect({ type: 'setWeight', weight: 0 }), effect({ type: 'scaleCanaryDown' })] },
+  ];
+}
+
+export type CanarySnapshot = SnapshotFrom<typeof canaryMachine>;

@@ -1,0 +1,79 @@
+import type { CanaryAnalysis } from '../api/canary-schema.js';
+
+/** Defaults Flagger applies in code; Weir's CRD writes some of them, these cover the rest. */
+export const defaults = {
+  intervalMs: 60_000,
+  threshold: 1,
+  progressDeadlineSeconds: 600,
+} as const;
+
+/** Parses a Go-style duration (`30s`, `1m30s`, `500ms`) into milliseconds. */
+export function durationMs(value: string | undefined, fallbackMs: number): number {
+  if (!value) return fallbackMs;
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let matched = '';
+  for (const m of value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+    total += Number(m[1]) * units[m[2]!]!;
+    matched += m[0];
+  }
+  return matched === value && total > 0 ? total : fallbackMs;
+}
+
+/** Which strategy an analysis describes. */
+export type Strategy = 'canary' | 'blueGreen' | 'abTesting';
+
+export function strategyOf(analysis: CanaryAnalysis): Strategy {
+  if (analysis.match && analysis.match.length > 0) return 'abTesting';
+  if (
+    analysis.iterations !== undefined &&
+    analysis.stepWeight === undefined &&
+    !analysis.stepWeights
+  )
+    return 'blueGreen';
+  return 'canary';
+}
+
+/** The weight after `weight` for a weighted canary (Flagger's stepWeight/stepWeights semantics). */
+export function nextStepWeight(analysis: CanaryAnalysis, weight: number): number {
+  if (analysis.stepWeights && analysis.stepWeights.length > 0) {
+    return analysis.stepWeights.find((w) => w > weight) ?? analysis.stepWeights.at(-1)!;
+  }
+  const max = analysis.maxWeight ?? 100;
+  return Math.min(weight + (analysis.stepWeight ?? max), max);
+}
+
+/** The weight at which a weighted canary is ready for promotion. */
+export function finalStepWeight(analysis: CanaryAnalysis): number {
+  if (analysis.stepWeights && analysis.stepWeights.length > 0) return analysis.stepWeights.at(-1)!;
+  return analysis.maxWeight ?? 100;
+}
+
+/** Number of analysis steps of a release, for "step N of M" displays. */
+export function totalSteps(analysis: CanaryAnalysis): number {
+  const strategy = strategyOf(analysis);
+  if (strategy !== 'canary') return analysis.iterations ?? 1;
+  if (analysis.stepWeights?.length) return analysis.stepWeights.length;
+  const step = analysis.stepWeight ?? finalStepWeight(analysis);
+  return Math.ceil(finalStepWeight(analysis) / step);
+}
+
+/**
+ * True when the checks that just passed complete the analysis: the weighted
+ * canary already runs at its final weight, or blue/green and A/B have done
+ * `iterations` steps.
+ */
+export function analysisComplete(
+  analysis: CanaryAnalysis,
+  weight: number,
+  iterations: number,
+): boolean {
+  return strategyOf(analysis) === 'canary'
+    ? weight >= finalStepWeight(analysis)
+    : iterations >= (analysis.iterations ?? 1);
+}
+
+/** Canary weight during a release step: weighted canaries shift traffic; blue/green and A/B route by rule. */
+export function routeWeight(analysis: CanaryAnalysis, weight: number): number {
+  return strategyOf(analysis) === 'canary' ? weight : 0;
+}

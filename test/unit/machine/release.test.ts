@@ -1,0 +1,261 @@
+import { describe, expect, it } from 'vitest';
+import type { CanaryAnalysis } from '../../../src/api/canary-schema.js';
+import type { Effect, Observation } from '../../../src/machine/canary-machine.js';
+import { decide, type Decision, type PersistedMachine } from '../../../src/machine/release.js';
+
+/** A simulated world for the machine: a clock, the cluster's answers and the persisted state. */
+class Sim {
+  now = Date.UTC(2026, 10, 22);
+  state: PersistedMachine | undefined;
+  obs: Omit<Observation, 'now' | 'analysis'> = {
+    revision: 'rev1',
+    primaryReady: false,
+    primaryRevision: 'rev1',
+    canaryReady: true,
+    progressDeadlineSeconds: 60,
+    skipAnalysis: false,
+    suspended: false,
+    deleting: false,
+    revertOnDeletion: false,
+    manual: {},
+  };
+  checks: { passed: boolean; failures: string[] } = { passed: true, failures: [] };
+  log: { from: string; to: string; effects: Effect[] }[] = [];
+
+  constructor(public analysis: CanaryAnalysis) {}
+
+  private apply(d: Decision): Decision {
+    this.state = d.persisted;
+    this.log.push({ from: d.previousPhase, to: d.phase, effects: d.effects });
+    return d;
+  }
+
+  /** One reconcile: observe, and run the checks if the machine asks for them. */
+  reconcile(): Decision {
+    const d = this.apply(
+      decide(this.state, {
+        type: 'OBSERVE',
+        obs: { ...this.obs, now: this.now, analysis: this.analysis },
+      }),
+    );
+    if (d.effects.some((e) => e.type === 'runChecks')) {
+      return this.apply(
+        decide(this.state, {
+          type: 'CHECKS',
+          result: { ...this.checks, now: this.now, analysis: this.analysis },
+        }),
+      );
+    }
+    return d;
+  }
+
+  advance(ms: number): Decision {
+    this.now += ms;
+    return this.reconcile();
+  }
+
+  get phase() {
+    return this.state?.phase;
+  }
+  get weight() {
+    return this.state?.context.weight;
+  }
+
+  /** Bootstrap and reach Initialized with rev1 promoted. */
+  initialized(): this {
+    this.reconcile();
+    this.obs.primaryReady = true;
+    this.reconcile();
+    return this;
+  }
+
+  release(revision = 'rev2'): this {
+    this.obs.revision = revision;
+    this.reconcile();
+    return this;
+  }
+}
+
+const weighted: CanaryAnalysis = { interval: '10s', threshold: 2, maxWeight: 50, stepWeight: 10 };
+const effectsOf = (d: Decision, type: Effect['type']) => d.effects.filter((e) => e.type === type);
+
+describe('bootstrap', () => {
+  it('creates the primary and routing, then waits in Initialized with the target scaled down', () => {
+    const sim = new Sim(weighted);
+    const first = sim.reconcile();
+    expect(first.phase).toBe('Initializing');
+    expect(effectsOf(first, 'bootstrap')).toHaveLength(1);
+    expect(effectsOf(first, 'requeue')).toEqual([{ type: 'requeue', at: sim.now + 2_000 }]);
+    sim.obs.primaryReady = true;
+    const ready = sim.reconcile();
+    expect(ready.phase).toBe('Initialized');
+    expect(ready.context.promotedRevision).toBe('rev1');
+    expect(ready.effects.map((e) => e.type)).toEqual(['setWeight', 'scaleCanaryDown', 'record']);
+  });
+
+  it('stays Initialized while the declared revision is the promoted one', () => {
+    const sim = new Sim(weighted).initialized();
+    expect(sim.advance(60_000).phase).toBe('Initialized');
+  });
+});
+
+describe('weighted canary', () => {
+  it('steps 0 → 10 → … → 50 one interval apart, then promotes and finalises', () => {
+    const sim = new Sim(weighted).initialized().release();
+    expect(sim.phase).toBe('Progressing');
+    expect(sim.weight).toBe(0);
+    const weights: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      // Not due yet: nothing moves, and the machine asks to be woken at the step time.
+      const early = sim.advance(9_000);
+      expect(early.effects).toEqual([{ type: 'requeue', at: sim.now + 1_000 }]);
+      sim.advance(1_000);
+      weights.push(sim.weight!);
+    }
+    expect(weights).toEqual([10, 20, 30, 40, 50]);
+    expect(sim.advance(10_000).phase).toBe('Promoting');
+    expect(sim.log.at(-1)!.effects).toContainEqual({ type: 'promote', revision: 'rev2' });
+    // The primary rolls out the promoted template.
+    sim.obs.primaryRevision = 'rev2';
+    expect(sim.advance(2_000).phase).toBe('Finalising');
+    const done = sim.advance(0);
+    expect(done.phase).toBe('Succeeded');
+    expect(done.context.promotedRevision).toBe('rev2');
+    expect(done.effects.map((e) => e.type)).toEqual(['setWeight', 'scaleCanaryDown', 'record']);
+  });
+
+  it('follows stepWeights exactly', () => {
+    const sim = new Sim({ interval: '10s', stepWeights: [1, 5, 25] }).initialized().release();
+    const weights = [10_000, 10_000, 10_000].map((ms) => sim.advance(ms).context.weight);
+    expect(weights).toEqual([1, 5, 25]);
+    expect(sim.advance(10_000).phase).toBe('Promoting');
+  });
+
+  it('rolls back when failed checks reach the threshold, naming the failures', () => {
+    const sim = new Sim(weighted).initialized().release();
+    sim.advance(10_000);
+    sim.checks = { passed: false, failures: ['request-success-rate 93.1% < 99%'] };
+    const first = sim.advance(10_000);
+    expect(first.phase).toBe('Progressing');
+    expect(first.context.failedChecks).toBe(1);
+    expect(first.context.weight).toBe(10);
+    const second = sim.advance(10_000);
+    expect(second.phase).toBe('Failed');
+    expect(second.context.weight).toBe(0);
+    expect(second.effects).toContainEqual({ type: 'setWeight', weight: 0 });
+    expect(second.effects).toContainEqual({ type: 'scaleCanaryDown' });
+    expect(second.context.message).toBe(
+      'Failed checks reached the threshold (2/2): request-success-rate 93.1% < 99%',
+    );
+  });
+
+  it('does not retry the failed revision on its own, but does on request or for a new revision', () => {
+    const sim = new Sim({ ...weighted, threshold: 1 }).initialized().release();
+    sim.checks = { passed: false, failures: ['x'] };
+    expect(sim.advance(10_000).phase).toBe('Failed');
+    expect(sim.advance(60_000).phase).toBe('Failed');
+    sim.obs.manual = { retry: true };
+    expect(sim.advance(1_000).phase).toBe('Progressing');
+    sim.obs.manual = {};
+    expect(sim.advance(10_000).phase).toBe('Failed');
+    sim.obs.revision = 'rev3';
+    expect(sim.advance(1_000).phase).toBe('Progressing');
+  });
+
+  it('rolls back when the canary is not ready within the progress deadline', () => {
+    const sim = new Sim(weighted).initialized();
+    sim.obs.canaryReady = false;
+    sim.release();
+    expect(sim.advance(59_000).phase).toBe('Progressing');
+    const late = sim.advance(2_000);
+    expect(late.phase).toBe('Failed');
+    expect(late.context.message).toMatch(/not ready within progressDeadlineSeconds \(60s\)/);
+  });
+
+  it('restarts the analysis when a new revision arrives mid-release', () => {
+    const sim = new Sim(weighted).initialized().release();
+    sim.advance(10_000);
+    sim.advance(10_000);
+    expect(sim.weight).toBe(20);
+    sim.obs.revision = 'rev3';
+    const restart = sim.advance(1_000);
+    expect(restart.phase).toBe('Progressing');
+    expect(restart.context).toMatchObject({ revision: 'rev3', weight: 0, failedChecks: 0 });
+    expect(restart.effects).toContainEqual({ type: 'setWeight', weight: 0 });
+  });
+
+  it('holds still while suspended', () => {
+    const sim = new Sim(weighted).initialized().release();
+    sim.advance(10_000);
+    sim.obs.suspended = true;
+    const held = sim.advance(60_000);
+    expect(held.effects).toEqual([]);
+    expect(held.context.weight).toBe(10);
+    sim.obs.suspended = false;
+    expect(sim.advance(0).context.weight).toBe(20);
+  });
+
+  it('aborts on request and promotes on request', () => {
+    const aborted = new Sim(weighted).initialized().release();
+    aborted.obs.manual = { abort: true };
+    expect(aborted.advance(1_000)).toMatchObject({
+      phase: 'Failed',
+      context: { message: 'Release aborted by request' },
+    });
+    const promoted = new Sim(weighted).initialized().release();
+    promoted.obs.manual = { promote: true };
+    const d = promoted.advance(1_000);
+    expect(d.phase).toBe('Promoting');
+    expect(d.effects).toContainEqual({ type: 'promote', revision: 'rev2' });
+  });
+
+  it('promotes at once with skipAnalysis', () => {
+    const sim = new Sim(weighted).initialized();
+    sim.obs.skipAnalysis = true;
+    const d = sim.release().log.at(-1)!;
+    expect(d.to).toBe('Promoting');
+    expect(d.effects).toContainEqual({ type: 'promote', revision: 'rev2' });
+  });
+});
+
+describe('blue/green and A/B', () => {
+  it('runs `iterations` checks without shifting weight, then promotes', () => {
+    for (const analysis of [
+      { interval: '10s', iterations: 3 },
+      {
+        interval: '10s',
+        iterations: 3,
+        match: [{ headers: { 'x-canary': { exact: 'insider' } } }],
+      },
+    ] satisfies CanaryAnalysis[]) {
+      const sim = new Sim(analysis).initialized().release();
+      const phases = [10_000, 10_000, 10_000].map((ms) => sim.advance(ms).phase);
+      expect(phases).toEqual(['Progressing', 'Progressing', 'Promoting']);
+      expect(
+        sim.log.flatMap((l) => l.effects).filter((e) => e.type === 'setWeight' && e.weight > 0),
+      ).toEqual([]);
+    }
+  });
+});
+
+describe('deletion', () => {
+  it('finalises from any phase, reverting when asked', () => {
+    const sim = new Sim(weighted).initialized().release();
+    sim.obs.deleting = true;
+    sim.obs.revertOnDeletion = true;
+    expect(sim.advance(1_000).phase).toBe('Terminating');
+    expect(sim.advance(1_000).effects).toEqual([{ type: 'finalize', revert: true }]);
+  });
+});
+
+describe('persistence', () => {
+  it('decides the same from a persisted state round-tripped through JSON', () => {
+    const sim = new Sim(weighted).initialized().release();
+    sim.advance(10_000);
+    const stored = JSON.parse(JSON.stringify(sim.state)) as PersistedMachine;
+    const obs = { ...sim.obs, now: sim.now + 10_000, analysis: weighted };
+    const a = decide(sim.state, { type: 'OBSERVE', obs });
+    const b = decide(stored, { type: 'OBSERVE', obs });
+    expect(b).toEqual(a);
+  });
+});
