@@ -28,7 +28,7 @@ export interface Decision {
 
 function restore(persisted: PersistedMachine | undefined) {
   if (!persisted || persisted.version !== machineVersion) {
-    return initialTransition(canaryMachine)[0];
+    return initialTransition(canaryMachine, {})[0];
   }
   return canaryMachine.resolveState({ value: persisted.phase, context: persisted.context });
 }
