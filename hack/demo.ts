@@ -41,6 +41,9 @@ say('starting the local cluster (etcd, kube-apiserver, controller-manager, sched
 const cluster = await startCluster({ nodes: 3 });
 cleanups.push(() => cluster.stop());
 say(`cluster ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (${cluster.runtime} runtime)`);
+await cluster.kubectl(['apply', '--server-side', '-f', path.join(repoRoot, 'crds')]);
+await cluster.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+say('installed the Weir CRDs (crds/)');
 
 const metricsPort = await freePort();
 const probePort = await freePort();

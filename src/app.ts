@@ -2,9 +2,12 @@ import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ControllerConfig } from './config.js';
+import type { WorkQueue } from './controller/work-queue.js';
 import { WeirError } from './errors.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
-import { createInformer, type ResilientInformer } from './kube/informer.js';
+import { createController } from './controller/controller.js';
+import type { CheckRunner } from './controller/checks.js';
+import { realClock, type Clock } from './util/clock.js';
 
 /** Everything the controller needs from outside, injected so tests control it. */
 export interface AppDependencies {
@@ -14,6 +17,10 @@ export interface AppDependencies {
   /** Private metrics registry; a fresh one by default. */
   registry?: Registry;
   version?: string;
+  /** Time source; the wall clock by default. Tests inject a ManualClock. */
+  clock?: Clock;
+  /** Analysis checks (metrics, webhooks); see controller/checks.ts. */
+  checks?: CheckRunner;
 }
 
 /** A built controller that can be started and stopped in-process. */
@@ -21,6 +28,8 @@ export interface App {
   start(): Promise<void>;
   /** Stops watches and servers; safe to call more than once. */
   stop(): Promise<void>;
+  /** The controller's work queue (tests wait on it to go idle). */
+  readonly queue: WorkQueue;
   /** Addresses actually bound (useful when port 0 was configured). */
   readonly metricsAddress?: HttpServer['address'];
   readonly probeAddress?: HttpServer['address'];
@@ -43,23 +52,28 @@ export function createApp(deps: AppDependencies): App {
     registers: [registry],
   }).set({ version: deps.version ?? 'dev' }, 1);
 
-  const apps = kubeConfig.makeApiClient(k8s.AppsV1Api);
-  const ns = config.watchNamespace;
-  const deployments: ResilientInformer<k8s.V1Deployment> = createInformer({
+  const clock = deps.clock ?? realClock;
+  const controller = createController({
     kubeConfig,
     logger,
-    path: ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments',
-    list: () =>
-      ns ? apps.listNamespacedDeployment({ namespace: ns }) : apps.listDeploymentForAllNamespaces(),
+    registry,
+    clock,
+    defaultProvider: config.provider,
+    concurrency: config.concurrency,
+    ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
+    ...(deps.checks ? { checks: deps.checks } : {}),
   });
-  const informers = [deployments];
+  const informers = controller.informers;
   new Gauge({
     name: 'weir_informer_cached_objects',
     help: 'Objects held in each informer cache, by kind.',
     labelNames: ['kind'],
     registers: [registry],
     collect() {
-      this.set({ kind: 'Deployment' }, deployments.cache.list().length);
+      const [canaries, runs, deployments] = informers;
+      this.set({ kind: 'Canary' }, canaries!.cache.list().length);
+      this.set({ kind: 'CanaryRun' }, runs!.cache.list().length);
+      this.set({ kind: 'Deployment' }, deployments!.cache.list().length);
     },
   });
   const servers: HttpServer[] = [];
@@ -68,6 +82,7 @@ export function createApp(deps: AppDependencies): App {
   let stopped = false;
 
   const app: App = {
+    queue: controller.queue,
     get metricsAddress() {
       return metricsServer?.address;
     },
@@ -117,16 +132,16 @@ export function createApp(deps: AppDependencies): App {
         { server, kubernetesVersion: version.gitVersion },
         'Connected to the Kubernetes API server',
       );
-      await Promise.all(informers.map((i) => i.start()));
+      await controller.start();
       logger.info(
-        { deployments: deployments.cache.list().length, namespace: ns ?? 'all' },
-        'Informer caches synced',
+        { namespace: config.watchNamespace ?? 'all' },
+        'Informer caches synced; reconciling',
       );
     },
     async stop() {
       if (stopped) return;
       stopped = true;
-      await Promise.allSettled(informers.map((i) => i.stop()));
+      await controller.stop();
       await Promise.allSettled(servers.map((s) => s.close()));
       logger.info('Stopped');
     },

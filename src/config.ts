@@ -18,6 +18,10 @@ export interface ControllerConfig {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
   /** Only watch this namespace; unset watches all. */
   watchNamespace?: string;
+  /** Router for Canaries that name none. */
+  provider: string;
+  /** Canaries reconciled at once. */
+  concurrency: number;
 }
 
 const logLevels = ['trace', 'debug', 'info', 'warn', 'error'] as const;
@@ -32,6 +36,8 @@ Flags (each also read from the environment variable shown):
                                     serve /healthz and /readyz here (WEIR_HEALTH_PROBE_BIND_ADDRESS); default :8081
   --log-level LEVEL                 trace|debug|info|warn|error (WEIR_LOG_LEVEL); default info
   --watch-namespace NS              only watch this namespace (WEIR_WATCH_NAMESPACE); default all
+  --provider NAME                   router for Canaries that name none (WEIR_PROVIDER); default gatewayapi
+  --concurrency N                   Canaries reconciled at once (WEIR_CONCURRENCY); default 8
   --help                            print this text
 `;
 
@@ -64,6 +70,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerC
         'health-probe-bind-address': { type: 'string' },
         'log-level': { type: 'string' },
         'watch-namespace': { type: 'string' },
+        provider: { type: 'string' },
+        concurrency: { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -83,7 +91,22 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerC
     throw invalidConfig(`--watch-namespace: "${watchNamespace}" is not a valid namespace name`);
   }
   const kubeconfig = values.kubeconfig ?? env.KUBECONFIG;
+  const provider = values.provider ?? env.WEIR_PROVIDER ?? 'gatewayapi';
+  if (!/^[a-z0-9-]+(:[a-z0-9]+)?$/.test(provider)) {
+    throw invalidConfig(
+      `--provider: "${provider}" is not a provider name such as gatewayapi or kubernetes`,
+    );
+  }
+  const concurrencyText = values.concurrency ?? env.WEIR_CONCURRENCY ?? '8';
+  const concurrency = Number(concurrencyText);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
+    throw invalidConfig(
+      `--concurrency: expected a whole number from 1 to 256, got "${concurrencyText}"`,
+    );
+  }
   return {
+    provider,
+    concurrency,
     ...(kubeconfig ? { kubeconfig } : {}),
     ...(watchNamespace ? { watchNamespace } : {}),
     metricsAddress: parseListenAddress(

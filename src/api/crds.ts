@@ -7,7 +7,7 @@ import { MetricTemplateSpecSchema } from './metric-template-schema.js';
 /** The API group and version of every Weir kind. */
 export const group = 'weir.dev';
 export const version = 'v1alpha1';
-export const apiVersion = `${group}/${version}`;
+export const apiVersion = 'weir.dev/v1alpha1' as const;
 
 interface PrinterColumn {
   name: string;

@@ -6,7 +6,7 @@ export interface ResilientInformer<T extends k8s.KubernetesObject> {
   readonly cache: k8s.ObjectCache<T>;
   /** True once the initial list has landed in the cache. */
   readonly synced: boolean;
-  /** Resolves after the first successful list. */
+  /** Resolves after the first successful list; rejects with the error of a failed first list. */
   start(): Promise<void>;
   stop(): Promise<void>;
   onChange(handler: (obj: T) => void): void;
@@ -33,9 +33,23 @@ export function createInformer<T extends k8s.KubernetesObject>(
 ): ResilientInformer<T> {
   const { kubeConfig, path, list, logger, labelSelector } = options;
   const { initialMs, maxMs } = options.backoff ?? { initialMs: 500, maxMs: 30_000 };
-  const informer = k8s.makeInformer<T>(kubeConfig, path, list, labelSelector);
-  const handlers: ((obj: T) => void)[] = [];
   let synced = false;
+  let firstList: { resolve: () => void; reject: (err: unknown) => void } | undefined;
+  // client-node reports a failed list through the error callback, not through start():
+  // wrapping the list is how we learn that the cache really holds the current state.
+  const listed: k8s.ListPromise<T> = async () => {
+    try {
+      const result = await list();
+      synced = true;
+      firstList?.resolve();
+      return result;
+    } catch (err) {
+      firstList?.reject(err);
+      throw err;
+    }
+  };
+  const informer = k8s.makeInformer<T>(kubeConfig, path, listed, labelSelector);
+  const handlers: ((obj: T) => void)[] = [];
   let stopped = false;
   let delay = initialMs;
   let retryTimer: NodeJS.Timeout | undefined;
@@ -48,7 +62,10 @@ export function createInformer<T extends k8s.KubernetesObject>(
     delay = initialMs;
   });
   informer.on('error', (err) => {
-    if (stopped) return;
+    // Before the first sync, start() reports the failure to its caller, which decides.
+    // An AbortError is our own restart or stop cancelling the previous watch, and a
+    // restart already pending covers any further error.
+    if (stopped || !synced || (err as Error)?.name === 'AbortError' || retryTimer) return;
     logger.warn({ err, path, retryInMs: delay }, 'Watch failed; restarting informer');
     retryTimer = setTimeout(() => {
       informer
@@ -65,8 +82,14 @@ export function createInformer<T extends k8s.KubernetesObject>(
       return synced;
     },
     async start() {
+      stopped = false;
+      const first = new Promise<void>((resolve, reject) => (firstList = { resolve, reject }));
       await informer.start();
-      synced = true;
+      try {
+        await first;
+      } finally {
+        firstList = undefined;
+      }
     },
     async stop() {
       stopped = true;

@@ -6,9 +6,25 @@ import { parseConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
 import { waitFor } from '../harness/wait.js';
+import { repoRoot } from '../harness/tools.js';
+import path from 'node:path';
 
 // Given a real control plane, when the controller app starts against it,
 // then it connects, syncs its caches, becomes ready and serves its metrics.
+async function expectStartToFailWithoutCrds(kubeConfig: k8s.KubeConfig): Promise<void> {
+  const config = parseConfig(
+    ['--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0'],
+    {},
+  )!;
+  const quiet = new Writable({ write: (_c, _e, done) => done() });
+  const app = createApp({ config, kubeConfig, logger: createLogger('info', quiet) });
+  await expect(app.start()).rejects.toThrow(
+    /Weir's CRDs are not installed in this cluster \(weir.dev\/v1alpha1 not found\)/,
+  );
+  expect(app.ready).toBe(false);
+  await app.stop();
+}
+
 describe('controller entry point against the local cluster', () => {
   let cluster: Cluster;
   let app: App;
@@ -18,6 +34,9 @@ describe('controller entry point against the local cluster', () => {
     cluster = await startCluster({ nodes: 1, routerCrds: false });
     const kubeConfig = new k8s.KubeConfig();
     kubeConfig.loadFromFile(cluster.kubeconfigPath);
+    await expectStartToFailWithoutCrds(kubeConfig);
+    await cluster.kubectl(['apply', '--server-side', '-f', path.join(repoRoot, 'crds')]);
+    await cluster.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
     const config = parseConfig(
       ['--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0'],
       {},

@@ -5,6 +5,8 @@ import { WeirError } from '../../src/errors.js';
 describe('parseConfig', () => {
   it('uses the documented defaults when nothing is given', () => {
     expect(parseConfig([], {})).toEqual({
+      provider: 'gatewayapi',
+      concurrency: 8,
       metricsAddress: { host: '0.0.0.0', port: 8080 },
       probeAddress: { host: '0.0.0.0', port: 8081 },
       logLevel: 'info',

@@ -1,0 +1,219 @@
+import * as k8s from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { Gauge, Histogram, Counter, type Registry } from 'prom-client';
+import { group, version } from '../api/crds.js';
+import type { Canary, CanaryRun } from '../api/types.js';
+import { createKubeAccess, type KubeAccess } from '../kube/access.js';
+import { createInformer, type ResilientInformer } from '../kube/informer.js';
+import { GatewayApiRouter } from '../routers/gateway-api-router.js';
+import { KubernetesRouter } from '../routers/kubernetes-router.js';
+import { RouterRegistry } from '../routers/registry.js';
+import type { Clock } from '../util/clock.js';
+import { WeirError } from '../errors.js';
+import { canaryLabel } from '../workloads/workloads.js';
+import { noProviderChecks, type CheckRunner } from './checks.js';
+import { Reconciler } from './reconciler.js';
+import { Recorder } from './recorder.js';
+import { WorkQueue } from './work-queue.js';
+
+/** Options for {@link createController}. */
+export interface ControllerOptions {
+  kubeConfig: k8s.KubeConfig;
+  logger: Logger;
+  registry: Registry;
+  clock: Clock;
+  /** Only this namespace; all when unset. */
+  namespace?: string;
+  defaultProvider: string;
+  concurrency: number;
+  checks?: CheckRunner;
+  /** Overrides the API access layer (tests count writes through it). */
+  kube?: KubeAccess;
+}
+
+/** The running controller: informers feeding one work queue of Canary keys. */
+export interface Controller {
+  readonly informers: ResilientInformer<k8s.KubernetesObject>[];
+  readonly queue: WorkQueue;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Wires informers, the work queue, the reconciler and the recorder together. */
+export function createController(options: ControllerOptions): Controller {
+  const { kubeConfig, logger, registry, clock, namespace: ns } = options;
+  const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+  const apps = kubeConfig.makeApiClient(k8s.AppsV1Api);
+  const kube = options.kube ?? createKubeAccess(kubeConfig);
+
+  const listCustom = (plural: string, labelSelector?: string) => () =>
+    (ns
+      ? custom.listNamespacedCustomObject({
+          group,
+          version,
+          namespace: ns,
+          plural,
+          ...(labelSelector ? { labelSelector } : {}),
+        })
+      : custom.listClusterCustomObject({
+          group,
+          version,
+          plural,
+          ...(labelSelector ? { labelSelector } : {}),
+        })) as Promise<k8s.KubernetesListObject<never>>;
+  const path = (prefix: string, plural: string) =>
+    ns ? `${prefix}/namespaces/${ns}/${plural}` : `${prefix}/${plural}`;
+
+  const canaries = createInformer<Canary>({
+    kubeConfig,
+    logger,
+    path: path(`/apis/${group}/${version}`, 'canaries'),
+    list: listCustom('canaries'),
+  });
+  const runs = createInformer<CanaryRun>({
+    kubeConfig,
+    logger,
+    path: path(`/apis/${group}/${version}`, 'canaryruns'),
+    list: listCustom('canaryruns'),
+  });
+  const deployments = createInformer<k8s.V1Deployment>({
+    kubeConfig,
+    logger,
+    path: path('/apis/apps/v1', 'deployments'),
+    list: () =>
+      ns ? apps.listNamespacedDeployment({ namespace: ns }) : apps.listDeploymentForAllNamespaces(),
+  });
+
+  const routers = new RouterRegistry()
+    .register(new GatewayApiRouter(kube, kubeConfig))
+    .register(
+      new KubernetesRouter(kube, (c) =>
+        deployments.cache.get(c.spec.targetRef.name, c.metadata.namespace),
+      ),
+    );
+  const recorder = new Recorder({
+    kube,
+    logger,
+    registry,
+    runsOf: (namespace, canary) =>
+      runs.cache.list(namespace).filter((r) => r.metadata?.labels?.[canaryLabel] === canary),
+  });
+  const reconciler = new Reconciler({
+    kube,
+    routers,
+    recorder,
+    clock,
+    logger,
+    checks: options.checks ?? noProviderChecks,
+    defaultProvider: options.defaultProvider,
+    caches: {
+      canary: (namespace, name) => canaries.cache.get(name, namespace),
+      deployment: (namespace, name) => deployments.cache.get(name, namespace),
+    },
+  });
+
+  const depth = new Gauge({
+    name: 'weir_queue_depth',
+    help: 'Canary keys waiting in the work queue.',
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'weir_reconcile_duration_seconds',
+    help: 'Time to reconcile one Canary.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'weir_reconcile_errors_total',
+    help: 'Reconciles that failed and were retried.',
+    registers: [registry],
+  });
+  const queue = new WorkQueue({
+    clock,
+    logger,
+    concurrency: options.concurrency,
+    onDepth: (d) => depth.set(d),
+    handler: async (key) => {
+      const end = duration.startTimer();
+      try {
+        return await reconciler.reconcile(key);
+      } catch (err) {
+        errors.inc();
+        throw err;
+      } finally {
+        end();
+      }
+    },
+  });
+
+  const keyOf = (o: k8s.KubernetesObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
+  canaries.onChange((c) => queue.add(keyOf(c)));
+  deployments.onChange((d) => {
+    // A Deployment matters to the Canaries that target it or own it as their primary.
+    const name = d.metadata?.name ?? '';
+    for (const c of canaries.cache.list(d.metadata?.namespace)) {
+      const target = c.spec?.targetRef?.name;
+      if (target === name || `${target}-primary` === name) queue.add(keyOf(c));
+    }
+  });
+
+  const informers = [
+    canaries,
+    runs,
+    deployments,
+  ] as unknown as ResilientInformer<k8s.KubernetesObject>[];
+  return {
+    informers,
+    queue,
+    async start() {
+      await Promise.all([runs, deployments].map((i) => startWithRetry(i as never, logger)));
+      await startWithRetry(canaries as never, logger);
+      queue.start();
+      for (const c of canaries.cache.list()) queue.add(keyOf(c));
+    },
+    async stop() {
+      await Promise.allSettled(informers.map((i) => i.stop()));
+      await queue.stop();
+    },
+  };
+}
+
+/**
+ * Starts one informer. Transient answers (429 while a new CRD's storage
+ * initialises, 5xx, connection errors) are retried for a bounded time; a missing
+ * CRD or an RBAC denial is reported at once, with what to do about it.
+ */
+async function startWithRetry(
+  informer: ResilientInformer<k8s.KubernetesObject>,
+  logger: Logger,
+): Promise<void> {
+  // Wall-clock time on purpose: this is start-up I/O, not release timing (which uses the injected clock).
+  const deadline = Date.now() + 60_000;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
+    try {
+      await informer.start();
+      return;
+    } catch (err) {
+      const code = (err as { code?: number }).code;
+      if (code === 404) {
+        throw new WeirError(
+          'ApiUnavailable',
+          `Weir's CRDs are not installed in this cluster (${group}/${version} not found): apply crds/ or install the Helm chart`,
+          { retriable: false, cause: err },
+        );
+      }
+      if (code === 401 || code === 403 || Date.now() + delay > deadline) {
+        throw new WeirError(
+          'ApiUnavailable',
+          `Could not list the objects Weir watches: ${(err as Error).message}`,
+          {
+            retriable: code !== 401 && code !== 403,
+            cause: err,
+          },
+        );
+      }
+      logger.info({ code, retryInMs: delay }, 'Listing failed; retrying');
+      await new Promise<void>((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}

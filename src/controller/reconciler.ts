@@ -1,0 +1,462 @@
+import type * as k8s from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { CanaryPhase } from '../api/canary-schema.js';
+import type { Canary, CanaryStatus } from '../api/types.js';
+import type { KubeAccess } from '../kube/access.js';
+import { validateDocument } from '../lint/validate.js';
+import type { Effect } from '../machine/canary-machine.js';
+import { decide, type Decision, type PersistedMachine } from '../machine/release.js';
+import { defaults, routeWeight, strategyOf } from '../machine/steps.js';
+import type { RouterRegistry } from '../routers/registry.js';
+import type { Router, Routes } from '../routers/router.js';
+import type { Clock } from '../util/clock.js';
+import {
+  namesOf,
+  primaryDeployment,
+  revisionAnnotation,
+  revisionOf,
+  rolledOut,
+  selectorLabel,
+  services,
+  stable,
+} from '../workloads/workloads.js';
+import type { CheckRunner } from './checks.js';
+import type { HandlerResult } from './work-queue.js';
+import type { Recorder } from './recorder.js';
+import type { RecordEntry } from './records.js';
+
+/** Annotations for manual control, committed to Git or set by `weir promote|abort|retry` (ADR 0004). */
+export const manualAnnotations = {
+  promote: 'weir.dev/promote',
+  abort: 'weir.dev/abort',
+  retry: 'weir.dev/retry',
+} as const;
+
+/** Reads from the informer caches: the reconciler never GETs from the API server. */
+export interface Caches {
+  canary(namespace: string, name: string): Canary | undefined;
+  deployment(namespace: string, name: string): k8s.V1Deployment | undefined;
+}
+
+/** Everything the reconciler needs, injected. */
+export interface ReconcilerDeps {
+  kube: KubeAccess;
+  caches: Caches;
+  routers: RouterRegistry;
+  checks: CheckRunner;
+  recorder: Recorder;
+  clock: Clock;
+  logger: Logger;
+  /** Provider used when a Canary does not name one. */
+  defaultProvider: string;
+}
+
+/** What is persisted in `status.machine`: the release machine plus the recording outbox. */
+interface StoredMachine extends PersistedMachine {
+  /** Incremented on every status write: tells a stale cache from what was just written. */
+  writes?: number;
+  seq?: number;
+  outbox?: RecordEntry[];
+  run?: string;
+}
+
+type ConditionStatus = 'True' | 'False' | 'Unknown';
+type Condition = NonNullable<CanaryStatus['conditions']>[number];
+
+/**
+ * reconcile(key): observe from the caches, let the machine decide, perform the
+ * effects, write the status once, then record. Safe to run any number of times:
+ * a missed or repeated event changes nothing.
+ */
+export class Reconciler {
+  /** The routes last applied per Canary, so an unchanged split is not written again. */
+  private readonly applied = new Map<string, string>();
+  /** The status last written per Canary: the cache may not have seen it yet. */
+  private readonly written = new Map<string, CanaryStatus>();
+
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  async reconcile(key: string): Promise<HandlerResult> {
+    const [namespace, name] = key.split('/') as [string, string];
+    const cached = this.deps.caches.canary(namespace, name);
+    if (!cached) {
+      this.written.delete(key);
+      this.applied.delete(key);
+      this.deps.recorder.forget(namespace, name);
+      return;
+    }
+    const canary = this.freshest(key, cached);
+    const log = this.deps.logger.child({ canary: key });
+    const now = this.deps.clock.now();
+
+    const invalid = validateDocument(canary).filter(
+      (v) => v.severity === 'error' && !v.path.startsWith('status'),
+    );
+    if (invalid.length > 0) {
+      const message = invalid.map((v) => `${v.path}: ${v.message}`).join('; ');
+      return this.block(canary, 'InvalidSpec', message, log);
+    }
+    const target = this.deps.caches.deployment(namespace, canary.spec.targetRef.name);
+    if (!target) {
+      return this.block(
+        canary,
+        'TargetNotFound',
+        `Deployment ${namespace}/${canary.spec.targetRef.name} not found`,
+        log,
+      );
+    }
+    const label = selectorLabel(target);
+    if (!label) {
+      return this.block(
+        canary,
+        'TargetWithoutSelectorLabel',
+        `Deployment ${canary.spec.targetRef.name} has none of the selector labels app, name or app.kubernetes.io/name`,
+        log,
+      );
+    }
+    const names = namesOf(canary);
+    const primary = this.deps.caches.deployment(namespace, names.primary);
+    if (primary && !ownedBy(primary, canary)) {
+      return this.block(
+        canary,
+        'NameConflict',
+        `Deployment ${names.primary} exists and is not owned by this Canary`,
+        log,
+      );
+    }
+    const provider = canary.spec.provider ?? this.deps.defaultProvider;
+    const resolved = this.deps.routers.resolve(provider);
+    if ('error' in resolved) return this.block(canary, 'UnknownProvider', resolved.error, log);
+    const router = resolved;
+    const analysis = canary.spec.analysis;
+    const strategy = strategyOf(analysis);
+    const unsupported = router.unsupported(canary, strategy);
+    if (unsupported) return this.block(canary, 'UnsupportedStrategy', unsupported, log);
+
+    const revision = revisionOf(target.spec?.template);
+    const annotations = canary.metadata.annotations ?? {};
+    const stored = canary.status?.machine as StoredMachine | undefined;
+    const obs = {
+      now,
+      analysis,
+      revision,
+      primaryReady: rolledOut(primary),
+      primaryRevision: primary?.metadata?.annotations?.[revisionAnnotation],
+      canaryReady:
+        rolledOut(target) &&
+        (target.status?.observedGeneration ?? 0) >= (target.metadata?.generation ?? 0),
+      progressDeadlineSeconds:
+        canary.spec.progressDeadlineSeconds ?? defaults.progressDeadlineSeconds,
+      skipAnalysis: Boolean(canary.spec.skipAnalysis),
+      suspended: Boolean(canary.spec.suspend),
+      deleting: Boolean(canary.metadata.deletionTimestamp),
+      revertOnDeletion: Boolean(canary.spec.revertOnDeletion),
+      manual: {
+        promote: annotations[manualAnnotations.promote] === revision,
+        abort: annotations[manualAnnotations.abort] === revision,
+        retry: annotations[manualAnnotations.retry] === revision,
+      },
+    };
+
+    let decision = decide(stored, { type: 'OBSERVE', obs });
+    const effects: Effect[] = [...decision.effects];
+    const phaseBefore = decision.previousPhase;
+    const recorded: {
+      effect: Extract<Effect, { type: 'record' }>;
+      from: CanaryPhase;
+      to: CanaryPhase;
+      metrics?: RecordEntry['metrics'];
+    }[] = [];
+    for (const e of decision.effects)
+      if (e.type === 'record') recorded.push({ effect: e, from: phaseBefore, to: decision.phase });
+
+    if (effects.some((e) => e.type === 'runChecks')) {
+      const outcome = await this.deps.checks.run(canary, {
+        revision,
+        weight: decision.context.weight,
+        signal: AbortSignal.timeout(60_000),
+      });
+      const afterChecks = decide(decision.persisted, {
+        type: 'CHECKS',
+        result: { now, analysis, passed: outcome.passed, failures: outcome.failures },
+      });
+      for (const e of afterChecks.effects) {
+        effects.push(e);
+        if (e.type === 'record')
+          recorded.push({
+            effect: e,
+            from: decision.phase,
+            to: afterChecks.phase,
+            ...(outcome.metrics ? { metrics: outcome.metrics } : {}),
+          });
+      }
+      decision = { ...afterChecks, previousPhase: phaseBefore };
+    }
+
+    // Effects, in the order the machine gave them.
+    let requeueAt: number | undefined;
+    for (const e of effects) {
+      switch (e.type) {
+        case 'bootstrap':
+          await this.deps.kube.apply(primaryDeployment(canary, target, primary, label));
+          for (const svc of services(canary, label)) await this.deps.kube.apply(svc);
+          await this.route(key, router, canary, { canaryWeight: 0, matchToCanary: false });
+          break;
+        case 'scaleCanaryUp': {
+          const replicas = primary?.spec?.replicas || 1;
+          if ((target.spec?.replicas ?? 1) === 0)
+            await this.deps.kube.scaleDeployment(
+              { namespace, name: target.metadata!.name! },
+              replicas,
+            );
+          break;
+        }
+        case 'scaleCanaryDown':
+          if ((target.spec?.replicas ?? 1) !== 0)
+            await this.deps.kube.scaleDeployment({ namespace, name: target.metadata!.name! }, 0);
+          break;
+        case 'setWeight':
+          await this.route(key, router, canary, {
+            canaryWeight: routeWeight(analysis, e.weight),
+            matchToCanary: strategy === 'abTesting' && decision.phase === 'Progressing',
+          });
+          break;
+        case 'promote':
+          if (e.revision === revision)
+            await this.deps.kube.apply(primaryDeployment(canary, target, primary, label));
+          break;
+        case 'finalize':
+          if (e.revert) await router.finalize(canary);
+          break;
+        case 'requeue':
+          requeueAt = Math.min(requeueAt ?? Infinity, e.at);
+          break;
+        case 'record':
+        case 'runChecks':
+          break;
+      }
+    }
+
+    // The outbox: new entries get seq numbers; entries already in their run are dropped.
+    const flushed = this.deps.recorder.flushedSeq(canary);
+    let seq = stored?.seq ?? 0;
+    let run = stored?.run;
+    const entries: RecordEntry[] = (stored?.outbox ?? []).filter((e) => e.seq > flushed);
+    for (const r of recorded) {
+      seq += 1;
+      if (r.effect.event === 'new-revision') run = `${name}-${seq}`.slice(0, 253);
+      entries.push({
+        seq,
+        time: new Date(now).toISOString(),
+        from: r.from,
+        to: r.to,
+        event: r.effect.event,
+        reason: r.effect.reason,
+        message: r.effect.message,
+        weight: decision.context.weight,
+        failedChecks: decision.context.failedChecks,
+        revision: decision.context.revision ?? revision,
+        ...(run && r.to !== 'Initialized' ? { run } : {}),
+        ...(r.metrics ? { metrics: r.metrics } : {}),
+      });
+    }
+    const writes = stored?.writes ?? 0;
+    const machine: StoredMachine = {
+      ...decision.persisted,
+      writes,
+      seq,
+      outbox: entries,
+      ...(run ? { run } : {}),
+    };
+
+    const status = this.status(canary, decision, machine, run);
+    if (!sameStatus(canary.status, status)) {
+      machine.writes = writes + 1;
+      await this.deps.kube.patchStatus(
+        'canaries',
+        { namespace, name },
+        status as Record<string, unknown>,
+      );
+      this.written.set(key, status);
+    }
+    this.deps.recorder.observe(canary, decision.phase, decision.context.weight);
+    await this.deps.recorder.flush(canary, entries, imagesOf(primary, target));
+    if (decision.phase !== phaseBefore) {
+      log.debug({ from: phaseBefore, to: decision.phase, revision }, 'Phase changed');
+    }
+    return requeueAt !== undefined ? { requeueAt } : undefined;
+  }
+
+  /** The cached Canary, with the status this controller last wrote if the cache has not caught up. */
+  private freshest(key: string, cached: Canary): Canary {
+    const mine = this.written.get(key);
+    const writes = (s: CanaryStatus | undefined) =>
+      (s?.machine as StoredMachine | undefined)?.writes ?? 0;
+    if (!mine || writes(cached.status) >= writes(mine)) return cached;
+    return { ...cached, status: mine };
+  }
+
+  private async route(key: string, router: Router, canary: Canary, routes: Routes): Promise<void> {
+    const fingerprint = JSON.stringify([router.name, routes, canary.metadata.generation]);
+    if (this.applied.get(key) === fingerprint) return;
+    await router.setRoutes(canary, routes);
+    this.applied.set(key, fingerprint);
+  }
+
+  private status(
+    canary: Canary,
+    d: Decision,
+    machine: StoredMachine,
+    run: string | undefined,
+  ): CanaryStatus {
+    const previous = canary.status ?? {};
+    const phaseChanged = previous.phase !== d.phase;
+    const nowIso = new Date(this.deps.clock.now()).toISOString();
+    const ready: [ConditionStatus, string, string] =
+      d.phase === 'Failed'
+        ? ['False', 'RolledBack', d.context.message ?? 'Release rolled back']
+        : ['True', d.phase, phaseMessage(d)];
+    const promoted: [ConditionStatus, string, string] =
+      d.phase === 'Succeeded' || d.phase === 'Initialized'
+        ? ['True', d.phase, `Revision ${d.context.promotedRevision} is promoted`]
+        : d.phase === 'Failed'
+          ? ['False', 'RolledBack', d.context.message ?? 'Release rolled back']
+          : ['Unknown', d.phase, phaseMessage(d)];
+    return {
+      phase: d.phase,
+      canaryWeight: d.context.weight,
+      failedChecks: d.context.failedChecks,
+      iterations: d.context.iterations,
+      ...(d.context.revision ? { lastAppliedSpec: d.context.revision } : {}),
+      ...(d.context.promotedRevision ? { lastPromotedSpec: d.context.promotedRevision } : {}),
+      lastTransitionTime:
+        phaseChanged || !previous.lastTransitionTime ? nowIso : previous.lastTransitionTime,
+      observedGeneration: canary.metadata.generation ?? 0,
+      conditions: [
+        condition(previous.conditions, 'Ready', ...ready, canary.metadata.generation ?? 0, nowIso),
+        condition(
+          previous.conditions,
+          'Promoted',
+          ...promoted,
+          canary.metadata.generation ?? 0,
+          nowIso,
+        ),
+      ],
+      ...(run ? { currentRun: run } : {}),
+      machine: machine as unknown as Record<string, unknown>,
+    };
+  }
+
+  /** A Canary that cannot be acted on: say why in a condition (and an Event when it changes). */
+  private async block(
+    canary: Canary,
+    reason: string,
+    message: string,
+    log: Logger,
+  ): Promise<HandlerResult> {
+    const previous = canary.status ?? {};
+    const nowIso = new Date(this.deps.clock.now()).toISOString();
+    const generation = canary.metadata.generation ?? 0;
+    const ready = condition(
+      previous.conditions,
+      'Ready',
+      'False',
+      reason,
+      message,
+      generation,
+      nowIso,
+    );
+    const others = (previous.conditions ?? []).filter((c) => c.type !== 'Ready');
+    const status: CanaryStatus = {
+      ...previous,
+      observedGeneration: generation,
+      conditions: [ready, ...others],
+    };
+    if (!sameStatus(previous, status)) {
+      log.warn({ reason }, message);
+      await this.deps.kube.patchStatus(
+        'canaries',
+        { namespace: canary.metadata.namespace!, name: canary.metadata.name! },
+        status as Record<string, unknown>,
+      );
+      await this.deps.kube
+        .createEvent({
+          metadata: {
+            name: `${canary.metadata.name}.${this.deps.clock.now().toString(16)}`,
+            namespace: canary.metadata.namespace!,
+          },
+          involvedObject: {
+            apiVersion: 'weir.dev/v1alpha1',
+            kind: 'Canary',
+            name: canary.metadata.name!,
+            namespace: canary.metadata.namespace!,
+            uid: canary.metadata.uid!,
+          },
+          reason,
+          message: message.slice(0, 1024),
+          type: 'Warning',
+          firstTimestamp: new Date(nowIso),
+          lastTimestamp: new Date(nowIso),
+          count: 1,
+          source: { component: 'weir' },
+        })
+        .catch((err: unknown) => log.warn({ err }, 'Could not create Event'));
+    }
+    // A missing target appears through the Deployment watch; look again later anyway.
+    return reason === 'TargetNotFound' ? { requeueAt: this.deps.clock.now() + 60_000 } : undefined;
+  }
+}
+
+function phaseMessage(d: Decision): string {
+  switch (d.phase) {
+    case 'Progressing':
+      return `Analysing revision ${d.context.revision}: weight ${d.context.weight}, failed checks ${d.context.failedChecks}`;
+    case 'Promoting':
+      return `Promoting revision ${d.context.revision}`;
+    case 'Finalising':
+      return 'Routing all traffic to the primary';
+    case 'Initializing':
+      return 'Creating the primary and routing';
+    default:
+      return `Revision ${d.context.promotedRevision} runs on the primary`;
+  }
+}
+
+function condition(
+  previous: Condition[] | undefined,
+  type: string,
+  status: ConditionStatus,
+  reason: string,
+  message: string,
+  observedGeneration: number,
+  nowIso: string,
+): Condition {
+  const old = previous?.find((c) => c.type === type);
+  const changed = !old || old.status !== status;
+  return {
+    type,
+    status,
+    reason,
+    message: message.slice(0, 32768),
+    lastTransitionTime: changed ? nowIso : (old.lastTransitionTime ?? nowIso),
+    observedGeneration,
+  };
+}
+
+function ownedBy(obj: k8s.V1Deployment, canary: Canary): boolean {
+  return (obj.metadata?.ownerReferences ?? []).some((o) => o.uid === canary.metadata.uid);
+}
+
+function sameStatus(a: CanaryStatus | undefined, b: CanaryStatus): boolean {
+  // Key order differs between what the API server returns and what is built here.
+  return JSON.stringify(stable(a ?? {})) === JSON.stringify(stable(b));
+}
+
+function imagesOf(
+  primary: k8s.V1Deployment | undefined,
+  target: k8s.V1Deployment,
+): { from: string[]; to: string[] } {
+  const images = (d: k8s.V1Deployment | undefined) =>
+    (d?.spec?.template?.spec?.containers ?? []).map((c) => c.image ?? '');
+  return { from: images(primary), to: images(target) };
+}

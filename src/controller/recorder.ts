@@ -1,0 +1,263 @@
+import type * as k8s from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { canaryPhases } from '../api/canary-schema.js';
+import { apiVersion } from '../api/crds.js';
+import type { Canary, CanaryRun } from '../api/types.js';
+import type { KubeAccess } from '../kube/access.js';
+import { canaryLabel, ownerReference } from '../workloads/workloads.js';
+import { warningReasons, type RecordEntry } from './records.js';
+
+/** How many CanaryRuns are kept per Canary. */
+export const runsKept = 10;
+/** Transitions kept in one CanaryRun; the oldest are dropped past this. */
+export const transitionsKept = 500;
+
+/** Options for {@link Recorder}. */
+export interface RecorderOptions {
+  kube: KubeAccess;
+  logger: Logger;
+  registry: Registry;
+  /** The CanaryRuns of a Canary, from the informer cache. */
+  runsOf: (namespace: string, canary: string) => CanaryRun[];
+}
+
+/**
+ * Turns each recorded transition into a CanaryRun entry, a Kubernetes Event, a
+ * log line and metric changes. Called after the Canary status write has landed.
+ */
+export class Recorder {
+  private readonly transitions: Counter<'reason'>;
+  private readonly results: Counter<'result'>;
+  private readonly duration: Histogram<'result'>;
+  private readonly weight: Gauge<'namespace' | 'name'>;
+  private readonly phase: Gauge<'namespace' | 'name'>;
+  /** Highest seq known to be in a CanaryRun, per Canary (memory; the runs cache covers restarts). */
+  private readonly flushed = new Map<string, number>();
+  /** Transitions written per run, newer than the cache may be. */
+  private readonly written = new Map<string, { seq: number }[]>();
+
+  constructor(private readonly options: RecorderOptions) {
+    const registers = [options.registry];
+    this.transitions = new Counter({
+      name: 'weir_canary_transitions_total',
+      help: 'Recorded release transitions, by reason.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.results = new Counter({
+      name: 'weir_canary_releases_total',
+      help: 'Finished releases, by result.',
+      labelNames: ['result'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'weir_canary_release_duration_seconds',
+      help: 'Time from a new revision to its promotion or rollback.',
+      labelNames: ['result'],
+      buckets: [30, 60, 120, 300, 600, 1200, 1800, 3600, 7200],
+      registers,
+    });
+    this.weight = new Gauge({
+      name: 'weir_canary_weight',
+      help: 'Current canary traffic weight.',
+      labelNames: ['namespace', 'name'],
+      registers,
+    });
+    this.phase = new Gauge({
+      name: 'weir_canary_phase',
+      help: `Current phase as its index in: ${canaryPhases.join(', ')}.`,
+      labelNames: ['namespace', 'name'],
+      registers,
+    });
+  }
+
+  /** Highest seq already recorded for a Canary, so the outbox can drop it. */
+  flushedSeq(canary: Canary): number {
+    const key = `${canary.metadata.namespace}/${canary.metadata.name}`;
+    const known = this.flushed.get(key);
+    if (known !== undefined) return known;
+    let max = 0;
+    for (const run of this.options.runsOf(canary.metadata.namespace!, canary.metadata.name!)) {
+      for (const t of run.status?.transitions ?? [])
+        max = Math.max(max, (t as { seq?: number }).seq ?? 0);
+    }
+    return max;
+  }
+
+  /** Gauges that follow the status even when nothing is recorded. */
+  observe(canary: Canary, phase: string, weight: number): void {
+    const labels = { namespace: canary.metadata.namespace!, name: canary.metadata.name! };
+    this.weight.set(labels, weight);
+    this.phase.set(labels, canaryPhases.indexOf(phase as never));
+  }
+
+  forget(namespace: string, name: string): void {
+    this.flushed.delete(`${namespace}/${name}`);
+    this.weight.remove({ namespace, name });
+    this.phase.remove({ namespace, name });
+  }
+
+  /** Records the outbox entries not yet in a CanaryRun. */
+  async flush(
+    canary: Canary,
+    outbox: RecordEntry[],
+    images: { from: string[]; to: string[] },
+  ): Promise<void> {
+    const key = `${canary.metadata.namespace}/${canary.metadata.name}`;
+    const done = this.flushedSeq(canary);
+    const pending = outbox.filter((e) => e.seq > done).sort((a, b) => a.seq - b.seq);
+    for (const entry of pending) {
+      if (entry.run) await this.appendToRun(canary, entry, images);
+      await this.emitEvent(canary, entry);
+      this.options.logger.info(
+        {
+          canary: key,
+          revision: entry.revision,
+          from: entry.from,
+          to: entry.to,
+          cause: entry.event,
+          reason: entry.reason,
+          weight: entry.weight,
+        },
+        entry.message,
+      );
+      this.transitions.inc({ reason: entry.reason });
+      const result = resultOf(entry);
+      if (result && entry.to !== entry.from) {
+        this.results.inc({ result });
+      }
+      this.flushed.set(key, entry.seq);
+    }
+  }
+
+  /** Observes a release's duration when it ends. */
+  releaseEnded(result: string, seconds: number): void {
+    this.duration.observe({ result }, seconds);
+  }
+
+  private async appendToRun(
+    canary: Canary,
+    entry: RecordEntry,
+    images: { from: string[]; to: string[] },
+  ): Promise<void> {
+    const ns = canary.metadata.namespace!;
+    const name = entry.run!;
+    const cached = this.options
+      .runsOf(ns, canary.metadata.name!)
+      .find((r) => r.metadata.name === name);
+    let transitions = (this.written.get(name) ?? cached?.status?.transitions ?? []) as ({
+      seq: number;
+    } & Record<string, unknown>)[];
+    if (transitions.some((t) => t.seq === entry.seq)) return;
+    if (!cached && !this.written.has(name)) {
+      const run: CanaryRun = {
+        apiVersion,
+        kind: 'CanaryRun',
+        metadata: {
+          name,
+          namespace: ns,
+          labels: { [canaryLabel]: canary.metadata.name! },
+          ownerReferences: [{ ...ownerReference(canary), controller: false }],
+        },
+        spec: {
+          canary: canary.metadata.name!,
+          revision: entry.revision ?? '',
+          images,
+          startTime: entry.time,
+        },
+      };
+      await this.options.kube.apply(run as unknown as k8s.KubernetesObject);
+      await this.prune(canary, name);
+    }
+    const transition = {
+      seq: entry.seq,
+      time: entry.time,
+      from: entry.from,
+      to: entry.to,
+      event: entry.event,
+      reason: entry.reason,
+      message: entry.message.slice(0, 2048),
+      weight: entry.weight,
+      failedChecks: entry.failedChecks,
+      ...(entry.metrics ? { metrics: entry.metrics } : {}),
+    };
+    transitions = [...transitions, transition].slice(-transitionsKept);
+    const result = resultOf(entry);
+    await this.options.kube.patchStatus(
+      'canaryruns',
+      { namespace: ns, name },
+      {
+        transitions,
+        ...(result ? { result, endTime: entry.time } : {}),
+      },
+    );
+    this.written.set(name, transitions);
+  }
+
+  /** Keeps the newest runs of a Canary; a superseded run gets its result. */
+  private async prune(canary: Canary, newest: string): Promise<void> {
+    const runs = this.options
+      .runsOf(canary.metadata.namespace!, canary.metadata.name!)
+      .filter((r) => r.metadata.name !== newest)
+      .sort((a, b) => (a.spec.startTime < b.spec.startTime ? 1 : -1));
+    for (const open of runs.filter((r) => !r.status?.result)) {
+      await this.options.kube.patchStatus(
+        'canaryruns',
+        { namespace: open.metadata.namespace!, name: open.metadata.name! },
+        {
+          result: 'Superseded',
+          endTime: new Date().toISOString(),
+        },
+      );
+    }
+    for (const old of runs.slice(runsKept - 1)) {
+      await this.options.kube.deleteObject({
+        apiVersion,
+        kind: 'CanaryRun',
+        metadata: { name: old.metadata.name!, namespace: old.metadata.namespace! },
+      });
+      this.written.delete(old.metadata.name!);
+    }
+  }
+
+  private async emitEvent(canary: Canary, entry: RecordEntry): Promise<void> {
+    const time = entry.time;
+    try {
+      await this.options.kube.createEvent({
+        metadata: {
+          name: `${canary.metadata.name}.${entry.seq.toString(16)}${Date.parse(time).toString(16)}`,
+          namespace: canary.metadata.namespace!,
+        },
+        involvedObject: {
+          apiVersion,
+          kind: 'Canary',
+          name: canary.metadata.name!,
+          namespace: canary.metadata.namespace!,
+          uid: canary.metadata.uid!,
+        },
+        reason: entry.reason,
+        message: entry.message.slice(0, 1024),
+        type: warningReasons.has(entry.reason) ? 'Warning' : 'Normal',
+        firstTimestamp: new Date(time),
+        lastTimestamp: new Date(time),
+        count: 1,
+        source: { component: 'weir' },
+        reportingComponent: 'weir.dev/controller',
+        reportingInstance: 'weir',
+      });
+    } catch (err) {
+      // Events are a courtesy with a one-hour lifetime; the CanaryRun is the record.
+      this.options.logger.warn(
+        { err, canary: `${canary.metadata.namespace}/${canary.metadata.name}` },
+        'Could not create Event',
+      );
+    }
+  }
+}
+
+function resultOf(entry: RecordEntry): string | undefined {
+  if (entry.to === 'Succeeded') return 'Promoted';
+  if (entry.to === 'Failed') return entry.reason === 'Aborted' ? 'Aborted' : 'RolledBack';
+  return undefined;
+}

@@ -1,0 +1,45 @@
+import type { Canary } from '../api/types.js';
+import type { KubeAccess } from '../kube/access.js';
+import type { Strategy } from '../machine/steps.js';
+import { selectorLabel, services } from '../workloads/workloads.js';
+import type { Router, Routes } from './router.js';
+import type * as k8s from '@kubernetes/client-node';
+
+/**
+ * No mesh: blue/green by pointing the apex Service at the primary or the canary
+ * pods. Weights between 0 and 100 and request matching cannot be expressed.
+ */
+export class KubernetesRouter implements Router {
+  readonly name = 'kubernetes';
+
+  constructor(
+    private readonly kube: KubeAccess,
+    private readonly target: (canary: Canary) => k8s.V1Deployment | undefined,
+  ) {}
+
+  unsupported(_canary: Canary, strategy: Strategy): string | undefined {
+    if (strategy === 'canary')
+      return 'the kubernetes provider cannot split traffic by weight: use iterations (blue/green), or a mesh or Gateway API provider for stepWeight';
+    if (strategy === 'abTesting')
+      return 'the kubernetes provider cannot route by request headers: use a mesh or Gateway API provider for A/B testing';
+    return undefined;
+  }
+
+  async setRoutes(canary: Canary, routes: Routes): Promise<void> {
+    const target = this.target(canary);
+    const label = target && selectorLabel(target);
+    if (!label) return;
+    // The whole apex Service, always: a partial apply would drop the fields it leaves out.
+    await this.kube.apply(
+      services(canary, label, routes.canaryWeight >= 100 ? 'canary' : 'primary')[0]!,
+    );
+  }
+
+  async getRoutes(): Promise<Routes | undefined> {
+    return undefined;
+  }
+
+  async finalize(canary: Canary): Promise<void> {
+    await this.setRoutes(canary, { canaryWeight: 0, matchToCanary: false });
+  }
+}

@@ -1,0 +1,50 @@
+/** Time as the controller sees it; injected so tests can run releases in simulated time. */
+export interface Clock {
+  now(): number;
+  /** Calls `fn` once `ms` have passed; returns a function that cancels it. */
+  after(ms: number, fn: () => void): () => void;
+}
+
+/** The wall clock. */
+export const realClock: Clock = {
+  now: () => Date.now(),
+  after(ms, fn) {
+    const t = setTimeout(fn, Math.max(0, ms));
+    t.unref?.();
+    return () => clearTimeout(t);
+  },
+};
+
+/** A clock that only moves when told to: timers fire, in order, inside `advance`. */
+export class ManualClock implements Clock {
+  private timers: { at: number; fn: () => void; id: number }[] = [];
+  private nextId = 0;
+
+  constructor(private current = Date.UTC(2026, 0, 1)) {}
+
+  now(): number {
+    return this.current;
+  }
+
+  after(ms: number, fn: () => void): () => void {
+    const id = this.nextId++;
+    this.timers.push({ at: this.current + Math.max(0, ms), fn, id });
+    return () => {
+      this.timers = this.timers.filter((t) => t.id !== id);
+    };
+  }
+
+  /** Moves time forward, firing due timers in time order. */
+  advance(ms: number): void {
+    const target = this.current + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at || a.id - b.id);
+      const next = this.timers[0];
+      if (!next || next.at > target) break;
+      this.timers.shift();
+      this.current = next.at;
+      next.fn();
+    }
+    this.current = target;
+  }
+}

@@ -1,0 +1,170 @@
+import { createHash } from 'node:crypto';
+import type * as k8s from '@kubernetes/client-node';
+import type { Canary } from '../api/types.js';
+import { apiVersion } from '../api/crds.js';
+
+/** Annotation on the primary Deployment: the revision its pod template came from. */
+export const revisionAnnotation = 'weir.dev/revision';
+/** Label on objects Weir generates, naming their Canary. */
+export const canaryLabel = 'weir.dev/canary';
+
+/** Selector labels Weir can rewrite for the primary, in Flagger's order of preference. */
+export const selectorLabelKeys = ['app', 'name', 'app.kubernetes.io/name'] as const;
+
+/** The value with object keys sorted, so equal objects serialise equally. */
+export function stable(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stable);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, stable((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+/** The revision of a pod template: a short hash of its canonical JSON. */
+export function revisionOf(template: k8s.V1PodTemplateSpec | undefined): string {
+  return createHash('sha256')
+    .update(JSON.stringify(stable(template ?? {})))
+    .digest('hex')
+    .slice(0, 10);
+}
+
+/** The selector label Weir rewrites (`app: web` → `app: web-primary`), or undefined when there is none. */
+export function selectorLabel(
+  target: k8s.V1Deployment,
+): { key: string; value: string } | undefined {
+  const labels = target.spec?.selector?.matchLabels ?? {};
+  for (const key of selectorLabelKeys) {
+    const value = labels[key];
+    if (value) return { key, value };
+  }
+  return undefined;
+}
+
+/** Owner reference that makes Kubernetes delete generated objects with their Canary. */
+export function ownerReference(canary: Canary): k8s.V1OwnerReference {
+  return {
+    apiVersion,
+    kind: 'Canary',
+    name: canary.metadata.name!,
+    uid: canary.metadata.uid!,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+/** Names of the objects Weir generates for a Canary. */
+export function namesOf(canary: Canary) {
+  const target = canary.spec.targetRef.name;
+  const apex = canary.spec.service.name ?? target;
+  return {
+    target,
+    primary: `${target}-primary`,
+    apex,
+    apexPrimary: `${apex}-primary`,
+    apexCanary: `${apex}-canary`,
+  };
+}
+
+/** True when a Deployment has rolled out its current spec and all desired replicas are available. */
+export function rolledOut(d: k8s.V1Deployment | undefined): boolean {
+  if (!d) return false;
+  const desired = d.spec?.replicas ?? 1;
+  const s = d.status ?? {};
+  return (
+    (s.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
+    (s.updatedReplicas ?? 0) >= desired &&
+    (s.availableReplicas ?? 0) >= desired &&
+    // No replicas of an older template left.
+    (s.replicas ?? 0) <= (s.updatedReplicas ?? 0) &&
+    desired > 0
+  );
+}
+
+/**
+ * The primary Deployment: a copy of the target's pod template with the selector
+ * label rewritten, annotated with the revision it runs. Applied at bootstrap and
+ * at promotion (server-side apply, so applying twice changes nothing).
+ */
+export function primaryDeployment(
+  canary: Canary,
+  target: k8s.V1Deployment,
+  existing: k8s.V1Deployment | undefined,
+  label: { key: string; value: string },
+): k8s.V1Deployment {
+  const names = namesOf(canary);
+  const primaryValue = `${label.value}-primary`;
+  const template = target.spec!.template;
+  const replicas = existing?.spec?.replicas ?? (target.spec?.replicas || 1);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: names.primary,
+      namespace: canary.metadata.namespace!,
+      labels: {
+        ...(target.metadata?.labels ?? {}),
+        [label.key]: primaryValue,
+        [canaryLabel]: canary.metadata.name!,
+      },
+      annotations: { [revisionAnnotation]: revisionOf(template) },
+      ownerReferences: [ownerReference(canary)],
+    },
+    spec: {
+      replicas,
+      selector: { matchLabels: { [label.key]: primaryValue } },
+      ...(target.spec?.strategy ? { strategy: target.spec.strategy } : {}),
+      ...(target.spec?.minReadySeconds !== undefined
+        ? { minReadySeconds: target.spec.minReadySeconds }
+        : {}),
+      template: {
+        metadata: {
+          ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
+          labels: { ...(template.metadata?.labels ?? {}), [label.key]: primaryValue },
+        },
+        spec: template.spec,
+      },
+    },
+  };
+}
+
+/** The apex, primary and canary Services. The apex selects the primary until a router says otherwise. */
+export function services(
+  canary: Canary,
+  label: { key: string; value: string },
+  apexTo: 'primary' | 'canary' = 'primary',
+): k8s.V1Service[] {
+  const names = namesOf(canary);
+  const s = canary.spec.service;
+  const port: k8s.V1ServicePort = {
+    name: s.portName ?? 'http',
+    port: s.port,
+    targetPort: (s.targetPort ?? s.port) as never,
+    protocol: 'TCP',
+    ...(s.appProtocol ? { appProtocol: s.appProtocol } : {}),
+  };
+  const make = (
+    name: string,
+    selectorValue: string,
+    meta?: { labels?: Record<string, string>; annotations?: Record<string, string> },
+  ): k8s.V1Service => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name,
+      namespace: canary.metadata.namespace!,
+      labels: { ...(meta?.labels ?? {}), [canaryLabel]: canary.metadata.name! },
+      ...(meta?.annotations ? { annotations: meta.annotations } : {}),
+      ownerReferences: [ownerReference(canary)],
+    },
+    spec: { type: 'ClusterIP', selector: { [label.key]: selectorValue }, ports: [port] },
+  });
+  return [
+    make(names.apex, apexTo === 'primary' ? `${label.value}-primary` : label.value, s.apex),
+    make(names.apexPrimary, `${label.value}-primary`, s.primary),
+    make(names.apexCanary, label.value, s.canary),
+  ];
+}

@@ -1,0 +1,307 @@
+import * as k8s from '@kubernetes/client-node';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Canary, CanaryRun } from '../../src/api/types.js';
+import { createApp, type App } from '../../src/app.js';
+import { parseConfig } from '../../src/config.js';
+import type { CheckOutcome, CheckRunner } from '../../src/controller/checks.js';
+import { createLogger } from '../../src/logger.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { startCluster, type Cluster } from '../harness/cluster.js';
+import { repoRoot } from '../harness/tools.js';
+
+/** A check runner the test sets: the controller calls it at every analysis step. */
+class ScriptedChecks implements CheckRunner {
+  outcome: CheckOutcome = { passed: true, failures: [] };
+  calls = 0;
+  async run(): Promise<CheckOutcome> {
+    this.calls += 1;
+    return this.outcome;
+  }
+}
+
+const namespace = 'shop';
+
+// Given a real control plane with KWOK nodes, Weir's CRDs and Gateway API, and the
+// controller running in-process on a manual clock (so a 10 s interval costs no
+// real time), when a Deployment's image changes, then Weir releases it.
+describe('a release on the real control plane', () => {
+  let cluster: Cluster;
+  let app: App;
+  let objects: k8s.KubernetesObjectApi;
+  let apps: k8s.AppsV1Api;
+  const clock = new ManualClock(Date.parse('2026-11-22T10:00:00Z'));
+  const checks = new ScriptedChecks();
+
+  async function canary(name = 'podinfo'): Promise<Canary> {
+    return (await objects.read({
+      apiVersion: 'weir.dev/v1alpha1',
+      kind: 'Canary',
+      metadata: { name, namespace },
+    })) as Canary;
+  }
+  async function routeWeights(name = 'podinfo'): Promise<number[]> {
+    const route = (await objects.read({
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name, namespace },
+    })) as any;
+    const rule = route.spec.rules.find((r: any) => !r.matches?.length) ?? route.spec.rules.at(-1);
+    return rule.backendRefs.map((b: { weight: number }) => b.weight);
+  }
+  /** Moves the manual clock in steps until `probe` holds, letting watches and the queue settle in between. */
+  async function until<T>(
+    what: string,
+    probe: () => Promise<T | undefined>,
+    stepMs = 1_000,
+    maxSteps = 200,
+  ): Promise<T> {
+    for (let i = 0; i < maxSteps; i++) {
+      await app.queue.idle();
+      const v = await probe();
+      if (v !== undefined) return v;
+      clock.advance(stepMs);
+      await new Promise((r) => setTimeout(r, 60));
+    }
+    throw new Error(`Gave up waiting for ${what} after ${maxSteps} steps of ${stepMs} ms`);
+  }
+  const phaseIs =
+    (phase: string, name = 'podinfo') =>
+    async () =>
+      (await canary(name)).status?.phase === phase ? true : undefined;
+  async function setImage(image: string, name = 'podinfo') {
+    await apps.patchNamespacedDeployment(
+      {
+        name,
+        namespace,
+        body: { spec: { template: { spec: { containers: [{ name: 'app', image }] } } } },
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
+    );
+  }
+
+  beforeAll(async () => {
+    cluster = await startCluster({ nodes: 2 });
+    await cluster.kubectl(['apply', '--server-side', '-f', path.join(repoRoot, 'crds')]);
+    await cluster.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(cluster.kubeconfigPath);
+    objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+    apps = kc.makeApiClient(k8s.AppsV1Api);
+    await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    for (const name of ['podinfo', 'billing']) {
+      await apps.createNamespacedDeployment({
+        namespace,
+        body: {
+          metadata: { name },
+          spec: {
+            replicas: 2,
+            selector: { matchLabels: { app: name } },
+            template: {
+              metadata: { labels: { app: name } },
+              spec: { containers: [{ name: 'app', image: `example.test/${name}:1` }] },
+            },
+          },
+        },
+      });
+    }
+    const config = parseConfig(
+      ['--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0'],
+      {},
+    )!;
+    const quiet = new Writable({ write: (_c, _e, done) => done() });
+    app = createApp({ config, kubeConfig: kc, logger: createLogger('info', quiet), clock, checks });
+    await app.start();
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await cluster?.stop();
+  });
+
+  it('bootstraps: primary Deployment, Services, HTTPRoute at 100/0, target scaled to zero', async () => {
+    await objects.create({
+      apiVersion: 'weir.dev/v1alpha1',
+      kind: 'Canary',
+      metadata: { name: 'podinfo', namespace },
+      spec: {
+        provider: 'gatewayapi',
+        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
+        service: { port: 9898, gatewayRefs: [{ name: 'public' }] },
+        analysis: { interval: '10s', threshold: 2, maxWeight: 30, stepWeight: 10 },
+      },
+    } as Canary);
+    await until('Initialized', phaseIs('Initialized'));
+    const primary = await apps.readNamespacedDeployment({ name: 'podinfo-primary', namespace });
+    expect(primary.spec?.selector.matchLabels).toEqual({ app: 'podinfo-primary' });
+    expect(primary.spec?.template.spec?.containers[0]?.image).toBe('example.test/podinfo:1');
+    expect(primary.metadata?.ownerReferences?.[0]).toMatchObject({
+      kind: 'Canary',
+      name: 'podinfo',
+    });
+    expect(await routeWeights()).toEqual([100, 0]);
+    await until('target scaled to zero', async () =>
+      (await apps.readNamespacedDeployment({ name: 'podinfo', namespace })).spec?.replicas === 0
+        ? true
+        : undefined,
+    );
+    const status = (await canary()).status!;
+    expect(status.conditions?.find((c) => c.type === 'Promoted')).toMatchObject({ status: 'True' });
+  });
+
+  it('steps the HTTPRoute 0 → 10 → 20 → 30 one interval apart, promotes, and returns 100% to the primary', async () => {
+    const callsBefore = checks.calls;
+    await setImage('example.test/podinfo:2');
+    await until('Progressing', phaseIs('Progressing'));
+    const seen: number[] = [(await routeWeights())[1]!];
+    const stepTimes: number[] = [];
+    await until(
+      'Promoting',
+      async () => {
+        const phase = (await canary()).status?.phase;
+        if (phase !== 'Progressing') return true;
+        const w = (await routeWeights())[1]!;
+        if (w !== seen.at(-1)) {
+          seen.push(w);
+          stepTimes.push(clock.now());
+        }
+        return undefined;
+      },
+      1_000,
+    );
+    expect(seen).toEqual([0, 10, 20, 30]);
+    // One interval (10 s of the controller's clock) between steps.
+    expect(stepTimes.slice(1).map((t, i) => t - stepTimes[i]!)).toEqual([10_000, 10_000]);
+    expect(checks.calls - callsBefore).toBe(4);
+
+    await until('Succeeded', phaseIs('Succeeded'));
+    const primary = await apps.readNamespacedDeployment({ name: 'podinfo-primary', namespace });
+    expect(primary.spec?.template.spec?.containers[0]?.image).toBe('example.test/podinfo:2');
+    expect(await routeWeights()).toEqual([100, 0]);
+    await until('canary scaled to zero', async () =>
+      (await apps.readNamespacedDeployment({ name: 'podinfo', namespace })).spec?.replicas === 0
+        ? true
+        : undefined,
+    );
+
+    const c = await canary();
+    expect(c.status).toMatchObject({ phase: 'Succeeded', canaryWeight: 0, failedChecks: 0 });
+    expect(c.status?.lastPromotedSpec).toBe(c.status?.lastAppliedSpec);
+    const run = (await objects.read({
+      apiVersion: 'weir.dev/v1alpha1',
+      kind: 'CanaryRun',
+      metadata: { name: c.status!.currentRun!, namespace },
+    })) as CanaryRun;
+    expect(run.status?.result).toBe('Promoted');
+    expect(run.spec.images).toEqual({
+      from: ['example.test/podinfo:1'],
+      to: ['example.test/podinfo:2'],
+    });
+    expect(run.status?.transitions?.map((t) => `${t.to}:${t.reason}:${t.weight}`)).toEqual([
+      'Progressing:NewRevision:0',
+      'Progressing:StepAdvanced:10',
+      'Progressing:StepAdvanced:20',
+      'Progressing:StepAdvanced:30',
+      'Promoting:Promoting:30',
+      'Finalising:Finalising:30',
+      'Succeeded:Succeeded:0',
+    ]);
+  });
+
+  it('rolls back after `threshold` failed checks: 100% primary, canary at zero, Failed, run RolledBack with the cause', async () => {
+    checks.outcome = { passed: false, failures: ['request-success-rate 91.2% < 99%'] };
+    await setImage('example.test/podinfo:3');
+    await until('Failed', phaseIs('Failed'));
+    const c = await canary();
+    expect(c.status).toMatchObject({ phase: 'Failed', canaryWeight: 0, failedChecks: 2 });
+    expect(c.status?.conditions?.find((x) => x.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'RolledBack',
+      message: expect.stringContaining('request-success-rate 91.2% < 99%'),
+    });
+    expect(await routeWeights()).toEqual([100, 0]);
+    const primary = await apps.readNamespacedDeployment({ name: 'podinfo-primary', namespace });
+    expect(primary.spec?.template.spec?.containers[0]?.image).toBe('example.test/podinfo:2');
+    await until('canary scaled to zero', async () =>
+      (await apps.readNamespacedDeployment({ name: 'podinfo', namespace })).spec?.replicas === 0
+        ? true
+        : undefined,
+    );
+    const run = (await objects.read({
+      apiVersion: 'weir.dev/v1alpha1',
+      kind: 'CanaryRun',
+      metadata: { name: c.status!.currentRun!, namespace },
+    })) as CanaryRun;
+    expect(run.status?.result).toBe('RolledBack');
+    expect(run.status?.transitions?.at(-1)).toMatchObject({
+      to: 'Failed',
+      reason: 'RolledBack',
+      message: expect.stringContaining('91.2%'),
+    });
+    checks.outcome = { passed: true, failures: [] };
+  });
+
+  it('reports a Canary it cannot act on in a condition, without stopping the others', async () => {
+    await objects.create({
+      apiVersion: 'weir.dev/v1alpha1',
+      kind: 'Canary',
+      metadata: { name: 'ghost', namespace },
+      spec: {
+        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'does-not-exist' },
+        service: { port: 80 },
+        analysis: { interval: '10s', stepWeight: 50 },
+      },
+    } as Canary);
+    await until('a TargetNotFound condition', async () => {
+      const ready = (await canary('ghost')).status?.conditions?.find((x) => x.type === 'Ready');
+      return ready?.reason === 'TargetNotFound' ? ready : undefined;
+    });
+    // The other Canary still answers to a new revision.
+    await setImage('example.test/podinfo:4');
+    await until('Progressing', phaseIs('Progressing'));
+  });
+
+  it('runs blue/green with the kubernetes provider and rejects weights it cannot route', async () => {
+    await objects.create({
+      apiVersion: 'weir.dev/v1alpha1',
+      kind: 'Canary',
+      metadata: { name: 'billing', namespace },
+      spec: {
+        provider: 'kubernetes',
+        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'billing' },
+        service: { port: 8080 },
+        analysis: { interval: '10s', iterations: 2 },
+      },
+    } as Canary);
+    await until('billing Initialized', phaseIs('Initialized', 'billing'));
+    await setImage('example.test/billing:2', 'billing');
+    await until('billing Succeeded', phaseIs('Succeeded', 'billing'));
+    const primary = await apps.readNamespacedDeployment({ name: 'billing-primary', namespace });
+    expect(primary.spec?.template.spec?.containers[0]?.image).toBe('example.test/billing:2');
+    const core = new k8s.KubeConfig();
+    core.loadFromFile(cluster.kubeconfigPath);
+    const apex = await core
+      .makeApiClient(k8s.CoreV1Api)
+      .readNamespacedService({ name: 'billing', namespace });
+    expect(apex.spec?.selector).toEqual({ app: 'billing-primary' });
+
+    await objects.patch(
+      {
+        apiVersion: 'weir.dev/v1alpha1',
+        kind: 'Canary',
+        metadata: { name: 'billing', namespace },
+        spec: { analysis: { interval: '10s', stepWeight: 20, iterations: null } },
+      } as any,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      k8s.PatchStrategy.MergePatch,
+    );
+    await until('an UnsupportedStrategy condition', async () => {
+      const ready = (await canary('billing')).status?.conditions?.find((x) => x.type === 'Ready');
+      return ready?.reason === 'UnsupportedStrategy' ? ready : undefined;
+    });
+  });
+});
