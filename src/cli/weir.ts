@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { convertFlagger } from '../convert/flagger.js';
 import { formatText, lintPaths } from '../lint/lint.js';
+import { history, requestAction, resolveTarget } from './kube-commands.js';
 
 const usage = `Usage: weir <command> [options]
 
@@ -16,6 +17,13 @@ Commands:
         --format text|json  Output for people (default) or tools.
   convert <file>...       Rewrite Flagger Canary/MetricTemplate/AlertProvider manifests
                           to weir.dev/v1alpha1 on stdout; notes go to stderr.
+  history <canary>        Every recorded transition of the Canary's releases.
+  promote <canary>        Promote the release in progress now, skipping the rest of the analysis.
+  abort <canary>          Roll the release in progress back now.
+  retry <canary>          Release the revision that failed again.
+
+Cluster options (history, promote, abort, retry), as kubectl reads them:
+  -n, --namespace NS      --kubeconfig PATH      --context NAME
 
 Run 'weir <command> --help' for a command's options.
 `;
@@ -68,6 +76,42 @@ async function convert(args: string[]): Promise<number> {
   return 0;
 }
 
+async function cluster(
+  command: 'history' | 'promote' | 'abort' | 'retry',
+  args: string[],
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      namespace: { type: 'string', short: 'n' },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      `Usage: weir ${command} <canary> [-n namespace] [--kubeconfig path] [--context name]\n`,
+    );
+    return 0;
+  }
+  if (positionals.length !== 1)
+    throw new UsageError(`weir ${command} needs exactly one Canary name`);
+  const target = resolveTarget({
+    ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+    ...(values.context ? { context: values.context } : {}),
+    ...(values.namespace ? { namespace: values.namespace } : {}),
+  });
+  const name = positionals[0]!;
+  const out =
+    command === 'history'
+      ? await history(target, name)
+      : await requestAction(target, name, command);
+  process.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
+  return 0;
+}
+
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
@@ -78,6 +122,11 @@ async function main(argv: string[]): Promise<number> {
         return await lint(rest);
       case 'convert':
         return await convert(rest);
+      case 'history':
+      case 'promote':
+      case 'abort':
+      case 'retry':
+        return await cluster(command, rest);
       case undefined:
       case '--help':
       case '-h':

@@ -1,6 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { CanaryPhase } from '../api/canary-schema.js';
+import { manualAnnotations } from '../api/annotations.js';
 import type { Canary, CanaryStatus } from '../api/types.js';
 import type { KubeAccess } from '../kube/access.js';
 import { validateDocument } from '../lint/validate.js';
@@ -24,13 +25,6 @@ import type { CheckRunner } from './checks.js';
 import type { HandlerResult } from './work-queue.js';
 import type { Recorder } from './recorder.js';
 import type { RecordEntry } from './records.js';
-
-/** Annotations for manual control, committed to Git or set by `weir promote|abort|retry` (ADR 0004). */
-export const manualAnnotations = {
-  promote: 'weir.dev/promote',
-  abort: 'weir.dev/abort',
-  retry: 'weir.dev/retry',
-} as const;
 
 /** Reads from the informer caches: the reconciler never GETs from the API server. */
 export interface Caches {
@@ -152,9 +146,9 @@ export class Reconciler {
       deleting: Boolean(canary.metadata.deletionTimestamp),
       revertOnDeletion: Boolean(canary.spec.revertOnDeletion),
       manual: {
-        promote: annotations[manualAnnotations.promote] === revision,
-        abort: annotations[manualAnnotations.abort] === revision,
-        retry: annotations[manualAnnotations.retry] === revision,
+        ...token(annotations[manualAnnotations.promote], revision, 'promote'),
+        ...token(annotations[manualAnnotations.abort], revision, 'abort'),
+        ...token(annotations[manualAnnotations.retry], revision, 'retry'),
       },
     };
 
@@ -405,6 +399,11 @@ export class Reconciler {
     // A missing target appears through the Deployment watch; look again later anyway.
     return reason === 'TargetNotFound' ? { requeueAt: this.deps.clock.now() + 60_000 } : undefined;
   }
+}
+
+/** A manual request applies to the revision it names: `<revision>` or `<revision>-<anything>`. */
+function token(value: string | undefined, revision: string, kind: string): Record<string, string> {
+  return value && (value === revision || value.startsWith(`${revision}-`)) ? { [kind]: value } : {};
 }
 
 function phaseMessage(d: Decision): string {

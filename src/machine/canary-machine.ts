@@ -27,8 +27,12 @@ export interface Observation {
   deleting: boolean;
   /** Restore the original objects on deletion. */
   revertOnDeletion: boolean;
-  /** Declarative manual control for the current revision. */
-  manual: { promote?: boolean; abort?: boolean; retry?: boolean };
+  /**
+   * Manual requests for the current revision: the annotation values (tokens). A
+   * token acts once; the machine remembers it, so a request left in Git or on the
+   * object does not act again (a new value, e.g. `<revision>-2`, does).
+   */
+  manual: { promote?: string; abort?: string; retry?: string };
 }
 
 /** The outcome of the checks of one analysis step (metrics and webhooks). */
@@ -58,6 +62,8 @@ export interface ReleaseContext {
   lastStepAt?: number;
   /** Why the last release failed. */
   message?: string;
+  /** Manual request tokens already acted on. */
+  consumed?: { promote?: string; abort?: string; retry?: string };
 }
 
 /** An effect the reconciler performs; each one is idempotent. */
@@ -90,9 +96,25 @@ const failures = (e: MachineEvent) => resultOf(e)?.failures.join('; ') || 'check
 /** A revision to release: neither the promoted one nor (unless retried) the one that just failed. */
 function isNewRevision(ctx: ReleaseContext, obs: Observation, afterFailure: boolean): boolean {
   if (obs.revision === ctx.promotedRevision) return false;
-  if (afterFailure && obs.revision === ctx.revision) return Boolean(obs.manual.retry);
+  if (afterFailure && obs.revision === ctx.revision) return fresh(ctx, obs, 'retry');
   return true;
 }
+
+/** A manual request token that has not been acted on yet. */
+function fresh(
+  ctx: ReleaseContext,
+  obs: Observation,
+  kind: 'promote' | 'abort' | 'retry',
+): boolean {
+  const token = obs.manual[kind];
+  return Boolean(token) && token !== ctx.consumed?.[kind];
+}
+
+/** Remembers the manual tokens present now, so each acts once. */
+const consume = (kind: 'promote' | 'abort' | 'retry') => ({
+  type: 'consume' as const,
+  params: { kind },
+});
 
 const effect = (e: Effect) => ({ type: 'effect' as const, params: e });
 /** An effect whose parameters depend on the context (after earlier assigns) or the event. */
@@ -138,13 +160,18 @@ export const canaryMachine = setup({
   actions: {
     // Effects are data: the reconciler reads them from the transition result and performs them.
     effect: (_args, _params: Effect) => undefined,
+    consume: assign(({ context, event }, params: { kind: 'promote' | 'abort' | 'retry' }) => ({
+      consumed: { ...context.consumed, [params.kind]: obsOf(event)?.manual[params.kind] },
+    })),
     rolledBack: assign((_args, params: { message: string }) => ({
       weight: 0,
       message: params.message,
     })),
-    startRelease: assign(({ event }) => {
+    startRelease: assign(({ context, event }) => {
       const obs = obsOf(event)!;
       return {
+        // A retry token is consumed by the release it starts.
+        consumed: { ...context.consumed, ...(obs.manual.retry ? { retry: obs.manual.retry } : {}) },
         revision: obs.revision,
         weight: 0,
         iterations: 0,
@@ -166,8 +193,10 @@ export const canaryMachine = setup({
     revisionChanged: ({ context, event }) =>
       Boolean(obsOf(event) && obsOf(event)!.revision !== context.revision),
     suspended: ({ event }) => Boolean(obsOf(event)?.suspended),
-    manualAbort: ({ event }) => Boolean(obsOf(event)?.manual.abort),
-    manualPromote: ({ event }) => Boolean(obsOf(event)?.manual.promote),
+    manualAbort: ({ context, event }) =>
+      Boolean(obsOf(event) && fresh(context, obsOf(event)!, 'abort')),
+    manualPromote: ({ context, event }) =>
+      Boolean(obsOf(event) && fresh(context, obsOf(event)!, 'promote')),
     canaryReady: ({ event }) => Boolean(obsOf(event)?.canaryReady),
     deadlineExceeded: ({ context, event }) => {
       const obs = obsOf(event);
@@ -253,12 +282,16 @@ export const canaryMachine = setup({
           {
             guard: 'manualAbort',
             target: 'Failed',
-            actions: rollback('Aborted', 'manual-abort', () => 'Release aborted by request'),
+            actions: [
+              consume('abort'),
+              ...rollback('Aborted', 'manual-abort', () => 'Release aborted by request'),
+            ],
           },
           {
             guard: 'manualPromote',
             target: 'Promoting',
             actions: [
+              consume('promote'),
               promoteCurrent,
               effect({
                 type: 'record',

@@ -8,6 +8,7 @@ import { parseConfig } from '../../src/config.js';
 import type { CheckOutcome, CheckRunner } from '../../src/controller/checks.js';
 import { createLogger } from '../../src/logger.js';
 import { ManualClock } from '../../src/util/clock.js';
+import { history, requestAction } from '../../src/cli/kube-commands.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
 import { repoRoot } from '../harness/tools.js';
 
@@ -22,6 +23,12 @@ class ScriptedChecks implements CheckRunner {
 }
 
 const namespace = 'shop';
+
+function kubeConfigOf(cluster: Cluster): k8s.KubeConfig {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(cluster.kubeconfigPath);
+  return kc;
+}
 
 // Given a real control plane with KWOK nodes, Weir's CRDs and Gateway API, and the
 // controller running in-process on a manual clock (so a 10 s interval costs no
@@ -90,7 +97,7 @@ describe('a release on the real control plane', () => {
     objects = k8s.KubernetesObjectApi.makeApiClient(kc);
     apps = kc.makeApiClient(k8s.AppsV1Api);
     await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-    for (const name of ['podinfo', 'billing']) {
+    for (const name of ['podinfo', 'billing', 'search']) {
       await apps.createNamespacedDeployment({
         namespace,
         body: {
@@ -240,6 +247,89 @@ describe('a release on the real control plane', () => {
       message: expect.stringContaining('91.2%'),
     });
     checks.outcome = { passed: true, failures: [] };
+
+    // weir history shows both releases as a timeline.
+    const target = { kubeConfig: kubeConfigOf(cluster), namespace };
+    const timeline = await history(target, 'podinfo');
+    expect(timeline).toMatch(/revision \w+ {2}Promoted/);
+    expect(timeline).toMatch(/revision \w+ {2}RolledBack/);
+    expect(timeline).toContain('images: example.test/podinfo:2 -> example.test/podinfo:3');
+    expect(timeline).toMatch(
+      /Failed +weight +0 {2}RolledBack +Failed checks reached the threshold \(2\/2\)/,
+    );
+  });
+
+  it('retries a failed revision and aborts a release on request, through the annotations the CLI sets', async () => {
+    const target = { kubeConfig: kubeConfigOf(cluster), namespace };
+    await expect(requestAction(target, 'podinfo', 'abort')).rejects.toThrow(
+      /is Failed; abort applies to a release in progress/,
+    );
+    expect(await requestAction(target, 'podinfo', 'retry')).toMatch(
+      /^retry requested for shop\/podinfo at revision \w+/,
+    );
+    await until('Progressing again', phaseIs('Progressing'));
+    await requestAction(target, 'podinfo', 'abort');
+    await until('Failed by abort', phaseIs('Failed'));
+    const c = await canary();
+    expect(c.status?.conditions?.find((x) => x.type === 'Ready')?.message).toBe(
+      'Release aborted by request',
+    );
+    const run = (await objects.read({
+      apiVersion: 'weir.dev/v1alpha1',
+      kind: 'CanaryRun',
+      metadata: { name: c.status!.currentRun!, namespace },
+    })) as CanaryRun;
+    expect(run.status?.result).toBe('Aborted');
+  });
+
+  it('routes requests by header to the canary during an A/B release', async () => {
+    await objects.create({
+      apiVersion: 'weir.dev/v1alpha1',
+      kind: 'Canary',
+      metadata: { name: 'search', namespace },
+      spec: {
+        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'search' },
+        service: { port: 80 },
+        analysis: {
+          interval: '10s',
+          iterations: 2,
+          match: [{ headers: { 'x-canary': { exact: 'insider' } } }],
+        },
+      },
+    } as Canary);
+    await until('search Initialized', phaseIs('Initialized', 'search'));
+    await setImage('example.test/search:2', 'search');
+    await until('search Progressing', phaseIs('Progressing', 'search'));
+    const readRoute = async () =>
+      (
+        (await objects.read({
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'HTTPRoute',
+          metadata: { name: 'search', namespace },
+        })) as any
+      ).spec.rules;
+    expect(await readRoute()).toEqual([
+      expect.objectContaining({
+        // The Gateway API schema adds its default path match.
+        matches: [
+          expect.objectContaining({
+            headers: [{ type: 'Exact', name: 'x-canary', value: 'insider' }],
+          }),
+        ],
+        backendRefs: [
+          expect.objectContaining({ name: 'search-primary', weight: 0 }),
+          expect.objectContaining({ name: 'search-canary', weight: 100 }),
+        ],
+      }),
+      expect.objectContaining({
+        backendRefs: [
+          expect.objectContaining({ name: 'search-primary', weight: 100 }),
+          expect.objectContaining({ name: 'search-canary', weight: 0 }),
+        ],
+      }),
+    ]);
+    await until('search Succeeded', phaseIs('Succeeded', 'search'));
+    expect(await readRoute()).toHaveLength(1);
   });
 
   it('reports a Canary it cannot act on in a condition, without stopping the others', async () => {

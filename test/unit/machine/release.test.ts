@@ -154,10 +154,16 @@ describe('weighted canary', () => {
     sim.checks = { passed: false, failures: ['x'] };
     expect(sim.advance(10_000).phase).toBe('Failed');
     expect(sim.advance(60_000).phase).toBe('Failed');
-    sim.obs.manual = { retry: true };
+    sim.obs.manual = { retry: 'rev2' };
     expect(sim.advance(1_000).phase).toBe('Progressing');
-    sim.obs.manual = {};
+    // The retry request stays on the object, but acts once: the next failure stays Failed.
     expect(sim.advance(10_000).phase).toBe('Failed');
+    expect(sim.advance(10_000).phase).toBe('Failed');
+    sim.obs.manual = { retry: 'rev2-again' };
+    expect(sim.advance(1_000).phase).toBe('Progressing');
+    sim.obs.manual = { abort: 'rev2-again' };
+    expect(sim.advance(1_000).phase).toBe('Failed');
+    expect(sim.advance(1_000).phase).toBe('Failed');
     sim.obs.revision = 'rev3';
     expect(sim.advance(1_000).phase).toBe('Progressing');
   });
@@ -197,13 +203,13 @@ describe('weighted canary', () => {
 
   it('aborts on request and promotes on request', () => {
     const aborted = new Sim(weighted).initialized().release();
-    aborted.obs.manual = { abort: true };
+    aborted.obs.manual = { abort: 'rev2' };
     expect(aborted.advance(1_000)).toMatchObject({
       phase: 'Failed',
       context: { message: 'Release aborted by request' },
     });
     const promoted = new Sim(weighted).initialized().release();
-    promoted.obs.manual = { promote: true };
+    promoted.obs.manual = { promote: 'rev2' };
     const d = promoted.advance(1_000);
     expect(d.phase).toBe('Promoting');
     expect(d.effects).toContainEqual({ type: 'promote', revision: 'rev2' });

@@ -1,0 +1,37 @@
+import type { CanaryRun } from '../api/types.js';
+
+const time = (iso: string | undefined) => (iso ? iso.slice(11, 19) : '--:--:--');
+
+function duration(from: string | undefined, to: string | undefined): string {
+  if (!from || !to) return 'running';
+  const s = Math.round((Date.parse(to) - Date.parse(from)) / 1000);
+  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+/**
+ * Renders the CanaryRuns of a Canary as a timeline, oldest first: one header per
+ * release attempt, then one line per transition with its cause.
+ */
+export function formatHistory(canary: string, runs: CanaryRun[]): string {
+  if (runs.length === 0) return `No releases recorded for ${canary} yet.\n`;
+  const lines: string[] = [];
+  const sorted = [...runs].sort((a, b) => a.spec.startTime.localeCompare(b.spec.startTime));
+  for (const run of sorted) {
+    const from = run.spec.images?.from?.join(', ') || '?';
+    const to = run.spec.images?.to?.join(', ') || '?';
+    lines.push(
+      `${run.metadata.name}  revision ${run.spec.revision}  ${run.status?.result ?? 'InProgress'}  (${duration(run.spec.startTime, run.status?.endTime)})`,
+    );
+    lines.push(`  images: ${from} -> ${to}`);
+    for (const t of run.status?.transitions ?? []) {
+      const metrics = (t.metrics ?? [])
+        .map((m) => `${m.name}=${m.value ?? 'no data'}${m.passed ? '' : ' (failed)'}`)
+        .join(' ');
+      lines.push(
+        `  ${time(t.time)}  ${t.to.padEnd(12)} weight ${String(t.weight ?? 0).padStart(3)}  ${(t.reason ?? '').padEnd(16)} ${t.message ?? ''}${metrics ? `  [${metrics}]` : ''}`,
+      );
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}

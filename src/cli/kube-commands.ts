@@ -1,0 +1,100 @@
+import * as k8s from '@kubernetes/client-node';
+import type { Canary, CanaryRun } from '../api/types.js';
+import { group, version } from '../api/crds.js';
+import { manualAnnotations } from '../api/annotations.js';
+import { canaryLabel } from '../workloads/workloads.js';
+import { formatHistory } from './history.js';
+
+/** Where a command acts: a kubeconfig and a namespace, as kubectl resolves them. */
+export interface Target {
+  kubeConfig: k8s.KubeConfig;
+  namespace: string;
+}
+
+/** Loads the kubeconfig like kubectl: --kubeconfig, else $KUBECONFIG, else ~/.kube/config or in-cluster. */
+export function resolveTarget(options: {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+}): Target {
+  const kubeConfig = new k8s.KubeConfig();
+  if (options.kubeconfig) kubeConfig.loadFromFile(options.kubeconfig);
+  else kubeConfig.loadFromDefault();
+  if (options.context) kubeConfig.setCurrentContext(options.context);
+  const namespace =
+    options.namespace ??
+    kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ??
+    'default';
+  return { kubeConfig, namespace };
+}
+
+async function readCanary(t: Target, name: string): Promise<Canary> {
+  const custom = t.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+  return (await custom.getNamespacedCustomObject({
+    group,
+    version,
+    namespace: t.namespace,
+    plural: 'canaries',
+    name,
+  })) as Canary;
+}
+
+/**
+ * promote / abort / retry: sets the annotation the controller reads, valued with
+ * the revision it applies to, so a stale request never touches a later release.
+ * The same annotation can be committed to Git instead (docs/adr/0004).
+ */
+export async function requestAction(
+  t: Target,
+  name: string,
+  action: keyof typeof manualAnnotations,
+): Promise<string> {
+  const canary = await readCanary(t, name);
+  const revision = canary.status?.lastAppliedSpec;
+  if (!revision)
+    throw new Error(
+      `Canary ${t.namespace}/${name} has no release yet (status.lastAppliedSpec is empty)`,
+    );
+  const phase = canary.status?.phase ?? 'Unknown';
+  if (action === 'retry' && phase !== 'Failed')
+    throw new Error(
+      `Canary ${t.namespace}/${name} is ${phase}; only a Failed release can be retried`,
+    );
+  if (action !== 'retry' && !['Progressing', 'Waiting', 'WaitingPromotion'].includes(phase)) {
+    throw new Error(
+      `Canary ${t.namespace}/${name} is ${phase}; ${action} applies to a release in progress`,
+    );
+  }
+  // A value the controller has not seen: a request acts once (see docs/adr/0004).
+  const previous = canary.metadata.annotations?.[manualAnnotations[action]];
+  const value =
+    previous === revision || previous?.startsWith(`${revision}-`)
+      ? `${revision}-${Date.now().toString(36)}`
+      : revision;
+  const custom = t.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+  await custom.patchNamespacedCustomObject(
+    {
+      group,
+      version,
+      namespace: t.namespace,
+      plural: 'canaries',
+      name,
+      body: { metadata: { annotations: { [manualAnnotations[action]]: value } } },
+    },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+  );
+  return `${action} requested for ${t.namespace}/${name} at revision ${revision} (annotation ${manualAnnotations[action]}=${value})`;
+}
+
+/** The CanaryRuns of a Canary as a readable timeline. */
+export async function history(t: Target, name: string): Promise<string> {
+  const custom = t.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+  const list = (await custom.listNamespacedCustomObject({
+    group,
+    version,
+    namespace: t.namespace,
+    plural: 'canaryruns',
+    labelSelector: `${canaryLabel}=${name}`,
+  })) as { items: CanaryRun[] };
+  return formatHistory(`${t.namespace}/${name}`, list.items);
+}
