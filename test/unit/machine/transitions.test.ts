@@ -1,0 +1,273 @@
+import { describe, expect, it } from 'vitest';
+import type { CanaryAnalysis, CanaryPhase } from '../../../src/api/canary-schema.js';
+import {
+  canaryMachine,
+  type Effect,
+  type MachineEvent,
+  type Observation,
+  type ReleaseContext,
+} from '../../../src/machine/canary-machine.js';
+import { decide, machineVersion } from '../../../src/machine/release.js';
+
+/**
+ * Every transition of the machine definition, one scenario each. The list of
+ * transitions is read from the definition itself, so a transition added without
+ * a scenario here fails the last test: this is the coverage proof.
+ */
+const now = Date.UTC(2026, 10, 22, 12);
+const analysis: CanaryAnalysis = { interval: '10s', threshold: 2, maxWeight: 20, stepWeight: 10 };
+const ctx = (c: Partial<ReleaseContext> = {}): ReleaseContext => ({
+  weight: 10,
+  iterations: 1,
+  failedChecks: 0,
+  revision: 'rev2',
+  promotedRevision: 'rev1',
+  startedAt: now - 30_000,
+  lastStepAt: now - 10_000,
+  ...c,
+});
+const obs = (o: Partial<Observation> = {}): MachineEvent => ({
+  type: 'OBSERVE',
+  obs: {
+    now,
+    analysis,
+    revision: 'rev2',
+    primaryReady: true,
+    primaryRevision: 'rev1',
+    canaryReady: true,
+    progressDeadlineSeconds: 600,
+    skipAnalysis: false,
+    suspended: false,
+    deleting: false,
+    revertOnDeletion: false,
+    manual: {},
+    ...o,
+  },
+});
+const checks = (passed: boolean): MachineEvent => ({
+  type: 'CHECKS',
+  result: { now, analysis, passed, failures: passed ? [] : ['error-rate 5 > 1'] },
+});
+
+interface Scenario {
+  from: CanaryPhase;
+  context?: Partial<ReleaseContext>;
+  event: MachineEvent;
+  to: CanaryPhase;
+  /** An effect that only this transition produces here. */
+  effect?: Effect['type'];
+  /** An exact check on the resulting context. */
+  then?: Partial<ReleaseContext>;
+  /** The exact effect types, when that is what tells this transition apart. */
+  effects?: Effect['type'][];
+}
+
+const scenarios: Record<string, Scenario> = {
+  'Initializing.OBSERVE[0]': {
+    from: 'Initializing',
+    event: obs({ deleting: true }),
+    to: 'Terminating',
+  },
+  'Initializing.OBSERVE[1]': {
+    from: 'Initializing',
+    event: obs({ revision: 'rev1' }),
+    to: 'Initialized',
+    then: { promotedRevision: 'rev1' },
+  },
+  'Initializing.OBSERVE[2]': {
+    from: 'Initializing',
+    event: obs({ primaryReady: false }),
+    to: 'Initializing',
+    effect: 'bootstrap',
+  },
+  ...steadyScenarios('Initialized'),
+  ...steadyScenarios('Succeeded'),
+  'Failed.OBSERVE[0]': { from: 'Failed', event: obs({ deleting: true }), to: 'Terminating' },
+  'Failed.OBSERVE[1]': {
+    from: 'Failed',
+    event: obs({ revision: 'rev3', skipAnalysis: true }),
+    to: 'Promoting',
+    effect: 'promote',
+  },
+  'Failed.OBSERVE[2]': {
+    from: 'Failed',
+    event: obs({ manual: { retry: 'rev2' } }),
+    to: 'Progressing',
+    effect: 'scaleCanaryUp',
+    then: { consumed: { retry: 'rev2' } },
+  },
+  'Failed.OBSERVE[3]': { from: 'Failed', event: obs(), to: 'Failed', effect: 'scaleCanaryDown' },
+  'Progressing.OBSERVE[0]': {
+    from: 'Progressing',
+    event: obs({ deleting: true }),
+    to: 'Terminating',
+  },
+  'Progressing.OBSERVE[1]': {
+    from: 'Progressing',
+    event: obs({ revision: 'rev3' }),
+    to: 'Progressing',
+    then: { revision: 'rev3', weight: 0 },
+  },
+  'Progressing.OBSERVE[2]': {
+    from: 'Progressing',
+    event: obs({ suspended: true, manual: { abort: 'rev2' } }),
+    to: 'Progressing',
+    then: { weight: 10 },
+    effects: [],
+  },
+  'Progressing.OBSERVE[3]': {
+    from: 'Progressing',
+    event: obs({ manual: { abort: 'rev2' } }),
+    to: 'Failed',
+    then: { weight: 0, message: 'Release aborted by request' },
+  },
+  'Progressing.OBSERVE[4]': {
+    from: 'Progressing',
+    event: obs({ manual: { promote: 'rev2' } }),
+    to: 'Promoting',
+    effect: 'promote',
+  },
+  'Progressing.OBSERVE[5]': {
+    from: 'Progressing',
+    context: { startedAt: now - 700_000 },
+    event: obs({ canaryReady: false }),
+    to: 'Failed',
+    then: { message: 'Canary was not ready within progressDeadlineSeconds (600s)' },
+  },
+  'Progressing.OBSERVE[6]': {
+    from: 'Progressing',
+    event: obs({ canaryReady: false }),
+    to: 'Progressing',
+    effect: 'requeue',
+  },
+  'Progressing.OBSERVE[7]': {
+    from: 'Progressing',
+    event: obs(),
+    to: 'Progressing',
+    effect: 'runChecks',
+  },
+  'Progressing.OBSERVE[8]': {
+    from: 'Progressing',
+    context: { lastStepAt: now - 5_000 },
+    event: obs(),
+    to: 'Progressing',
+    effect: 'requeue',
+  },
+  'Progressing.CHECKS[0]': {
+    from: 'Progressing',
+    context: { failedChecks: 1 },
+    event: checks(false),
+    to: 'Failed',
+    then: { failedChecks: 2, weight: 0 },
+  },
+  'Progressing.CHECKS[1]': {
+    from: 'Progressing',
+    event: checks(false),
+    to: 'Progressing',
+    then: { failedChecks: 1, weight: 10 },
+  },
+  'Progressing.CHECKS[2]': {
+    from: 'Progressing',
+    context: { weight: 20 },
+    event: checks(true),
+    to: 'Promoting',
+    effect: 'promote',
+  },
+  'Progressing.CHECKS[3]': {
+    from: 'Progressing',
+    event: checks(true),
+    to: 'Progressing',
+    then: { weight: 20 },
+  },
+  'Promoting.OBSERVE[0]': { from: 'Promoting', event: obs({ deleting: true }), to: 'Terminating' },
+  'Promoting.OBSERVE[1]': {
+    from: 'Promoting',
+    event: obs({ revision: 'rev3' }),
+    to: 'Progressing',
+    then: { revision: 'rev3', weight: 0 },
+  },
+  'Promoting.OBSERVE[2]': {
+    from: 'Promoting',
+    event: obs({ primaryRevision: 'rev2' }),
+    to: 'Finalising',
+  },
+  'Promoting.OBSERVE[3]': { from: 'Promoting', event: obs(), to: 'Promoting', effect: 'promote' },
+  'Finalising.OBSERVE[0]': {
+    from: 'Finalising',
+    event: obs({ deleting: true }),
+    to: 'Terminating',
+  },
+  'Finalising.OBSERVE[1]': {
+    from: 'Finalising',
+    event: obs(),
+    to: 'Succeeded',
+    then: { promotedRevision: 'rev2', weight: 0 },
+  },
+  'Terminating.OBSERVE[0]': {
+    from: 'Terminating',
+    event: obs({ deleting: true, revertOnDeletion: true }),
+    to: 'Terminating',
+    effect: 'finalize',
+  },
+};
+
+function steadyScenarios(phase: 'Initialized' | 'Succeeded'): Record<string, Scenario> {
+  const settled = { revision: 'rev1', promotedRevision: 'rev1', weight: 0 };
+  return {
+    [`${phase}.OBSERVE[0]`]: {
+      from: phase,
+      context: settled,
+      event: obs({ deleting: true }),
+      to: 'Terminating',
+    },
+    [`${phase}.OBSERVE[1]`]: {
+      from: phase,
+      context: settled,
+      event: obs({ skipAnalysis: true }),
+      to: 'Promoting',
+      effect: 'promote',
+    },
+    [`${phase}.OBSERVE[2]`]: {
+      from: phase,
+      context: settled,
+      event: obs(),
+      to: 'Progressing',
+      then: { revision: 'rev2', weight: 0, startedAt: now },
+    },
+    [`${phase}.OBSERVE[3]`]: {
+      from: phase,
+      context: settled,
+      event: obs({ revision: 'rev1' }),
+      to: phase,
+      effect: 'scaleCanaryDown',
+    },
+  };
+}
+
+/** The transitions of the definition, as `State.EVENT[index]`. */
+function definedTransitions(): string[] {
+  return Object.entries(canaryMachine.states).flatMap(([state, node]) =>
+    Object.entries((node.config.on ?? {}) as Record<string, unknown>).flatMap(([event, t]) =>
+      (Array.isArray(t) ? t : [t]).map((_, i) => `${state}.${event}[${i}]`),
+    ),
+  );
+}
+
+describe('every transition of the machine', () => {
+  for (const [key, s] of Object.entries(scenarios)) {
+    it(`${key}: ${s.from} → ${s.to}`, () => {
+      const d = decide(
+        { version: machineVersion, phase: s.from, context: ctx(s.context) },
+        s.event,
+      );
+      expect(d.phase).toBe(s.to);
+      if (s.effect) expect(d.effects.map((e) => e.type)).toContain(s.effect);
+      if (s.then) expect(d.context).toMatchObject(s.then);
+      if (s.effects) expect(d.effects.map((e) => e.type)).toEqual(s.effects);
+    });
+  }
+
+  it('has a scenario for each transition in the definition, and none for transitions that do not exist', () => {
+    expect(Object.keys(scenarios).sort()).toEqual(definedTransitions().sort());
+  });
+});
