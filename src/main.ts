@@ -3,6 +3,7 @@ import { createApp } from './app.js';
 import { parseConfig, usage } from './config.js';
 import { WeirError } from './errors.js';
 import { createLogger } from './logger.js';
+import { realClock, scaledClock } from './util/clock.js';
 
 /** Process entry point: parse configuration, build the app, handle signals. */
 async function main(): Promise<number> {
@@ -22,7 +23,22 @@ async function main(): Promise<number> {
   if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
   else kubeConfig.loadFromDefault();
 
-  const app = createApp({ config, kubeConfig, logger, version: process.env.WEIR_VERSION ?? 'dev' });
+  // Test-only: the restart test runs releases in accelerated time across processes.
+  const scale = Number(process.env.WEIR_TEST_TIME_SCALE ?? '1');
+  const epoch = Number(process.env.WEIR_TEST_TIME_EPOCH ?? '0');
+  const clock = scale > 1 && epoch > 0 ? scaledClock(scale, epoch) : realClock;
+  if (clock !== realClock)
+    logger.warn(
+      { scale },
+      'Time runs faster than the wall clock (WEIR_TEST_TIME_SCALE): for tests only',
+    );
+  const app = createApp({
+    config,
+    kubeConfig,
+    logger,
+    clock,
+    version: process.env.WEIR_VERSION ?? 'dev',
+  });
   // Resolves once a signal has stopped the app: in-flight work finishes first.
   const stopped = new Promise<void>((resolve) => {
     const shutdown = (signal: NodeJS.Signals) => {

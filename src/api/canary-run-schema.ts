@@ -38,6 +38,12 @@ const WebhookResult = Type.Object(
 
 const Transition = Type.Object(
   {
+    seq: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: 'Position of the transition in the Canary’s history; recording is exactly-once by it.',
+      }),
+    ),
     time: Type.String({ format: 'date-time', description: 'When the transition happened.' }),
     from: Type.Optional(StringEnum(canaryPhases, { description: 'Phase before.' })),
     to: StringEnum(canaryPhases, { description: 'Phase after.' }),

@@ -48,3 +48,19 @@ export class ManualClock implements Clock {
     this.current = target;
   }
 }
+
+/**
+ * For tests of the real process only: time runs `scale` times faster than the
+ * wall clock, measured from a shared `epoch`, so several processes (a killed
+ * controller and its replacement) agree on what time it is.
+ */
+export function scaledClock(scale: number, epoch: number): Clock {
+  return {
+    now: () => epoch + (Date.now() - epoch) * scale,
+    after(ms, fn) {
+      const t = setTimeout(fn, Math.max(0, ms / scale));
+      t.unref?.();
+      return () => clearTimeout(t);
+    },
+  };
+}

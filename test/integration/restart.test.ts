@@ -1,0 +1,284 @@
+import * as k8s from '@kubernetes/client-node';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Canary, CanaryRun } from '../../src/api/types.js';
+import { startCluster, type Cluster } from '../harness/cluster.js';
+import { freePort } from '../harness/ports.js';
+import { repoRoot } from '../harness/tools.js';
+import { waitFor } from '../harness/wait.js';
+
+const namespace = 'restart';
+const scale = 20; // 10 s analysis intervals take 0.5 s of wall-clock time
+const epoch = Date.now();
+
+/** The controller as a real process, killed with SIGKILL and started again. */
+class ControllerProcess {
+  private child: ChildProcess | undefined;
+  log = '';
+
+  constructor(private readonly kubeconfig: string) {}
+
+  async start(): Promise<void> {
+    const probe = await freePort();
+    this.child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(repoRoot, 'src/main.ts'),
+        `--kubeconfig=${this.kubeconfig}`,
+        '--metrics-bind-address=127.0.0.1:0',
+        `--health-probe-bind-address=127.0.0.1:${probe}`,
+        '--log-level=warn',
+      ],
+      {
+        cwd: repoRoot,
+        env: {
+          ...process.env,
+          WEIR_TEST_TIME_SCALE: String(scale),
+          WEIR_TEST_TIME_EPOCH: String(epoch),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    this.child.stdout!.on(
+      'data',
+      (c: Buffer) => (this.log = (this.log + c.toString()).slice(-20_000)),
+    );
+    this.child.stderr!.on(
+      'data',
+      (c: Buffer) => (this.log = (this.log + c.toString()).slice(-20_000)),
+    );
+    await waitFor(
+      async () =>
+        (await fetch(`http://127.0.0.1:${probe}/readyz`).catch(() => undefined))?.ok
+          ? true
+          : undefined,
+      {
+        timeoutMs: 60_000,
+        intervalMs: 50,
+        what: 'the controller to be ready',
+      },
+    );
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill(signal);
+    await exited;
+  }
+}
+
+// Given the controller as a real process on a real control plane, when it is
+// killed with SIGKILL at 20 points of several releases and started again each
+// time, then every release ends as it would have, with one promotion each and a
+// CanaryRun whose transitions are neither repeated nor missing.
+describe('SIGKILL at any moment does not change a release', () => {
+  let cluster: Cluster;
+  let controller: ControllerProcess;
+  let objects: k8s.KubernetesObjectApi;
+  let apps: k8s.AppsV1Api;
+
+  const canary = async () =>
+    (await objects.read({
+      apiVersion: 'weir.dev/v1alpha1',
+      kind: 'Canary',
+      metadata: { name: 'web', namespace },
+    })) as Canary;
+  const setImage = (image: string) =>
+    apps.patchNamespacedDeployment(
+      {
+        name: 'web',
+        namespace,
+        body: { spec: { template: { spec: { containers: [{ name: 'app', image }] } } } },
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
+    );
+  const setMetrics = (metrics: unknown[] | null) =>
+    objects.patch(
+      {
+        apiVersion: 'weir.dev/v1alpha1',
+        kind: 'Canary',
+        metadata: { name: 'web', namespace },
+        spec: { analysis: { metrics } },
+      } as never,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      k8s.PatchStrategy.MergePatch,
+    );
+
+  beforeAll(async () => {
+    cluster = await startCluster({ nodes: 2 });
+    await cluster.kubectl(['apply', '--server-side', '-f', path.join(repoRoot, 'crds')]);
+    await cluster.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(cluster.kubeconfigPath);
+    objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+    apps = kc.makeApiClient(k8s.AppsV1Api);
+    await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: { containers: [{ name: 'app', image: 'example.test/web:1' }] },
+          },
+        },
+      },
+    });
+    await objects.create({
+      apiVersion: 'weir.dev/v1alpha1',
+      kind: 'Canary',
+      metadata: { name: 'web', namespace },
+      spec: {
+        provider: 'gatewayapi',
+        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+        service: { port: 80 },
+        analysis: { interval: '10s', threshold: 2, maxWeight: 50, stepWeight: 10 },
+      },
+    } as Canary);
+    controller = new ControllerProcess(cluster.kubeconfigPath);
+    await controller.start();
+  });
+
+  afterAll(async () => {
+    await controller?.kill();
+    await cluster?.stop();
+  });
+
+  it('ends every release as an uninterrupted run would', async () => {
+    await waitFor(
+      async () => ((await canary()).status?.phase === 'Initialized' ? true : undefined),
+      {
+        timeoutMs: 60_000,
+        what: 'Initialized',
+      },
+    );
+
+    // Releases: promoted, promoted, rolled back (a metric no provider can answer), promoted, and
+    // as many more as it takes to spend the 20 kills.
+    const releases: { image: string; metrics: unknown[] | null; expect: 'Succeeded' | 'Failed' }[] =
+      [
+        { image: 'example.test/web:2', metrics: null, expect: 'Succeeded' },
+        { image: 'example.test/web:3', metrics: null, expect: 'Succeeded' },
+        {
+          image: 'example.test/web:4',
+          metrics: [{ name: 'error-rate', query: 'sum(up)', thresholdRange: { max: 1 } }],
+          expect: 'Failed',
+        },
+        { image: 'example.test/web:5', metrics: null, expect: 'Succeeded' },
+      ];
+    const killedIn: string[] = [];
+    let kills = 0;
+    // More promoted releases until the 20 kills are spent.
+    for (let i = 0; i < releases.length; i++) {
+      const release = releases[i]!;
+      if (i === releases.length - 1 && kills < 20) {
+        releases.push({
+          image: `example.test/web:${releases.length + 2}`,
+          metrics: null,
+          expect: 'Succeeded',
+        });
+      }
+      const before = (await canary()).status?.lastAppliedSpec;
+      await setMetrics(release.metrics);
+      await setImage(release.image);
+      let last = '';
+      // Follow the release; kill the controller right after each status change it
+      // writes (the window between a status write and its recording), and now and
+      // then on a timer, until 20 kills are spent.
+      await waitFor(
+        async () => {
+          const c = await canary();
+          const s = c.status;
+          const point = `${s?.phase}/${s?.canaryWeight}/${s?.failedChecks}`;
+          if (point !== last && kills < 20 && s?.lastAppliedSpec !== s?.lastPromotedSpec) {
+            last = point;
+            if (kills % 3 !== 2) {
+              killedIn.push(s?.phase ?? '?');
+              kills += 1;
+              await controller.kill();
+              await controller.start();
+            }
+          } else if (kills < 20 && kills % 3 === 2) {
+            await new Promise((r) => setTimeout(r, 300));
+            killedIn.push(`${(await canary()).status?.phase}(timer)`);
+            kills += 1;
+            await controller.kill();
+            await controller.start();
+          }
+          const done =
+            s?.phase === release.expect && s.lastAppliedSpec !== before && c.status?.currentRun;
+          return done && (release.expect === 'Failed' || s?.lastPromotedSpec === s?.lastAppliedSpec)
+            ? true
+            : undefined;
+        },
+        {
+          timeoutMs: 150_000,
+          intervalMs: 50,
+          what: `release of ${release.image} to end ${release.expect}; controller log:\n${controller.log}`,
+        },
+      );
+    }
+    console.log(`killed ${kills} times, in: ${killedIn.join(', ')}`);
+    expect(kills).toBe(20);
+    expect(new Set(killedIn.map((p) => p.replace('(timer)', '')))).toEqual(
+      expect.objectContaining({}),
+    );
+    expect(killedIn.some((p) => p.startsWith('Progressing'))).toBe(true);
+
+    // The primary runs the last promoted image.
+    const primary = await apps.readNamespacedDeployment({ name: 'web-primary', namespace });
+    expect(primary.spec?.template.spec?.containers[0]?.image).toBe(releases.at(-1)!.image);
+
+    const list = (await objects.list<CanaryRun>('weir.dev/v1alpha1', 'CanaryRun', namespace)).items;
+    const runs = list.sort((a, b) => a.spec.startTime.localeCompare(b.spec.startTime));
+    const byImage = (image: string) => runs.filter((r) => r.spec.images?.to?.[0] === image);
+    // One run per release: a restart never starts a second one.
+    for (const r of releases) expect(byImage(r.image), r.image).toHaveLength(1);
+
+    const promoted = [
+      'Progressing:NewRevision:0',
+      'Progressing:StepAdvanced:10',
+      'Progressing:StepAdvanced:20',
+      'Progressing:StepAdvanced:30',
+      'Progressing:StepAdvanced:40',
+      'Progressing:StepAdvanced:50',
+      'Promoting:Promoting:50',
+      'Finalising:Finalising:50',
+      'Succeeded:Succeeded:0',
+    ];
+    const rolledBack = [
+      'Progressing:NewRevision:0',
+      'Progressing:CheckFailed:0',
+      'Failed:RolledBack:0',
+    ];
+    for (const r of releases) {
+      const run = byImage(r.image)[0]!;
+      const timeline = (run.status?.transitions ?? []).map(
+        (t) => `${t.to}:${t.reason}:${t.weight}`,
+      );
+      expect(timeline, `transitions of the run for ${r.image}`).toEqual(
+        r.expect === 'Succeeded' ? promoted : rolledBack,
+      );
+      expect(run.status?.result).toBe(r.expect === 'Succeeded' ? 'Promoted' : 'RolledBack');
+      // Consecutive positions in the Canary's history: nothing missing in between.
+      const positions = (run.status?.transitions ?? []).map((t) => t.seq!);
+      expect(positions).toEqual(positions.map((_, i) => positions[0]! + i));
+    }
+    // No transition recorded twice anywhere.
+    const seqs = runs.flatMap((r) =>
+      (r.status?.transitions ?? []).map((t) => (t as { seq?: number }).seq),
+    );
+    expect(new Set(seqs).size).toBe(seqs.length);
+  });
+});
