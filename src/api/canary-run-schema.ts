@@ -41,7 +41,8 @@ const Transition = Type.Object(
     seq: Type.Optional(
       Type.Integer({
         minimum: 1,
-        description: 'Position of the transition in the Canary’s history; recording is exactly-once by it.',
+        description:
+          'Position of the transition in the Canary’s history; recording is exactly-once by it.',
       }),
     ),
     time: Type.String({ format: 'date-time', description: 'When the transition happened.' }),

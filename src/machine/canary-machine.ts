@@ -137,6 +137,19 @@ const recordNewRevision = (note: (obs: Observation) => string) =>
     message: note(obsOf(event)!),
   }));
 
+/** A new revision arrived mid-release: start over with it, from weight 0. */
+function restartRelease(during: string) {
+  return [
+    'startRelease' as const,
+    effect({ type: 'setWeight', weight: 0 }),
+    effect({ type: 'scaleCanaryUp' }),
+    recordNewRevision(
+      (o) => `Revision changed during ${during}: restarting the analysis for ${o.revision}`,
+    ),
+    requeueIn(pollMs),
+  ];
+}
+
 function rollback(reason: string, event: string, message: (args: Args) => string) {
   return [
     { type: 'rolledBack' as const, params: (args: Args) => ({ message: message(args) }) },
@@ -266,16 +279,7 @@ export const canaryMachine = setup({
             guard: 'revisionChanged',
             target: 'Progressing',
             reenter: true,
-            actions: [
-              'startRelease',
-              effect({ type: 'setWeight', weight: 0 }),
-              effect({ type: 'scaleCanaryUp' }),
-              recordNewRevision(
-                (o) =>
-                  `Revision changed during the release: restarting the analysis for ${o.revision}`,
-              ),
-              requeueIn(pollMs),
-            ],
+            actions: restartRelease('the release'),
           },
           // Suspended: stay exactly where the release is; nothing moves until resumed.
           { guard: 'suspended' },
@@ -396,16 +400,7 @@ export const canaryMachine = setup({
           {
             guard: 'revisionChanged',
             target: 'Progressing',
-            actions: [
-              'startRelease',
-              effect({ type: 'setWeight', weight: 0 }),
-              effect({ type: 'scaleCanaryUp' }),
-              recordNewRevision(
-                (o) =>
-                  `Revision changed during promotion: restarting the analysis for ${o.revision}`,
-              ),
-              requeueIn(pollMs),
-            ],
+            actions: restartRelease('promotion'),
           },
           {
             guard: 'primaryPromoted',

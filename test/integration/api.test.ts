@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lintPaths } from '../../src/lint/lint.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
 import { repoRoot } from '../harness/tools.js';
+import { installWeirCrds } from '../harness/weir.js';
 
 const fixtures = path.join(repoRoot, 'test/fixtures');
 const validFiles = readdirSync(path.join(fixtures, 'valid')).filter((f) => f.endsWith('.yaml'));
@@ -46,8 +47,7 @@ describe('Canary API: the API server and weir lint agree', () => {
   beforeAll(async () => {
     // Router CRDs too: the full example declares a Gateway API Gateway.
     cluster = await startCluster({ nodes: 1 });
-    await cluster.kubectl(['apply', '--server-side', '-f', path.join(repoRoot, 'crds')]);
-    await cluster.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    await installWeirCrds(cluster);
     for (const ns of ['test', 'shop', 'invalid'])
       await cluster.kubectl(['create', 'namespace', ns]);
   });

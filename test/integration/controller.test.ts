@@ -6,8 +6,7 @@ import { parseConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
 import { waitFor } from '../harness/wait.js';
-import { repoRoot } from '../harness/tools.js';
-import path from 'node:path';
+import { installWeirCrds } from '../harness/weir.js';
 
 // Given a real control plane, when the controller app starts against it,
 // then it connects, syncs its caches, becomes ready and serves its metrics.
@@ -35,8 +34,7 @@ describe('controller entry point against the local cluster', () => {
     const kubeConfig = new k8s.KubeConfig();
     kubeConfig.loadFromFile(cluster.kubeconfigPath);
     await expectStartToFailWithoutCrds(kubeConfig);
-    await cluster.kubectl(['apply', '--server-side', '-f', path.join(repoRoot, 'crds')]);
-    await cluster.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    await installWeirCrds(cluster);
     const config = parseConfig(
       ['--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0'],
       {},

@@ -1,5 +1,4 @@
 import * as k8s from '@kubernetes/client-node';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Canary, CanaryRun } from '../../src/api/types.js';
@@ -10,7 +9,7 @@ import { createLogger } from '../../src/logger.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { history, requestAction } from '../../src/cli/kube-commands.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
-import { repoRoot } from '../harness/tools.js';
+import { installWeirCrds, setImage as setDeploymentImage } from '../harness/weir.js';
 
 /** A check runner the test sets: the controller calls it at every analysis step. */
 class ScriptedChecks implements CheckRunner {
@@ -77,21 +76,12 @@ describe('a release on the real control plane', () => {
     (phase: string, name = 'podinfo') =>
     async () =>
       (await canary(name)).status?.phase === phase ? true : undefined;
-  async function setImage(image: string, name = 'podinfo') {
-    await apps.patchNamespacedDeployment(
-      {
-        name,
-        namespace,
-        body: { spec: { template: { spec: { containers: [{ name: 'app', image }] } } } },
-      },
-      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
-    );
-  }
+  const setImage = (image: string, name = 'podinfo') =>
+    setDeploymentImage(apps, namespace, name, image);
 
   beforeAll(async () => {
     cluster = await startCluster({ nodes: 2 });
-    await cluster.kubectl(['apply', '--server-side', '-f', path.join(repoRoot, 'crds')]);
-    await cluster.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    await installWeirCrds(cluster);
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(cluster.kubeconfigPath);
     objects = k8s.KubernetesObjectApi.makeApiClient(kc);

@@ -6,6 +6,7 @@ import type { Canary, CanaryRun } from '../../src/api/types.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
 import { freePort } from '../harness/ports.js';
 import { repoRoot } from '../harness/tools.js';
+import { installWeirCrds, setImage as setDeploymentImage } from '../harness/weir.js';
 import { waitFor } from '../harness/wait.js';
 
 const namespace = 'restart';
@@ -88,15 +89,7 @@ describe('SIGKILL at any moment does not change a release', () => {
       kind: 'Canary',
       metadata: { name: 'web', namespace },
     })) as Canary;
-  const setImage = (image: string) =>
-    apps.patchNamespacedDeployment(
-      {
-        name: 'web',
-        namespace,
-        body: { spec: { template: { spec: { containers: [{ name: 'app', image }] } } } },
-      },
-      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
-    );
+  const setImage = (image: string) => setDeploymentImage(apps, namespace, 'web', image);
   const setMetrics = (metrics: unknown[] | null) =>
     objects.patch(
       {
@@ -114,8 +107,7 @@ describe('SIGKILL at any moment does not change a release', () => {
 
   beforeAll(async () => {
     cluster = await startCluster({ nodes: 2 });
-    await cluster.kubectl(['apply', '--server-side', '-f', path.join(repoRoot, 'crds')]);
-    await cluster.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    await installWeirCrds(cluster);
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(cluster.kubeconfigPath);
     objects = k8s.KubernetesObjectApi.makeApiClient(kc);

@@ -1,0 +1,52 @@
+import * as k8s from '@kubernetes/client-node';
+import path from 'node:path';
+import type { Canary } from '../../src/api/types.js';
+import type { Cluster } from './cluster.js';
+import { repoRoot } from './tools.js';
+
+/** Installs Weir's CRDs from crds/ and waits until the API server serves them. */
+export async function installWeirCrds(cluster: Cluster): Promise<void> {
+  await cluster.kubectl(['apply', '--server-side', '-f', path.join(repoRoot, 'crds')]);
+  await cluster.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+}
+
+/** API clients on the cluster's admin kubeconfig. */
+export function clientsFor(cluster: Cluster) {
+  const kubeConfig = new k8s.KubeConfig();
+  kubeConfig.loadFromFile(cluster.kubeconfigPath);
+  return {
+    kubeConfig,
+    objects: k8s.KubernetesObjectApi.makeApiClient(kubeConfig),
+    apps: kubeConfig.makeApiClient(k8s.AppsV1Api),
+  };
+}
+
+/** Reads a Canary. */
+export async function readCanary(
+  objects: k8s.KubernetesObjectApi,
+  namespace: string,
+  name: string,
+): Promise<Canary> {
+  return (await objects.read({
+    apiVersion: 'weir.dev/v1alpha1',
+    kind: 'Canary',
+    metadata: { name, namespace },
+  })) as Canary;
+}
+
+/** Changes the image of the container `app`, as a Git change to the Deployment would. */
+export async function setImage(
+  apps: k8s.AppsV1Api,
+  namespace: string,
+  name: string,
+  image: string,
+): Promise<void> {
+  await apps.patchNamespacedDeployment(
+    {
+      name,
+      namespace,
+      body: { spec: { template: { spec: { containers: [{ name: 'app', image }] } } } },
+    },
+    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
+  );
+}
