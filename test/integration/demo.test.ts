@@ -15,6 +15,8 @@ describe('main-job command', () => {
       {
         cwd: repoRoot,
         stdio: ['ignore', 'pipe', 'pipe'],
+        // Its own process group, so a failed test can stop the demo and the controller it started.
+        detached: true,
       },
     );
     let output = '';
@@ -49,7 +51,7 @@ describe('main-job command', () => {
         expect(left.trim(), 'containers left by the demo').toBe('');
       }
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
     }
   });
 });

@@ -16,6 +16,8 @@ const epoch = Date.now();
 /** The controller as a real process, killed with SIGKILL and started again. */
 class ControllerProcess {
   private child: ChildProcess | undefined;
+  /** Every process started, so none outlives the test even if a start times out. */
+  readonly all: ChildProcess[] = [];
   log = '';
 
   constructor(private readonly kubeconfig: string) {}
@@ -144,6 +146,8 @@ describe('SIGKILL at any moment does not change a release', () => {
 
   afterAll(async () => {
     await controller?.kill();
+    for (const p of controller?.all ?? [])
+      if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     await cluster?.stop();
   });
 
