@@ -45,6 +45,9 @@ export interface ReconcilerDeps {
   defaultProvider: string;
 }
 
+/** Holds a Canary with revertOnDeletion until its target is restored. */
+export const finalizer = 'weir.dev/finalizer';
+
 /** What is persisted in `status.machine`: the release machine plus the recording outbox. */
 interface StoredMachine extends PersistedMachine {
   /** Incremented on every status write: tells a stale cache from what was just written. */
@@ -126,6 +129,9 @@ export class Reconciler {
     const strategy = strategyOf(analysis);
     const unsupported = router.unsupported(canary, strategy);
     if (unsupported) return this.block(canary, 'UnsupportedStrategy', unsupported, log);
+
+    if (canary.spec.revertOnDeletion && !canary.metadata.deletionTimestamp)
+      await this.setFinalizer(canary, true);
 
     const revision = revisionOf(target.spec?.template);
     const annotations = canary.metadata.annotations ?? {};
@@ -220,8 +226,19 @@ export class Reconciler {
             await this.deps.kube.apply(primaryDeployment(canary, target, primary, label));
           break;
         case 'finalize':
-          if (e.revert) await router.finalize(canary);
-          break;
+          if (e.revert) {
+            // Give the target back its replicas and its traffic before the generated objects go.
+            const replicas = primary?.spec?.replicas || 1;
+            if ((target.spec?.replicas ?? 1) === 0) {
+              await this.deps.kube.scaleDeployment(
+                { namespace, name: target.metadata!.name! },
+                replicas,
+              );
+            }
+            await router.setRoutes(canary, { canaryWeight: 100, matchToCanary: false });
+          }
+          await this.setFinalizer(canary, false);
+          return;
         case 'requeue':
           requeueAt = Math.min(requeueAt ?? Infinity, e.at);
           break;
@@ -279,6 +296,21 @@ export class Reconciler {
       log.debug({ from: phaseBefore, to: decision.phase, revision }, 'Phase changed');
     }
     return requeueAt !== undefined ? { requeueAt } : undefined;
+  }
+
+  /** Adds or removes Weir's finalizer (only with revertOnDeletion: deletion then waits for the revert). */
+  private async setFinalizer(canary: Canary, present: boolean): Promise<void> {
+    const current = canary.metadata.finalizers ?? [];
+    if (current.includes(finalizer) === present) return;
+    const finalizers = present ? [...current, finalizer] : current.filter((f) => f !== finalizer);
+    await this.deps.kube.patchMetadata(
+      'canaries',
+      { namespace: canary.metadata.namespace!, name: canary.metadata.name! },
+      {
+        finalizers,
+        resourceVersion: canary.metadata.resourceVersion,
+      },
+    );
   }
 
   /** The cached Canary, with the status this controller last wrote if the cache has not caught up. */

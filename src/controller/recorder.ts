@@ -126,14 +126,19 @@ export class Recorder {
       const result = resultOf(entry);
       if (result && entry.to !== entry.from) {
         this.results.inc({ result });
+        const run =
+          entry.run &&
+          this.options
+            .runsOf(canary.metadata.namespace!, canary.metadata.name!)
+            .find((r) => r.metadata.name === entry.run);
+        if (run)
+          this.duration.observe(
+            { result },
+            (Date.parse(entry.time) - Date.parse(run.spec.startTime)) / 1000,
+          );
       }
       this.flushed.set(key, entry.seq);
     }
-  }
-
-  /** Observes a release's duration when it ends. */
-  releaseEnded(result: string, seconds: number): void {
-    this.duration.observe({ result }, seconds);
   }
 
   private async appendToRun(

@@ -384,4 +384,39 @@ describe('a release on the real control plane', () => {
       return ready?.reason === 'UnsupportedStrategy' ? ready : undefined;
     });
   });
+
+  it('with revertOnDeletion, deleting the Canary gives the target back its replicas and traffic', async () => {
+    await objects.patch(
+      {
+        apiVersion: 'weir.dev/v1alpha1',
+        kind: 'Canary',
+        metadata: { name: 'billing', namespace },
+        spec: { revertOnDeletion: true, analysis: { stepWeight: null, iterations: 2 } },
+      } as any,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      k8s.PatchStrategy.MergePatch,
+    );
+    await until('the finalizer', async () =>
+      (await canary('billing')).metadata.finalizers?.includes('weir.dev/finalizer')
+        ? true
+        : undefined,
+    );
+    expect(
+      (await apps.readNamespacedDeployment({ name: 'billing', namespace })).spec?.replicas,
+    ).toBe(0);
+    await objects.delete({
+      apiVersion: 'weir.dev/v1alpha1',
+      kind: 'Canary',
+      metadata: { name: 'billing', namespace },
+    });
+    await until('the Canary to be gone', async () =>
+      (await canary('billing').catch(() => undefined)) === undefined ? true : undefined,
+    );
+    expect(
+      (await apps.readNamespacedDeployment({ name: 'billing', namespace })).spec?.replicas,
+    ).toBe(2);
+  });
 });
