@@ -11,6 +11,7 @@ import { RouterRegistry } from '../routers/registry.js';
 import type { Clock } from '../util/clock.js';
 import { WeirError } from '../errors.js';
 import { canaryLabel } from '../workloads/workloads.js';
+import { referencedConfigs } from '../workloads/configs.js';
 import { noProviderChecks, type CheckRunner } from './checks.js';
 import { Reconciler } from './reconciler.js';
 import { Recorder } from './recorder.js';
@@ -84,6 +85,22 @@ export function createController(options: ControllerOptions): Controller {
       ns ? apps.listNamespacedDeployment({ namespace: ns }) : apps.listDeploymentForAllNamespaces(),
   });
 
+  const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
+  const configMaps = createInformer<k8s.V1ConfigMap>({
+    kubeConfig,
+    logger,
+    path: path('/api/v1', 'configmaps'),
+    list: () =>
+      ns ? core.listNamespacedConfigMap({ namespace: ns }) : core.listConfigMapForAllNamespaces(),
+  });
+  const secrets = createInformer<k8s.V1Secret>({
+    kubeConfig,
+    logger,
+    path: path('/api/v1', 'secrets'),
+    list: () =>
+      ns ? core.listNamespacedSecret({ namespace: ns }) : core.listSecretForAllNamespaces(),
+  });
+
   const routers = new RouterRegistry()
     .register(new GatewayApiRouter(kube, kubeConfig))
     .register(
@@ -109,6 +126,8 @@ export function createController(options: ControllerOptions): Controller {
     caches: {
       canary: (namespace, name) => canaries.cache.get(name, namespace),
       deployment: (namespace, name) => deployments.cache.get(name, namespace),
+      configMap: (namespace, name) => configMaps.cache.get(name, namespace),
+      secret: (namespace, name) => secrets.cache.get(name, namespace),
     },
   });
 
@@ -157,16 +176,31 @@ export function createController(options: ControllerOptions): Controller {
     }
   });
 
+  // A config matters to the Canaries whose target uses it.
+  const configChanged = (kind: 'configMaps' | 'secrets') => (o: k8s.KubernetesObject) => {
+    for (const c of canaries.cache.list(o.metadata?.namespace)) {
+      const target = deployments.cache.get(c.spec?.targetRef?.name, o.metadata?.namespace);
+      if (referencedConfigs(target?.spec?.template)[kind].includes(o.metadata?.name ?? ''))
+        queue.add(keyOf(c));
+    }
+  };
+  configMaps.onChange(configChanged('configMaps'));
+  secrets.onChange(configChanged('secrets'));
+
   const informers = [
     canaries,
     runs,
     deployments,
+    configMaps,
+    secrets,
   ] as unknown as ResilientInformer<k8s.KubernetesObject>[];
   return {
     informers,
     queue,
     async start() {
-      await Promise.all([runs, deployments].map((i) => startWithRetry(i as never, logger)));
+      await Promise.all(
+        [runs, deployments, configMaps, secrets].map((i) => startWithRetry(i as never, logger)),
+      );
       await startWithRetry(canaries as never, logger);
       queue.start();
       for (const c of canaries.cache.list()) queue.add(keyOf(c));

@@ -21,6 +21,7 @@ import {
   services,
   stable,
 } from '../workloads/workloads.js';
+import { configContent, primaryConfigs, trackedConfigs } from '../workloads/configs.js';
 import type { CheckRunner } from './checks.js';
 import type { HandlerResult } from './work-queue.js';
 import type { Recorder } from './recorder.js';
@@ -30,6 +31,8 @@ import type { RecordEntry } from './records.js';
 export interface Caches {
   canary(namespace: string, name: string): Canary | undefined;
   deployment(namespace: string, name: string): k8s.V1Deployment | undefined;
+  configMap(namespace: string, name: string): k8s.V1ConfigMap | undefined;
+  secret(namespace: string, name: string): k8s.V1Secret | undefined;
 }
 
 /** Everything the reconciler needs, injected. */
@@ -133,7 +136,15 @@ export class Reconciler {
     if (canary.spec.revertOnDeletion && !canary.metadata.deletionTimestamp)
       await this.setFinalizer(canary, true);
 
-    const revision = revisionOf(target.spec?.template);
+    const configs = trackedConfigs(target.spec?.template, {
+      configMap: (n) => this.deps.caches.configMap(namespace, n),
+      secret: (n) => this.deps.caches.secret(namespace, n),
+    });
+    const hasConfigs = configs.configMaps.length + configs.secrets.length > 0;
+    const revision = revisionOf(
+      target.spec?.template,
+      hasConfigs ? configContent(configs) : undefined,
+    );
     const annotations = canary.metadata.annotations ?? {};
     const stored = canary.status?.machine as StoredMachine | undefined;
     const obs = {
@@ -198,7 +209,8 @@ export class Reconciler {
     for (const e of effects) {
       switch (e.type) {
         case 'bootstrap':
-          await this.deps.kube.apply(primaryDeployment(canary, target, primary, label));
+          for (const c of primaryConfigs(canary, configs)) await this.deps.kube.apply(c);
+          await this.deps.kube.apply(primaryDeployment(canary, target, primary, label, configs));
           for (const svc of services(canary, label)) await this.deps.kube.apply(svc);
           await this.route(key, router, canary, { canaryWeight: 0, matchToCanary: false });
           break;
@@ -222,8 +234,10 @@ export class Reconciler {
           });
           break;
         case 'promote':
-          if (e.revision === revision)
-            await this.deps.kube.apply(primaryDeployment(canary, target, primary, label));
+          if (e.revision === revision) {
+            for (const c of primaryConfigs(canary, configs)) await this.deps.kube.apply(c);
+            await this.deps.kube.apply(primaryDeployment(canary, target, primary, label, configs));
+          }
           break;
         case 'finalize':
           if (e.revert) {
@@ -281,6 +295,18 @@ export class Reconciler {
     };
 
     const status = this.status(canary, decision, machine, run);
+    if (hasConfigs) {
+      status.trackedConfigs = Object.fromEntries([
+        ...configs.configMaps.map((c) => [
+          `configmap/${c.metadata!.name}`,
+          revisionOf(undefined, [c.data, c.binaryData]),
+        ]),
+        ...configs.secrets.map((x) => [
+          `secret/${x.metadata!.name}`,
+          revisionOf(undefined, [x.data]),
+        ]),
+      ]);
+    }
     if (!sameStatus(canary.status, status)) {
       machine.writes = writes + 1;
       await this.deps.kube.patchStatus(

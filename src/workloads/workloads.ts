@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import type { Canary } from '../api/types.js';
 import { apiVersion } from '../api/crds.js';
+import { configContent, withPrimaryConfigs, type TrackedConfigs } from './configs.js';
 
 /** Annotation on the primary Deployment: the revision its pod template came from. */
 export const revisionAnnotation = 'weir.dev/revision';
@@ -24,10 +25,15 @@ export function stable(value: unknown): unknown {
   return value;
 }
 
-/** The revision of a pod template: a short hash of its canonical JSON. */
-export function revisionOf(template: k8s.V1PodTemplateSpec | undefined): string {
+/**
+ * The revision of a workload: a short hash of its pod template's canonical JSON
+ * and of the content of the configs it uses, so a changed ConfigMap is a new
+ * revision just like a changed image.
+ */
+export function revisionOf(template: k8s.V1PodTemplateSpec | undefined, configs?: unknown): string {
+  const subject = configs === undefined ? (template ?? {}) : { template: template ?? {}, configs };
   return createHash('sha256')
-    .update(JSON.stringify(stable(template ?? {})))
+    .update(JSON.stringify(stable(subject)))
     .digest('hex')
     .slice(0, 10);
 }
@@ -94,10 +100,12 @@ export function primaryDeployment(
   target: k8s.V1Deployment,
   existing: k8s.V1Deployment | undefined,
   label: { key: string; value: string },
+  configs: TrackedConfigs = { configMaps: [], secrets: [] },
 ): k8s.V1Deployment {
   const names = namesOf(canary);
   const primaryValue = `${label.value}-primary`;
-  const template = target.spec!.template;
+  const template = withPrimaryConfigs(target.spec!.template, configs);
+  const tracked = configs.configMaps.length + configs.secrets.length > 0;
   const replicas = existing?.spec?.replicas ?? (target.spec?.replicas || 1);
   return {
     apiVersion: 'apps/v1',
@@ -110,7 +118,12 @@ export function primaryDeployment(
         [label.key]: primaryValue,
         [canaryLabel]: canary.metadata.name!,
       },
-      annotations: { [revisionAnnotation]: revisionOf(template) },
+      annotations: {
+        [revisionAnnotation]: revisionOf(
+          target.spec!.template,
+          tracked ? configContent(configs) : undefined,
+        ),
+      },
       ownerReferences: [ownerReference(canary)],
     },
     spec: {

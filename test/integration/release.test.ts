@@ -385,6 +385,68 @@ describe('a release on the real control plane', () => {
     });
   });
 
+  it('tracks the ConfigMaps a target uses: a config change is a new revision, promoted as a -primary copy', async () => {
+    const kc = kubeConfigOf(cluster);
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    await core.createNamespacedConfigMap({
+      namespace,
+      body: { metadata: { name: 'cart-config' }, data: { mode: 'v1' } },
+    });
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: {
+        metadata: { name: 'cart' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'cart' } },
+          template: {
+            metadata: { labels: { app: 'cart' } },
+            spec: {
+              containers: [
+                {
+                  name: 'app',
+                  image: 'example.test/cart:1',
+                  envFrom: [{ configMapRef: { name: 'cart-config' } }],
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    await objects.create({
+      apiVersion: 'weir.dev/v1alpha1',
+      kind: 'Canary',
+      metadata: { name: 'cart', namespace },
+      spec: {
+        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'cart' },
+        service: { port: 80 },
+        analysis: { interval: '10s', stepWeight: 50 },
+      },
+    } as Canary);
+    await until('cart Initialized', phaseIs('Initialized', 'cart'));
+    const primary = await apps.readNamespacedDeployment({ name: 'cart-primary', namespace });
+    expect(primary.spec?.template.spec?.containers[0]?.envFrom).toEqual([
+      { configMapRef: { name: 'cart-config-primary' } },
+    ]);
+    expect(
+      (await core.readNamespacedConfigMap({ name: 'cart-config-primary', namespace })).data,
+    ).toEqual({ mode: 'v1' });
+    const before = (await canary('cart')).status!;
+    expect(Object.keys(before.trackedConfigs ?? {})).toEqual(['configmap/cart-config']);
+
+    await core.patchNamespacedConfigMap(
+      { name: 'cart-config', namespace, body: { data: { mode: 'v2' } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    await until('cart Progressing on the config change', phaseIs('Progressing', 'cart'));
+    expect((await canary('cart')).status?.lastAppliedSpec).not.toBe(before.lastPromotedSpec);
+    await until('cart Succeeded', phaseIs('Succeeded', 'cart'));
+    expect(
+      (await core.readNamespacedConfigMap({ name: 'cart-config-primary', namespace })).data,
+    ).toEqual({ mode: 'v2' });
+  });
+
   it('with revertOnDeletion, deleting the Canary gives the target back its replicas and traffic', async () => {
     await objects.patch(
       {
