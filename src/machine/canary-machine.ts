@@ -232,6 +232,8 @@ export const canaryMachine = setup({
         r?.passed && analysisComplete(r.analysis, context.weight, context.iterations + 1),
       );
     },
+    promotionStepping: ({ context, event }) =>
+      Boolean(obsOf(event)?.analysis.stepWeightPromotion && context.weight > 0),
     primaryPromoted: ({ context, event }) => {
       const obs = obsOf(event);
       return Boolean(obs?.primaryReady && obs.primaryRevision === context.revision);
@@ -402,6 +404,29 @@ export const canaryMachine = setup({
             target: 'Progressing',
             actions: restartRelease('promotion'),
           },
+          // stepWeightPromotion: once the primary runs the new revision, shift the traffic
+          // back to it one step per interval instead of all at once.
+          {
+            guard: and(['primaryPromoted', 'promotionStepping', 'stepDue']),
+            actions: [
+              assign(({ context, event }) => ({
+                weight: Math.max(
+                  0,
+                  context.weight - (obsOf(event)!.analysis.stepWeightPromotion ?? 100),
+                ),
+                lastStepAt: nowOf(event),
+              })),
+              effectFrom(({ context }) => ({ type: 'setWeight', weight: context.weight })),
+              effectFrom(({ context }) => ({
+                type: 'record',
+                event: 'promotion-step',
+                reason: 'PromotionStep',
+                message: `Shift traffic back to the primary: canary weight ${context.weight}`,
+              })),
+              requeueNextStep,
+            ],
+          },
+          { guard: and(['primaryPromoted', 'promotionStepping']), actions: requeueNextStep },
           {
             guard: 'primaryPromoted',
             target: 'Finalising',

@@ -124,6 +124,18 @@ describe('weighted canary', () => {
     expect(done.effects.map((e) => e.type)).toEqual(['setWeight', 'scaleCanaryDown', 'record']);
   });
 
+  it('with stepWeightPromotion, shifts traffic back to the promoted primary one step per interval', () => {
+    const sim = new Sim({ interval: '10s', maxWeight: 50, stepWeight: 50, stepWeightPromotion: 20 })
+      .initialized()
+      .release();
+    sim.advance(10_000); // 50
+    expect(sim.advance(10_000).phase).toBe('Promoting');
+    sim.obs.primaryRevision = 'rev2';
+    const weights = [10_000, 10_000, 10_000].map((ms) => sim.advance(ms).context.weight);
+    expect(weights).toEqual([30, 10, 0]);
+    expect(sim.advance(10_000).phase).toBe('Finalising');
+  });
+
   it('follows stepWeights exactly', () => {
     const sim = new Sim({ interval: '10s', stepWeights: [1, 5, 25] }).initialized().release();
     const weights = [10_000, 10_000, 10_000].map((ms) => sim.advance(ms).context.weight);

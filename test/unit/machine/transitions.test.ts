@@ -188,10 +188,25 @@ const scenarios: Record<string, Scenario> = {
   },
   'Promoting.OBSERVE[2]': {
     from: 'Promoting',
+    context: { weight: 20 },
+    event: obs({ primaryRevision: 'rev2', analysis: { ...analysis, stepWeightPromotion: 15 } }),
+    to: 'Promoting',
+    then: { weight: 5, lastStepAt: now },
+    effects: ['setWeight', 'record', 'requeue'],
+  },
+  'Promoting.OBSERVE[3]': {
+    from: 'Promoting',
+    context: { weight: 20, lastStepAt: now - 1_000 },
+    event: obs({ primaryRevision: 'rev2', analysis: { ...analysis, stepWeightPromotion: 15 } }),
+    to: 'Promoting',
+    effects: ['requeue'],
+  },
+  'Promoting.OBSERVE[4]': {
+    from: 'Promoting',
     event: obs({ primaryRevision: 'rev2' }),
     to: 'Finalising',
   },
-  'Promoting.OBSERVE[3]': { from: 'Promoting', event: obs(), to: 'Promoting', effect: 'promote' },
+  'Promoting.OBSERVE[5]': { from: 'Promoting', event: obs(), to: 'Promoting', effect: 'promote' },
   'Finalising.OBSERVE[0]': {
     from: 'Finalising',
     event: obs({ deleting: true }),
