@@ -8,7 +8,6 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { convertFlagger } from '../convert/flagger.js';
 import { formatText, lintPaths } from '../lint/lint.js';
-import { history, requestAction, resolveTarget } from './kube-commands.js';
 
 const usage = `Usage: weir <command> [options]
 
@@ -98,6 +97,8 @@ async function cluster(
   }
   if (positionals.length !== 1)
     throw new UsageError(`weir ${command} needs exactly one Canary name`);
+  // Loaded only here: the Kubernetes client is heavy, and lint in CI should not pay for it.
+  const { history, requestAction, resolveTarget } = await import('./kube-commands.js');
   const target = resolveTarget({
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
     ...(values.context ? { context: values.context } : {}),
