@@ -393,6 +393,8 @@ export class Reconciler {
           canary.metadata.generation ?? 0,
           nowIso,
         ),
+        // kstatus (Flux, Argo CD health): a release in flight is Reconciling, a rolled-back one Stalled.
+        ...kstatus(previous.conditions, d, canary.metadata.generation ?? 0, nowIso),
       ],
       ...(run ? { currentRun: run } : {}),
       machine: machine as unknown as Record<string, unknown>,
@@ -418,11 +420,22 @@ export class Reconciler {
       generation,
       nowIso,
     );
-    const others = (previous.conditions ?? []).filter((c) => c.type !== 'Ready');
+    const stalled = condition(
+      previous.conditions,
+      'Stalled',
+      'True',
+      reason,
+      message,
+      generation,
+      nowIso,
+    );
+    const others = (previous.conditions ?? []).filter(
+      (c) => !['Ready', 'Stalled', 'Reconciling'].includes(c.type),
+    );
     const status: CanaryStatus = {
       ...previous,
       observedGeneration: generation,
-      conditions: [ready, ...others],
+      conditions: [ready, ...others, stalled],
     };
     if (!sameStatus(previous, status)) {
       log.warn({ reason }, message);
@@ -462,6 +475,42 @@ export class Reconciler {
 /** A manual request applies to the revision it names: `<revision>` or `<revision>-<anything>`. */
 function token(value: string | undefined, revision: string, kind: string): Record<string, string> {
   return value && (value === revision || value.startsWith(`${revision}-`)) ? { [kind]: value } : {};
+}
+
+const inFlight = new Set<CanaryPhase>([
+  'Initializing',
+  'Waiting',
+  'Progressing',
+  'WaitingPromotion',
+  'Promoting',
+  'Finalising',
+]);
+
+/** kstatus conditions: present only while true, as kstatus expects of abnormal-true conditions. */
+function kstatus(
+  previous: Condition[] | undefined,
+  d: Decision,
+  generation: number,
+  nowIso: string,
+): Condition[] {
+  if (inFlight.has(d.phase))
+    return [
+      condition(previous, 'Reconciling', 'True', d.phase, phaseMessage(d), generation, nowIso),
+    ];
+  if (d.phase === 'Failed') {
+    return [
+      condition(
+        previous,
+        'Stalled',
+        'True',
+        'RolledBack',
+        d.context.message ?? 'Release rolled back',
+        generation,
+        nowIso,
+      ),
+    ];
+  }
+  return [];
 }
 
 function phaseMessage(d: Decision): string {

@@ -151,6 +151,10 @@ describe('a release on the real control plane', () => {
     const callsBefore = checks.calls;
     await setImage('example.test/podinfo:2');
     await until('Progressing', phaseIs('Progressing'));
+    // kstatus: health checks (Flux, Argo CD) see a release in flight.
+    expect(
+      (await canary()).status?.conditions?.find((x) => x.type === 'Reconciling'),
+    ).toMatchObject({ status: 'True', reason: 'Progressing' });
     const seen: number[] = [(await routeWeights())[1]!];
     const stepTimes: number[] = [];
     await until(
@@ -185,6 +189,7 @@ describe('a release on the real control plane', () => {
     const c = await canary();
     expect(c.status).toMatchObject({ phase: 'Succeeded', canaryWeight: 0, failedChecks: 0 });
     expect(c.status?.lastPromotedSpec).toBe(c.status?.lastAppliedSpec);
+    expect(c.status?.conditions?.map((x) => x.type)).toEqual(['Ready', 'Promoted']);
     const run = (await objects.read({
       apiVersion: 'weir.dev/v1alpha1',
       kind: 'CanaryRun',
@@ -212,6 +217,10 @@ describe('a release on the real control plane', () => {
     await until('Failed', phaseIs('Failed'));
     const c = await canary();
     expect(c.status).toMatchObject({ phase: 'Failed', canaryWeight: 0, failedChecks: 2 });
+    expect(c.status?.conditions?.find((x) => x.type === 'Stalled')).toMatchObject({
+      status: 'True',
+      reason: 'RolledBack',
+    });
     expect(c.status?.conditions?.find((x) => x.type === 'Ready')).toMatchObject({
       status: 'False',
       reason: 'RolledBack',
