@@ -76,6 +76,18 @@ describe('a release on the real control plane', () => {
     (phase: string, name = 'podinfo') =>
     async () =>
       (await canary(name)).status?.phase === phase ? true : undefined;
+  /** Creates a Canary for `target` on port 80 with the given analysis. */
+  const createCanary = (name: string, target: string, analysis: Canary['spec']['analysis']) =>
+    objects.create({
+      apiVersion: 'weir.dev/v1alpha1',
+      kind: 'Canary',
+      metadata: { name, namespace },
+      spec: {
+        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target },
+        service: { port: 80 },
+        analysis,
+      },
+    } as Canary);
   const setImage = (image: string, name = 'podinfo') =>
     setDeploymentImage(apps, namespace, name, image);
 
@@ -332,16 +344,7 @@ describe('a release on the real control plane', () => {
   });
 
   it('reports a Canary it cannot act on in a condition, without stopping the others', async () => {
-    await objects.create({
-      apiVersion: 'weir.dev/v1alpha1',
-      kind: 'Canary',
-      metadata: { name: 'ghost', namespace },
-      spec: {
-        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'does-not-exist' },
-        service: { port: 80 },
-        analysis: { interval: '10s', stepWeight: 50 },
-      },
-    } as Canary);
+    await createCanary('ghost', 'does-not-exist', { interval: '10s', stepWeight: 50 });
     await until('a TargetNotFound condition', async () => {
       const ready = (await canary('ghost')).status?.conditions?.find((x) => x.type === 'Ready');
       return ready?.reason === 'TargetNotFound' ? ready : undefined;
@@ -423,16 +426,7 @@ describe('a release on the real control plane', () => {
         },
       },
     });
-    await objects.create({
-      apiVersion: 'weir.dev/v1alpha1',
-      kind: 'Canary',
-      metadata: { name: 'cart', namespace },
-      spec: {
-        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'cart' },
-        service: { port: 80 },
-        analysis: { interval: '10s', stepWeight: 50 },
-      },
-    } as Canary);
+    await createCanary('cart', 'cart', { interval: '10s', stepWeight: 50 });
     await until('cart Initialized', phaseIs('Initialized', 'cart'));
     const primary = await apps.readNamespacedDeployment({ name: 'cart-primary', namespace });
     expect(primary.spec?.template.spec?.containers[0]?.envFrom).toEqual([
