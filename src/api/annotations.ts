@@ -8,3 +8,6 @@ export const manualAnnotations = {
   abort: 'weir.dev/abort',
   retry: 'weir.dev/retry',
 } as const;
+
+/** Approves the confirm gates (rollout and promotion) for the revision it holds. */
+export const approveAnnotation = 'weir.dev/approve';

@@ -23,6 +23,7 @@ import {
 } from '../workloads/workloads.js';
 import { configContent, primaryConfigs, trackedConfigs } from '../workloads/configs.js';
 import type { CheckRunner } from './checks.js';
+import { evaluateGates } from './gates.js';
 import type { HandlerResult } from './work-queue.js';
 import type { Recorder } from './recorder.js';
 import type { RecordEntry } from './records.js';
@@ -162,6 +163,7 @@ export class Reconciler {
       suspended: Boolean(canary.spec.suspend),
       deleting: Boolean(canary.metadata.deletionTimestamp),
       revertOnDeletion: Boolean(canary.spec.revertOnDeletion),
+      gates: evaluateGates(canary, revision),
       manual: {
         ...token(annotations[manualAnnotations.promote], revision, 'promote'),
         ...token(annotations[manualAnnotations.abort], revision, 'abort'),
@@ -189,7 +191,13 @@ export class Reconciler {
       });
       const afterChecks = decide(decision.persisted, {
         type: 'CHECKS',
-        result: { now, analysis, passed: outcome.passed, failures: outcome.failures },
+        result: {
+          now,
+          analysis,
+          passed: outcome.passed,
+          failures: outcome.failures,
+          promotionOpen: obs.gates.promotion,
+        },
       });
       for (const e of afterChecks.effects) {
         effects.push(e);

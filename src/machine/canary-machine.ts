@@ -27,6 +27,8 @@ export interface Observation {
   deleting: boolean;
   /** Restore the original objects on deletion. */
   revertOnDeletion: boolean;
+  /** Confirm gates for the current revision: true when open (nothing to confirm, or confirmed). */
+  gates: { rollout: boolean; promotion: boolean };
   /**
    * Manual requests for the current revision: the annotation values (tokens). A
    * token acts once; the machine remembers it, so a request left in Git or on the
@@ -42,6 +44,8 @@ export interface ChecksResult {
   passed: boolean;
   /** Why the step failed, one line per failed check. */
   failures: string[];
+  /** Whether the confirm-promotion gate is open now. */
+  promotionOpen: boolean;
 }
 
 export type MachineEvent =
@@ -198,6 +202,9 @@ export const canaryMachine = setup({
   guards: {
     deleting: ({ event }) => Boolean(obsOf(event)?.deleting),
     primaryReady: ({ event }) => Boolean(obsOf(event)?.primaryReady),
+    rolloutGateOpen: ({ event }) => Boolean(obsOf(event)?.gates.rollout),
+    promotionGateOpen: ({ event }) =>
+      event.type === 'OBSERVE' ? event.obs.gates.promotion : event.result.promotionOpen,
     newRevision: ({ context, event }) =>
       Boolean(obsOf(event) && isNewRevision(context, obsOf(event)!, false)),
     newRevisionAfterFailure: ({ context, event }) =>
@@ -353,6 +360,24 @@ export const canaryMachine = setup({
             ],
           },
           {
+            guard: and(['analysisDone', not('promotionGateOpen')]),
+            target: 'WaitingPromotion',
+            actions: [
+              assign(({ context, event }) => ({
+                iterations: context.iterations + 1,
+                lastStepAt: nowOf(event),
+              })),
+              effect({
+                type: 'record',
+                event: 'checks',
+                reason: 'WaitingPromotion',
+                message:
+                  'Analysis passed; waiting for the promotion to be confirmed (the analysis keeps running)',
+              }),
+              requeueNextStep,
+            ],
+          },
+          {
             guard: 'analysisDone',
             target: 'Promoting',
             actions: [
@@ -392,6 +417,111 @@ export const canaryMachine = setup({
               requeueNextStep,
             ],
           },
+        ],
+      },
+    },
+    Waiting: {
+      on: {
+        OBSERVE: [
+          { guard: 'deleting', target: 'Terminating' },
+          {
+            guard: 'revisionChanged',
+            target: 'Waiting',
+            reenter: true,
+            actions: [
+              'startRelease',
+              recordNewRevision(
+                (o) => `Revision changed while waiting: now waiting to start ${o.revision}`,
+              ),
+              requeueIn(pollMs),
+            ],
+          },
+          {
+            guard: 'rolloutGateOpen',
+            target: 'Progressing',
+            actions: [
+              'startRelease',
+              effect({ type: 'setWeight', weight: 0 }),
+              effect({ type: 'scaleCanaryUp' }),
+              effect({
+                type: 'record',
+                event: 'gate',
+                reason: 'RolloutConfirmed',
+                message: 'Rollout confirmed: starting the analysis',
+              }),
+              requeueIn(pollMs),
+            ],
+          },
+          { actions: requeueIn(pollMs) },
+        ],
+      },
+    },
+    WaitingPromotion: {
+      on: {
+        OBSERVE: [
+          { guard: 'deleting', target: 'Terminating' },
+          {
+            guard: 'revisionChanged',
+            target: 'Progressing',
+            actions: restartRelease('the wait for promotion'),
+          },
+          {
+            guard: 'manualAbort',
+            target: 'Failed',
+            actions: [
+              consume('abort'),
+              ...rollback('Aborted', 'manual-abort', () => 'Release aborted by request'),
+            ],
+          },
+          {
+            guard: 'promotionGateOpen',
+            target: 'Promoting',
+            actions: [
+              promoteCurrent,
+              effect({
+                type: 'record',
+                event: 'gate',
+                reason: 'Promoting',
+                message: 'Promotion confirmed: copying the canary to the primary',
+              }),
+              requeueIn(pollMs),
+            ],
+          },
+          // While the gate is closed the analysis keeps running, so a regression still rolls back.
+          { guard: 'stepDue', actions: effect({ type: 'runChecks' }) },
+          { actions: requeueNextStep },
+        ],
+        CHECKS: [
+          {
+            guard: 'thresholdReached',
+            target: 'Failed',
+            actions: [
+              assign(({ context }) => ({ failedChecks: context.failedChecks + 1 })),
+              ...rollback(
+                'RolledBack',
+                'checks',
+                ({ context, event }) =>
+                  `Failed checks reached the threshold (${context.failedChecks}/${thresholdOf(analysisOf(event))}): ${failures(event)}`,
+              ),
+            ],
+          },
+          {
+            guard: 'checksFailed',
+            actions: [
+              assign(({ context, event }) => ({
+                failedChecks: context.failedChecks + 1,
+                lastStepAt: nowOf(event),
+              })),
+              effectFrom(({ context, event }) => ({
+                type: 'record',
+                event: 'checks',
+                reason: 'CheckFailed',
+                message: `Failed checks ${context.failedChecks}/${thresholdOf(analysisOf(event))}: ${failures(event)}`,
+              })),
+              requeueNextStep,
+            ],
+          },
+          { actions: [assign(({ event }) => ({ lastStepAt: nowOf(event) })), requeueNextStep] },
         ],
       },
     },
@@ -493,6 +623,17 @@ function steady(afterFailure: boolean) {
         promoteCurrent,
         recordNewRevision(
           (o) => `New revision ${o.revision}: skipAnalysis is set, promoting without analysis`,
+        ),
+        requeueIn(pollMs),
+      ],
+    },
+    {
+      guard: and([fresh, not('rolloutGateOpen')]),
+      target: 'Waiting',
+      actions: [
+        'startRelease' as const,
+        recordNewRevision(
+          (o) => `New revision ${o.revision} detected: waiting for the rollout to be confirmed`,
         ),
         requeueIn(pollMs),
       ],

@@ -450,6 +450,103 @@ describe('a release on the real control plane', () => {
     ).toEqual({ mode: 'v2' });
   });
 
+  it('holds a release at confirm gates until the revision is approved on the Canary', async () => {
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: {
+        metadata: { name: 'orders' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'orders' } },
+          template: {
+            metadata: { labels: { app: 'orders' } },
+            spec: { containers: [{ name: 'app', image: 'example.test/orders:1' }] },
+          },
+        },
+      },
+    });
+    await createCanary('orders', 'orders', {
+      interval: '10s',
+      stepWeight: 50,
+      webhooks: [
+        { name: 'go', type: 'confirm-rollout', url: 'http://gate.example.test/rollout' },
+        { name: 'ship', type: 'confirm-promotion', url: 'http://gate.example.test/promotion' },
+      ],
+    });
+    await until('orders Initialized', phaseIs('Initialized', 'orders'));
+    await setImage('example.test/orders:2', 'orders');
+    await until('orders Waiting', phaseIs('Waiting', 'orders'));
+    clock.advance(60_000);
+    await app.queue.idle();
+    expect((await canary('orders')).status?.phase).toBe('Waiting');
+    const revision = (await canary('orders')).status!.lastAppliedSpec!;
+    await objects.patch(
+      {
+        apiVersion: 'weir.dev/v1alpha1',
+        kind: 'Canary',
+        metadata: { name: 'orders', namespace, annotations: { 'weir.dev/approve': revision } },
+      } as any,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      k8s.PatchStrategy.MergePatch,
+    );
+    // One approval covers both gates of this revision.
+    await until('orders Succeeded', phaseIs('Succeeded', 'orders'));
+    const run = (await objects.read({
+      apiVersion: 'weir.dev/v1alpha1',
+      kind: 'CanaryRun',
+      metadata: { name: (await canary('orders')).status!.currentRun!, namespace },
+    })) as CanaryRun;
+    expect(run.status?.transitions?.map((t) => t.reason)).toEqual(
+      expect.arrayContaining([
+        'NewRevision',
+        'RolloutConfirmed',
+        'StepAdvanced',
+        'Promoting',
+        'Succeeded',
+      ]),
+    );
+    expect(run.status?.transitions?.[0]).toMatchObject({ to: 'Waiting', reason: 'NewRevision' });
+  });
+
+  it('waits in WaitingPromotion with the analysis still running, and rolls back if it fails there', async () => {
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: {
+        metadata: { name: 'ledger' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: 'ledger' } },
+          template: {
+            metadata: { labels: { app: 'ledger' } },
+            spec: { containers: [{ name: 'app', image: 'example.test/ledger:1' }] },
+          },
+        },
+      },
+    });
+    await createCanary('ledger', 'ledger', {
+      interval: '10s',
+      stepWeight: 100,
+      threshold: 1,
+      webhooks: [
+        { name: 'ship', type: 'confirm-promotion', url: 'http://gate.example.test/promotion' },
+      ],
+    });
+    await until('ledger Initialized', phaseIs('Initialized', 'ledger'));
+    await setImage('example.test/ledger:2', 'ledger');
+    await until('ledger WaitingPromotion', phaseIs('WaitingPromotion', 'ledger'));
+    const callsBefore = checks.calls;
+    checks.outcome = { passed: false, failures: ['latency 900ms > 500ms'] };
+    await until('ledger Failed', phaseIs('Failed', 'ledger'));
+    checks.outcome = { passed: true, failures: [] };
+    expect(checks.calls).toBeGreaterThan(callsBefore);
+    expect(
+      (await canary('ledger')).status?.conditions?.find((x) => x.type === 'Ready')?.message,
+    ).toContain('latency 900ms > 500ms');
+  });
+
   it('with revertOnDeletion, deleting the Canary gives the target back its replicas and traffic', async () => {
     await objects.patch(
       {

@@ -18,6 +18,7 @@ class Sim {
     deleting: false,
     revertOnDeletion: false,
     manual: {},
+    gates: { rollout: true, promotion: true },
   };
   checks: { passed: boolean; failures: string[] } = { passed: true, failures: [] };
   log: { from: string; to: string; effects: Effect[] }[] = [];
@@ -42,7 +43,12 @@ class Sim {
       return this.apply(
         decide(this.state, {
           type: 'CHECKS',
-          result: { ...this.checks, now: this.now, analysis: this.analysis },
+          result: {
+            ...this.checks,
+            now: this.now,
+            analysis: this.analysis,
+            promotionOpen: this.obs.gates.promotion,
+          },
         }),
       );
     }

@@ -41,12 +41,13 @@ const obs = (o: Partial<Observation> = {}): MachineEvent => ({
     deleting: false,
     revertOnDeletion: false,
     manual: {},
+    gates: { rollout: true, promotion: true },
     ...o,
   },
 });
-const checks = (passed: boolean): MachineEvent => ({
+const checks = (passed: boolean, promotionOpen = true): MachineEvent => ({
   type: 'CHECKS',
-  result: { now, analysis, passed, failures: passed ? [] : ['error-rate 5 > 1'] },
+  result: { now, analysis, passed, failures: passed ? [] : ['error-rate 5 > 1'], promotionOpen },
 });
 
 interface Scenario {
@@ -91,12 +92,18 @@ const scenarios: Record<string, Scenario> = {
   },
   'Failed.OBSERVE[2]': {
     from: 'Failed',
+    event: obs({ revision: 'rev3', gates: { rollout: false, promotion: true } }),
+    to: 'Waiting',
+    then: { revision: 'rev3' },
+  },
+  'Failed.OBSERVE[3]': {
+    from: 'Failed',
     event: obs({ manual: { retry: 'rev2' } }),
     to: 'Progressing',
     effect: 'scaleCanaryUp',
     then: { consumed: { retry: 'rev2' } },
   },
-  'Failed.OBSERVE[3]': { from: 'Failed', event: obs(), to: 'Failed', effect: 'scaleCanaryDown' },
+  'Failed.OBSERVE[4]': { from: 'Failed', event: obs(), to: 'Failed', effect: 'scaleCanaryDown' },
   'Progressing.OBSERVE[0]': {
     from: 'Progressing',
     event: obs({ deleting: true }),
@@ -169,15 +176,98 @@ const scenarios: Record<string, Scenario> = {
   'Progressing.CHECKS[2]': {
     from: 'Progressing',
     context: { weight: 20 },
+    event: checks(true, false),
+    to: 'WaitingPromotion',
+    effects: ['record', 'requeue'],
+  },
+  'Progressing.CHECKS[3]': {
+    from: 'Progressing',
+    context: { weight: 20 },
     event: checks(true),
     to: 'Promoting',
     effect: 'promote',
   },
-  'Progressing.CHECKS[3]': {
+  'Progressing.CHECKS[4]': {
     from: 'Progressing',
     event: checks(true),
     to: 'Progressing',
     then: { weight: 20 },
+  },
+  'Waiting.OBSERVE[0]': { from: 'Waiting', event: obs({ deleting: true }), to: 'Terminating' },
+  'Waiting.OBSERVE[1]': {
+    from: 'Waiting',
+    event: obs({ revision: 'rev3', gates: { rollout: false, promotion: true } }),
+    to: 'Waiting',
+    then: { revision: 'rev3' },
+  },
+  'Waiting.OBSERVE[2]': {
+    from: 'Waiting',
+    event: obs(),
+    to: 'Progressing',
+    effect: 'scaleCanaryUp',
+  },
+  'Waiting.OBSERVE[3]': {
+    from: 'Waiting',
+    event: obs({ gates: { rollout: false, promotion: true } }),
+    to: 'Waiting',
+    effects: ['requeue'],
+  },
+  'WaitingPromotion.OBSERVE[0]': {
+    from: 'WaitingPromotion',
+    event: obs({ deleting: true }),
+    to: 'Terminating',
+  },
+  'WaitingPromotion.OBSERVE[1]': {
+    from: 'WaitingPromotion',
+    event: obs({ revision: 'rev3' }),
+    to: 'Progressing',
+    then: { revision: 'rev3', weight: 0 },
+  },
+  'WaitingPromotion.OBSERVE[2]': {
+    from: 'WaitingPromotion',
+    event: obs({ manual: { abort: 'rev2' } }),
+    to: 'Failed',
+    then: { message: 'Release aborted by request' },
+  },
+  'WaitingPromotion.OBSERVE[3]': {
+    from: 'WaitingPromotion',
+    event: obs(),
+    to: 'Promoting',
+    effect: 'promote',
+  },
+  'WaitingPromotion.OBSERVE[4]': {
+    from: 'WaitingPromotion',
+    event: obs({ gates: { rollout: true, promotion: false } }),
+    to: 'WaitingPromotion',
+    effects: ['runChecks'],
+  },
+  'WaitingPromotion.OBSERVE[5]': {
+    from: 'WaitingPromotion',
+    context: { lastStepAt: now - 1_000 },
+    event: obs({ gates: { rollout: true, promotion: false } }),
+    to: 'WaitingPromotion',
+    effects: ['requeue'],
+  },
+  'WaitingPromotion.CHECKS[0]': {
+    from: 'WaitingPromotion',
+    context: { failedChecks: 1 },
+    event: checks(false, false),
+    to: 'Failed',
+    then: { failedChecks: 2, weight: 0 },
+  },
+  'WaitingPromotion.CHECKS[1]': {
+    from: 'WaitingPromotion',
+    event: checks(false, false),
+    to: 'WaitingPromotion',
+    then: { failedChecks: 1 },
+    effects: ['record', 'requeue'],
+  },
+  'WaitingPromotion.CHECKS[2]': {
+    from: 'WaitingPromotion',
+    event: checks(true, false),
+    to: 'WaitingPromotion',
+    then: { lastStepAt: now },
+    effects: ['requeue'],
   },
   'Promoting.OBSERVE[0]': { from: 'Promoting', event: obs({ deleting: true }), to: 'Terminating' },
   'Promoting.OBSERVE[1]': {
@@ -245,11 +335,18 @@ function steadyScenarios(phase: 'Initialized' | 'Succeeded'): Record<string, Sce
     [`${phase}.OBSERVE[2]`]: {
       from: phase,
       context: settled,
+      event: obs({ gates: { rollout: false, promotion: true } }),
+      to: 'Waiting',
+      effects: ['record', 'requeue'],
+    },
+    [`${phase}.OBSERVE[3]`]: {
+      from: phase,
+      context: settled,
       event: obs(),
       to: 'Progressing',
       then: { revision: 'rev2', weight: 0, startedAt: now },
     },
-    [`${phase}.OBSERVE[3]`]: {
+    [`${phase}.OBSERVE[4]`]: {
       from: phase,
       context: settled,
       event: obs({ revision: 'rev1' }),

@@ -1,0 +1,21 @@
+import { approveAnnotation } from '../api/annotations.js';
+import type { Canary } from '../api/types.js';
+
+/**
+ * The confirm gates of a release for one revision. A gate with no confirm webhook
+ * is open. A gate with one is open once the revision is approved on the Canary
+ * (`weir.dev/approve: <revision>`, which can be committed to Git). Until the
+ * webhooks issue lands, approval is the only way to open a configured gate:
+ * a gate Weir cannot evaluate stays closed.
+ */
+export function evaluateGates(
+  canary: Canary,
+  revision: string,
+): { rollout: boolean; promotion: boolean } {
+  const types = new Set((canary.spec.analysis.webhooks ?? []).map((w) => w.type ?? 'rollout'));
+  const approved = canary.metadata.annotations?.[approveAnnotation] === revision;
+  return {
+    rollout: !types.has('confirm-rollout') || approved,
+    promotion: !types.has('confirm-promotion') || approved,
+  };
+}
