@@ -202,6 +202,17 @@ describe('a release on the real control plane', () => {
     expect(c.status).toMatchObject({ phase: 'Succeeded', canaryWeight: 0, failedChecks: 0 });
     expect(c.status?.lastPromotedSpec).toBe(c.status?.lastAppliedSpec);
     expect(c.status?.conditions?.map((x) => x.type)).toEqual(['Ready', 'Promoted']);
+    // What people and GitOps tools wait on.
+    await expect(
+      cluster.kubectl([
+        'wait',
+        '--for=condition=Promoted',
+        'canaries.weir.dev/podinfo',
+        '-n',
+        namespace,
+        '--timeout=10s',
+      ]),
+    ).resolves.toContain('condition met');
     const run = (await objects.read({
       apiVersion: 'weir.dev/v1alpha1',
       kind: 'CanaryRun',
