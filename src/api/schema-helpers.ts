@@ -67,12 +67,18 @@ export function Duration(description: string, minimum?: string, options: KubeOpt
   });
 }
 
+/** RFC 1123 label (names of Services, namespaces, ports). */
+export const dnsLabelPattern = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/** RFC 1123 subdomain (names of most Kubernetes objects). */
+export const objectNamePattern =
+  '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+
 /** A DNS-1123 label: the name of a Service, a namespace, a port name. */
 export function DnsLabel(description: string, options: KubeOptions = {}) {
   return Type.String({
     description,
     maxLength: 63,
-    pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$',
+    pattern: dnsLabelPattern,
     ...options,
   });
 }
@@ -83,7 +89,7 @@ export function ObjectName(description: string, options: KubeOptions = {}) {
     description,
     minLength: 1,
     maxLength: 253,
-    pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+    pattern: objectNamePattern,
     ...options,
   });
 }

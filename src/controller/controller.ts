@@ -47,20 +47,18 @@ export function createController(options: ControllerOptions): Controller {
   const apps = kubeConfig.makeApiClient(k8s.AppsV1Api);
   const kube = options.kube ?? createKubeAccess(kubeConfig);
 
-  const listCustom = (plural: string, labelSelector?: string) => () =>
+  const listCustom = (plural: string) => () =>
     (ns
       ? custom.listNamespacedCustomObject({
           group,
           version,
           namespace: ns,
           plural,
-          ...(labelSelector ? { labelSelector } : {}),
         })
       : custom.listClusterCustomObject({
           group,
           version,
           plural,
-          ...(labelSelector ? { labelSelector } : {}),
         })) as Promise<k8s.KubernetesListObject<never>>;
   const path = (prefix: string, plural: string) =>
     ns ? `${prefix}/namespaces/${ns}/${plural}` : `${prefix}/${plural}`;

@@ -74,6 +74,8 @@ export class Reconciler {
   private readonly applied = new Map<string, string>();
   /** The status last written per Canary: the cache may not have seen it yet. */
   private readonly written = new Map<string, CanaryStatus>();
+  /** Validation result per Canary, for the spec and metadata it was computed from. */
+  private readonly validated = new Map<string, { input: string; problem: string | undefined }>();
 
   constructor(private readonly deps: ReconcilerDeps) {}
 
@@ -82,6 +84,7 @@ export class Reconciler {
     const cached = this.deps.caches.canary(namespace, name);
     if (!cached) {
       this.written.delete(key);
+      this.validated.delete(key);
       this.applied.delete(key);
       this.deps.recorder.forget(namespace, name);
       return;
@@ -90,13 +93,8 @@ export class Reconciler {
     const log = this.deps.logger.child({ canary: key });
     const now = this.deps.clock.now();
 
-    const invalid = validateDocument(canary).filter(
-      (v) => v.severity === 'error' && !v.path.startsWith('status'),
-    );
-    if (invalid.length > 0) {
-      const message = invalid.map((v) => `${v.path}: ${v.message}`).join('; ');
-      return this.block(canary, 'InvalidSpec', message, log);
-    }
+    const invalid = this.invalidity(key, canary);
+    if (invalid) return this.block(canary, 'InvalidSpec', invalid, log);
     const target = this.deps.caches.deployment(namespace, canary.spec.targetRef.name);
     if (!target) {
       return this.block(
@@ -154,9 +152,7 @@ export class Reconciler {
       revision,
       primaryReady: rolledOut(primary),
       primaryRevision: primary?.metadata?.annotations?.[revisionAnnotation],
-      canaryReady:
-        rolledOut(target) &&
-        (target.status?.observedGeneration ?? 0) >= (target.metadata?.generation ?? 0),
+      canaryReady: rolledOut(target),
       progressDeadlineSeconds:
         canary.spec.progressDeadlineSeconds ?? defaults.progressDeadlineSeconds,
       skipAnalysis: Boolean(canary.spec.skipAnalysis),
@@ -212,25 +208,32 @@ export class Reconciler {
       decision = { ...afterChecks, previousPhase: phaseBefore };
     }
 
+    // Primary (with its config copies) from the target's current template; idempotent.
+    const applyPrimary = async () => {
+      for (const c of primaryConfigs(canary, configs)) await this.deps.kube.apply(c);
+      await this.deps.kube.apply(primaryDeployment(canary, target, primary, label, configs));
+    };
+    // The target gets the primary's replica count back when Weir had scaled it to zero.
+    const scaleTargetUp = async () => {
+      if ((target.spec?.replicas ?? 1) !== 0) return;
+      await this.deps.kube.scaleDeployment(
+        { namespace, name: target.metadata!.name! },
+        primary?.spec?.replicas || 1,
+      );
+    };
+
     // Effects, in the order the machine gave them.
     let requeueAt: number | undefined;
     for (const e of effects) {
       switch (e.type) {
         case 'bootstrap':
-          for (const c of primaryConfigs(canary, configs)) await this.deps.kube.apply(c);
-          await this.deps.kube.apply(primaryDeployment(canary, target, primary, label, configs));
+          await applyPrimary();
           for (const svc of services(canary, label)) await this.deps.kube.apply(svc);
           await this.route(key, router, canary, { canaryWeight: 0, matchToCanary: false });
           break;
-        case 'scaleCanaryUp': {
-          const replicas = primary?.spec?.replicas || 1;
-          if ((target.spec?.replicas ?? 1) === 0)
-            await this.deps.kube.scaleDeployment(
-              { namespace, name: target.metadata!.name! },
-              replicas,
-            );
+        case 'scaleCanaryUp':
+          await scaleTargetUp();
           break;
-        }
         case 'scaleCanaryDown':
           if ((target.spec?.replicas ?? 1) !== 0)
             await this.deps.kube.scaleDeployment({ namespace, name: target.metadata!.name! }, 0);
@@ -242,21 +245,12 @@ export class Reconciler {
           });
           break;
         case 'promote':
-          if (e.revision === revision) {
-            for (const c of primaryConfigs(canary, configs)) await this.deps.kube.apply(c);
-            await this.deps.kube.apply(primaryDeployment(canary, target, primary, label, configs));
-          }
+          if (e.revision === revision) await applyPrimary();
           break;
         case 'finalize':
           if (e.revert) {
             // Give the target back its replicas and its traffic before the generated objects go.
-            const replicas = primary?.spec?.replicas || 1;
-            if ((target.spec?.replicas ?? 1) === 0) {
-              await this.deps.kube.scaleDeployment(
-                { namespace, name: target.metadata!.name! },
-                replicas,
-              );
-            }
+            await scaleTargetUp();
             await router.setRoutes(canary, { canaryWeight: 100, matchToCanary: false });
           }
           await this.setFinalizer(canary, false);
@@ -330,6 +324,24 @@ export class Reconciler {
       log.debug({ from: phaseBefore, to: decision.phase, revision }, 'Phase changed');
     }
     return requeueAt !== undefined ? { requeueAt } : undefined;
+  }
+
+  /**
+   * Why the Canary is invalid, or undefined. Validation (schema and CEL) runs again
+   * only when what it reads changes, not on every tick and status write.
+   */
+  private invalidity(key: string, canary: Canary): string | undefined {
+    const { labels, annotations, name, namespace } = canary.metadata;
+    const input = `${canary.metadata.uid}/${canary.metadata.generation}/${JSON.stringify([labels, annotations, name, namespace])}`;
+    const hit = this.validated.get(key);
+    if (hit?.input === input) return hit.problem;
+    const errors = validateDocument(canary).filter(
+      (v) => v.severity === 'error' && !v.path.startsWith('status'),
+    );
+    const problem =
+      errors.length > 0 ? errors.map((v) => `${v.path}: ${v.message}`).join('; ') : undefined;
+    this.validated.set(key, { input, problem });
+    return problem;
   }
 
   /** Adds or removes Weir's finalizer (only with revertOnDeletion: deletion then waits for the revert). */
@@ -452,28 +464,13 @@ export class Reconciler {
         { namespace: canary.metadata.namespace!, name: canary.metadata.name! },
         status as Record<string, unknown>,
       );
-      await this.deps.kube
-        .createEvent({
-          metadata: {
-            name: `${canary.metadata.name}.${this.deps.clock.now().toString(16)}`,
-            namespace: canary.metadata.namespace!,
-          },
-          involvedObject: {
-            apiVersion: 'weir.dev/v1alpha1',
-            kind: 'Canary',
-            name: canary.metadata.name!,
-            namespace: canary.metadata.namespace!,
-            uid: canary.metadata.uid!,
-          },
-          reason,
-          message: message.slice(0, 1024),
-          type: 'Warning',
-          firstTimestamp: new Date(nowIso),
-          lastTimestamp: new Date(nowIso),
-          count: 1,
-          source: { component: 'weir' },
-        })
-        .catch((err: unknown) => log.warn({ err }, 'Could not create Event'));
+      await this.deps.recorder.event(canary, {
+        id: this.deps.clock.now().toString(16),
+        reason,
+        message,
+        time: nowIso,
+        warning: true,
+      });
     }
     // A missing target appears through the Deployment watch; look again later anyway.
     return reason === 'TargetNotFound' ? { requeueAt: this.deps.clock.now() + 60_000 } : undefined;

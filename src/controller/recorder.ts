@@ -227,11 +227,24 @@ export class Recorder {
   }
 
   private async emitEvent(canary: Canary, entry: RecordEntry): Promise<void> {
-    const time = entry.time;
+    await this.event(canary, {
+      id: `${entry.seq.toString(16)}${Date.parse(entry.time).toString(16)}`,
+      reason: entry.reason,
+      message: entry.message,
+      time: entry.time,
+      warning: warningReasons.has(entry.reason),
+    });
+  }
+
+  /** Creates a Kubernetes Event on a Canary; a failure is logged, never thrown. */
+  async event(
+    canary: Canary,
+    e: { id: string; reason: string; message: string; time: string; warning: boolean },
+  ): Promise<void> {
     try {
       await this.options.kube.createEvent({
         metadata: {
-          name: `${canary.metadata.name}.${entry.seq.toString(16)}${Date.parse(time).toString(16)}`,
+          name: `${canary.metadata.name}.${e.id}`,
           namespace: canary.metadata.namespace!,
         },
         involvedObject: {
@@ -241,18 +254,18 @@ export class Recorder {
           namespace: canary.metadata.namespace!,
           uid: canary.metadata.uid!,
         },
-        reason: entry.reason,
-        message: entry.message.slice(0, 1024),
-        type: warningReasons.has(entry.reason) ? 'Warning' : 'Normal',
-        firstTimestamp: new Date(time),
-        lastTimestamp: new Date(time),
+        reason: e.reason,
+        message: e.message.slice(0, 1024),
+        type: e.warning ? 'Warning' : 'Normal',
+        firstTimestamp: new Date(e.time),
+        lastTimestamp: new Date(e.time),
         count: 1,
         source: { component: 'weir' },
         reportingComponent: 'weir.dev/controller',
         reportingInstance: 'weir',
       });
     } catch (err) {
-      // Events are a courtesy with a one-hour lifetime; the CanaryRun is the record.
+      // Events are a courtesy with a one-hour lifetime; the CanaryRun and the status are the record.
       this.options.logger.warn(
         { err, canary: `${canary.metadata.namespace}/${canary.metadata.name}` },
         'Could not create Event',

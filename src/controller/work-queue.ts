@@ -60,12 +60,6 @@ export class WorkQueue {
     this.arm();
   }
 
-  /** Forget a key (its object was deleted). */
-  forget(key: string): void {
-    this.waiting.delete(key);
-    this.failures.delete(key);
-  }
-
   get depth(): number {
     return this.ready.length + this.waiting.size;
   }

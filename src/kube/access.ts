@@ -1,5 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
-import { apiVersion, group, version } from '../api/crds.js';
+import { group, version } from '../api/crds.js';
 
 /** Weir's field manager for server-side apply: every object it owns is applied under this name. */
 export const fieldManager = 'weir';
@@ -79,5 +79,3 @@ export function createKubeAccess(kubeConfig: k8s.KubeConfig): KubeAccess {
     },
   };
 }
-
-export { apiVersion };

@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { evaluateRule } from './cel.js';
 import { kinds, plainSchema, type KindDefinition } from '../api/crds.js';
-import type { CelRule } from '../api/schema-helpers.js';
+import { dnsLabelPattern, objectNamePattern, type CelRule } from '../api/schema-helpers.js';
 import { joinPath } from './yaml-source.js';
 
 /** One problem found in a document: the field path and what was expected. */
@@ -14,8 +14,8 @@ export interface Violation {
 
 type Schema = Record<string, unknown>;
 
-const dnsSubdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dnsSubdomain = new RegExp(objectNamePattern);
+const dnsLabel = new RegExp(dnsLabelPattern);
 
 /**
  * The lint schema is the CRD schema made strict: unknown fields are errors (as

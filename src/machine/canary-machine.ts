@@ -154,6 +154,39 @@ function restartRelease(during: string) {
   ];
 }
 
+/** Failed checks: roll back at the threshold, otherwise count the failure and wait for the next step. */
+function failedChecks() {
+  return [
+    {
+      guard: 'thresholdReached' as const,
+      target: 'Failed',
+      actions: [
+        'countFailure' as const,
+        ...rollback(
+          'RolledBack',
+          'checks',
+          ({ context, event }) =>
+            `Failed checks reached the threshold (${context.failedChecks}/${thresholdOf(analysisOf(event))}): ${failures(event)}`,
+        ),
+      ],
+    },
+    {
+      guard: 'checksFailed' as const,
+      actions: [
+        'countFailure' as const,
+        'stepTaken' as const,
+        effectFrom(({ context, event }) => ({
+          type: 'record',
+          event: 'checks',
+          reason: 'CheckFailed',
+          message: `Failed checks ${context.failedChecks}/${thresholdOf(analysisOf(event))}: ${failures(event)}`,
+        })),
+        requeueNextStep,
+      ],
+    },
+  ];
+}
+
 function rollback(reason: string, event: string, message: (args: Args) => string) {
   return [
     { type: 'rolledBack' as const, params: (args: Args) => ({ message: message(args) }) },
@@ -180,6 +213,8 @@ export const canaryMachine = setup({
     consume: assign(({ context, event }, params: { kind: 'promote' | 'abort' | 'retry' }) => ({
       consumed: { ...context.consumed, [params.kind]: obsOf(event)?.manual[params.kind] },
     })),
+    countFailure: assign(({ context }) => ({ failedChecks: context.failedChecks + 1 })),
+    stepTaken: assign(({ event }) => ({ lastStepAt: nowOf(event) })),
     rolledBack: assign((_args, params: { message: string }) => ({
       weight: 0,
       message: params.message,
@@ -330,35 +365,7 @@ export const canaryMachine = setup({
           { actions: requeueNextStep },
         ],
         CHECKS: [
-          {
-            guard: 'thresholdReached',
-            target: 'Failed',
-            actions: [
-              assign(({ context }) => ({ failedChecks: context.failedChecks + 1 })),
-              ...rollback(
-                'RolledBack',
-                'checks',
-                ({ context, event }) =>
-                  `Failed checks reached the threshold (${context.failedChecks}/${thresholdOf(analysisOf(event))}): ${failures(event)}`,
-              ),
-            ],
-          },
-          {
-            guard: 'checksFailed',
-            actions: [
-              assign(({ context, event }) => ({
-                failedChecks: context.failedChecks + 1,
-                lastStepAt: nowOf(event),
-              })),
-              effectFrom(({ context, event }) => ({
-                type: 'record',
-                event: 'checks',
-                reason: 'CheckFailed',
-                message: `Failed checks ${context.failedChecks}/${thresholdOf(analysisOf(event))}: ${failures(event)}`,
-              })),
-              requeueNextStep,
-            ],
-          },
+          ...failedChecks(),
           {
             guard: and(['analysisDone', not('promotionGateOpen')]),
             target: 'WaitingPromotion',
@@ -491,38 +498,7 @@ export const canaryMachine = setup({
           { guard: 'stepDue', actions: effect({ type: 'runChecks' }) },
           { actions: requeueNextStep },
         ],
-        CHECKS: [
-          {
-            guard: 'thresholdReached',
-            target: 'Failed',
-            actions: [
-              assign(({ context }) => ({ failedChecks: context.failedChecks + 1 })),
-              ...rollback(
-                'RolledBack',
-                'checks',
-                ({ context, event }) =>
-                  `Failed checks reached the threshold (${context.failedChecks}/${thresholdOf(analysisOf(event))}): ${failures(event)}`,
-              ),
-            ],
-          },
-          {
-            guard: 'checksFailed',
-            actions: [
-              assign(({ context, event }) => ({
-                failedChecks: context.failedChecks + 1,
-                lastStepAt: nowOf(event),
-              })),
-              effectFrom(({ context, event }) => ({
-                type: 'record',
-                event: 'checks',
-                reason: 'CheckFailed',
-                message: `Failed checks ${context.failedChecks}/${thresholdOf(analysisOf(event))}: ${failures(event)}`,
-              })),
-              requeueNextStep,
-            ],
-          },
-          { actions: [assign(({ event }) => ({ lastStepAt: nowOf(event) })), requeueNextStep] },
-        ],
+        CHECKS: [...failedChecks(), { actions: ['stepTaken', requeueNextStep] }],
       },
     },
     Promoting: {

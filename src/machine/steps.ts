@@ -49,15 +49,6 @@ export function finalStepWeight(analysis: CanaryAnalysis): number {
   return analysis.maxWeight ?? 100;
 }
 
-/** Number of analysis steps of a release, for "step N of M" displays. */
-export function totalSteps(analysis: CanaryAnalysis): number {
-  const strategy = strategyOf(analysis);
-  if (strategy !== 'canary') return analysis.iterations ?? 1;
-  if (analysis.stepWeights?.length) return analysis.stepWeights.length;
-  const step = analysis.stepWeight ?? finalStepWeight(analysis);
-  return Math.ceil(finalStepWeight(analysis) / step);
-}
-
 /**
  * True when the checks that just passed complete the analysis: the weighted
  * canary already runs at its final weight, or blue/green and A/B have done

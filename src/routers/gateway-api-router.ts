@@ -78,10 +78,14 @@ export function httpRoute(canary: Canary, routes: Routes): Record<string, unknow
 export class GatewayApiRouter implements Router {
   readonly name = 'gatewayapi';
 
+  private readonly objects: k8s.KubernetesObjectApi;
+
   constructor(
     private readonly kube: KubeAccess,
-    private readonly kubeConfig: k8s.KubeConfig,
-  ) {}
+    kubeConfig: k8s.KubeConfig,
+  ) {
+    this.objects = k8s.KubernetesObjectApi.makeApiClient(kubeConfig);
+  }
 
   unsupported(): string | undefined {
     return undefined;
@@ -92,8 +96,7 @@ export class GatewayApiRouter implements Router {
   }
 
   async getRoutes(canary: Canary): Promise<Routes | undefined> {
-    const api = k8s.KubernetesObjectApi.makeApiClient(this.kubeConfig);
-    const route = (await api
+    const route = (await this.objects
       .read({
         apiVersion: 'gateway.networking.k8s.io/v1',
         kind: 'HTTPRoute',

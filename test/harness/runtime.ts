@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { toolPath, versions } from './tools.js';
 
 /** A real component the harness can run: a binary, or the same binary in an image. */
