@@ -50,3 +50,30 @@ export async function setImage(
     k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch),
   );
 }
+
+/**
+ * Creates a Deployment `name` with selector `app: name`, one container `app`
+ * running `example.test/<name>:1`, and optional extra container fields.
+ */
+export async function createDeployment(
+  apps: k8s.AppsV1Api,
+  namespace: string,
+  name: string,
+  replicas: number,
+  container: Partial<k8s.V1Container> = {},
+): Promise<void> {
+  await apps.createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        replicas,
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: { containers: [{ name: 'app', image: `example.test/${name}:1`, ...container }] },
+        },
+      },
+    },
+  });
+}

@@ -9,7 +9,13 @@ import { createLogger } from '../../src/logger.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { history, requestAction } from '../../src/cli/kube-commands.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
-import { installWeirCrds, setImage as setDeploymentImage } from '../harness/weir.js';
+import {
+  clientsFor,
+  createDeployment,
+  installWeirCrds,
+  readCanary,
+  setImage as setDeploymentImage,
+} from '../harness/weir.js';
 
 /** A check runner the test sets: the controller calls it at every analysis step. */
 class ScriptedChecks implements CheckRunner {
@@ -23,29 +29,26 @@ class ScriptedChecks implements CheckRunner {
 
 const namespace = 'shop';
 
-function kubeConfigOf(cluster: Cluster): k8s.KubeConfig {
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(cluster.kubeconfigPath);
-  return kc;
-}
-
 // Given a real control plane with KWOK nodes, Weir's CRDs and Gateway API, and the
 // controller running in-process on a manual clock (so a 10 s interval costs no
 // real time), when a Deployment's image changes, then Weir releases it.
 describe('a release on the real control plane', () => {
   let cluster: Cluster;
   let app: App;
+  let kc: k8s.KubeConfig;
   let objects: k8s.KubernetesObjectApi;
   let apps: k8s.AppsV1Api;
   const clock = new ManualClock(Date.parse('2026-11-22T10:00:00Z'));
   const checks = new ScriptedChecks();
 
-  async function canary(name = 'podinfo'): Promise<Canary> {
+  const canary = (name = 'podinfo') => readCanary(objects, namespace, name);
+  /** The CanaryRun of a Canary's current (or last) release. */
+  async function currentRun(name = 'podinfo'): Promise<CanaryRun> {
     return (await objects.read({
       apiVersion: 'weir.dev/v1alpha1',
-      kind: 'Canary',
-      metadata: { name, namespace },
-    })) as Canary;
+      kind: 'CanaryRun',
+      metadata: { name: (await canary(name)).status!.currentRun!, namespace },
+    })) as CanaryRun;
   }
   async function routeWeights(name = 'podinfo'): Promise<number[]> {
     const route = (await objects.read({
@@ -94,26 +97,10 @@ describe('a release on the real control plane', () => {
   beforeAll(async () => {
     cluster = await startCluster({ nodes: 2 });
     await installWeirCrds(cluster);
-    const kc = new k8s.KubeConfig();
-    kc.loadFromFile(cluster.kubeconfigPath);
-    objects = k8s.KubernetesObjectApi.makeApiClient(kc);
-    apps = kc.makeApiClient(k8s.AppsV1Api);
+    ({ kubeConfig: kc, objects, apps } = clientsFor(cluster));
     await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
     for (const name of ['podinfo', 'billing', 'search']) {
-      await apps.createNamespacedDeployment({
-        namespace,
-        body: {
-          metadata: { name },
-          spec: {
-            replicas: 2,
-            selector: { matchLabels: { app: name } },
-            template: {
-              metadata: { labels: { app: name } },
-              spec: { containers: [{ name: 'app', image: `example.test/${name}:1` }] },
-            },
-          },
-        },
-      });
+      await createDeployment(apps, namespace, name, 2);
     }
     const config = parseConfig(
       ['--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0'],
@@ -213,11 +200,7 @@ describe('a release on the real control plane', () => {
         '--timeout=10s',
       ]),
     ).resolves.toContain('condition met');
-    const run = (await objects.read({
-      apiVersion: 'weir.dev/v1alpha1',
-      kind: 'CanaryRun',
-      metadata: { name: c.status!.currentRun!, namespace },
-    })) as CanaryRun;
+    const run = await currentRun();
     expect(run.status?.result).toBe('Promoted');
     expect(run.spec.images).toEqual({
       from: ['example.test/podinfo:1'],
@@ -257,11 +240,7 @@ describe('a release on the real control plane', () => {
         ? true
         : undefined,
     );
-    const run = (await objects.read({
-      apiVersion: 'weir.dev/v1alpha1',
-      kind: 'CanaryRun',
-      metadata: { name: c.status!.currentRun!, namespace },
-    })) as CanaryRun;
+    const run = await currentRun();
     expect(run.status?.result).toBe('RolledBack');
     expect(run.status?.transitions?.at(-1)).toMatchObject({
       to: 'Failed',
@@ -271,7 +250,7 @@ describe('a release on the real control plane', () => {
     checks.outcome = { passed: true, failures: [] };
 
     // weir history shows both releases as a timeline.
-    const target = { kubeConfig: kubeConfigOf(cluster), namespace };
+    const target = { kubeConfig: kc, namespace };
     const timeline = await history(target, 'podinfo');
     expect(timeline).toMatch(/revision \w+ {2}Promoted/);
     expect(timeline).toMatch(/revision \w+ {2}RolledBack/);
@@ -282,7 +261,7 @@ describe('a release on the real control plane', () => {
   });
 
   it('retries a failed revision and aborts a release on request, through the annotations the CLI sets', async () => {
-    const target = { kubeConfig: kubeConfigOf(cluster), namespace };
+    const target = { kubeConfig: kc, namespace };
     await expect(requestAction(target, 'podinfo', 'abort')).rejects.toThrow(
       /is Failed; abort applies to a release in progress/,
     );
@@ -296,11 +275,7 @@ describe('a release on the real control plane', () => {
     expect(c.status?.conditions?.find((x) => x.type === 'Ready')?.message).toBe(
       'Release aborted by request',
     );
-    const run = (await objects.read({
-      apiVersion: 'weir.dev/v1alpha1',
-      kind: 'CanaryRun',
-      metadata: { name: c.status!.currentRun!, namespace },
-    })) as CanaryRun;
+    const run = await currentRun();
     expect(run.status?.result).toBe('Aborted');
   });
 
@@ -382,9 +357,7 @@ describe('a release on the real control plane', () => {
     await until('billing Succeeded', phaseIs('Succeeded', 'billing'));
     const primary = await apps.readNamespacedDeployment({ name: 'billing-primary', namespace });
     expect(primary.spec?.template.spec?.containers[0]?.image).toBe('example.test/billing:2');
-    const core = new k8s.KubeConfig();
-    core.loadFromFile(cluster.kubeconfigPath);
-    const apex = await core
+    const apex = await kc
       .makeApiClient(k8s.CoreV1Api)
       .readNamespacedService({ name: 'billing', namespace });
     expect(apex.spec?.selector).toEqual({ app: 'billing-primary' });
@@ -409,33 +382,13 @@ describe('a release on the real control plane', () => {
   });
 
   it('tracks the ConfigMaps a target uses: a config change is a new revision, promoted as a -primary copy', async () => {
-    const kc = kubeConfigOf(cluster);
     const core = kc.makeApiClient(k8s.CoreV1Api);
     await core.createNamespacedConfigMap({
       namespace,
       body: { metadata: { name: 'cart-config' }, data: { mode: 'v1' } },
     });
-    await apps.createNamespacedDeployment({
-      namespace,
-      body: {
-        metadata: { name: 'cart' },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { app: 'cart' } },
-          template: {
-            metadata: { labels: { app: 'cart' } },
-            spec: {
-              containers: [
-                {
-                  name: 'app',
-                  image: 'example.test/cart:1',
-                  envFrom: [{ configMapRef: { name: 'cart-config' } }],
-                },
-              ],
-            },
-          },
-        },
-      },
+    await createDeployment(apps, namespace, 'cart', 1, {
+      envFrom: [{ configMapRef: { name: 'cart-config' } }],
     });
     await createCanary('cart', 'cart', { interval: '10s', stepWeight: 50 });
     await until('cart Initialized', phaseIs('Initialized', 'cart'));
@@ -462,20 +415,7 @@ describe('a release on the real control plane', () => {
   });
 
   it('holds a release at confirm gates until the revision is approved on the Canary', async () => {
-    await apps.createNamespacedDeployment({
-      namespace,
-      body: {
-        metadata: { name: 'orders' },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { app: 'orders' } },
-          template: {
-            metadata: { labels: { app: 'orders' } },
-            spec: { containers: [{ name: 'app', image: 'example.test/orders:1' }] },
-          },
-        },
-      },
-    });
+    await createDeployment(apps, namespace, 'orders', 1);
     await createCanary('orders', 'orders', {
       interval: '10s',
       stepWeight: 50,
@@ -505,11 +445,7 @@ describe('a release on the real control plane', () => {
     );
     // One approval covers both gates of this revision.
     await until('orders Succeeded', phaseIs('Succeeded', 'orders'));
-    const run = (await objects.read({
-      apiVersion: 'weir.dev/v1alpha1',
-      kind: 'CanaryRun',
-      metadata: { name: (await canary('orders')).status!.currentRun!, namespace },
-    })) as CanaryRun;
+    const run = await currentRun('orders');
     expect(run.status?.transitions?.map((t) => t.reason)).toEqual(
       expect.arrayContaining([
         'NewRevision',
@@ -523,20 +459,7 @@ describe('a release on the real control plane', () => {
   });
 
   it('waits in WaitingPromotion with the analysis still running, and rolls back if it fails there', async () => {
-    await apps.createNamespacedDeployment({
-      namespace,
-      body: {
-        metadata: { name: 'ledger' },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { app: 'ledger' } },
-          template: {
-            metadata: { labels: { app: 'ledger' } },
-            spec: { containers: [{ name: 'app', image: 'example.test/ledger:1' }] },
-          },
-        },
-      },
-    });
+    await createDeployment(apps, namespace, 'ledger', 1);
     await createCanary('ledger', 'ledger', {
       interval: '10s',
       stepWeight: 100,

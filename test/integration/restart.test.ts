@@ -6,7 +6,13 @@ import type { Canary, CanaryRun } from '../../src/api/types.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
 import { freePort } from '../harness/ports.js';
 import { repoRoot } from '../harness/tools.js';
-import { installWeirCrds, setImage as setDeploymentImage } from '../harness/weir.js';
+import {
+  clientsFor,
+  createDeployment,
+  installWeirCrds,
+  readCanary,
+  setImage as setDeploymentImage,
+} from '../harness/weir.js';
 import { waitFor } from '../harness/wait.js';
 
 const namespace = 'restart';
@@ -85,12 +91,7 @@ describe('SIGKILL at any moment does not change a release', () => {
   let objects: k8s.KubernetesObjectApi;
   let apps: k8s.AppsV1Api;
 
-  const canary = async () =>
-    (await objects.read({
-      apiVersion: 'weir.dev/v1alpha1',
-      kind: 'Canary',
-      metadata: { name: 'web', namespace },
-    })) as Canary;
+  const canary = () => readCanary(objects, namespace, 'web');
   const setImage = (image: string) => setDeploymentImage(apps, namespace, 'web', image);
   const setMetrics = (metrics: unknown[] | null) =>
     objects.patch(
@@ -110,25 +111,9 @@ describe('SIGKILL at any moment does not change a release', () => {
   beforeAll(async () => {
     cluster = await startCluster({ nodes: 2 });
     await installWeirCrds(cluster);
-    const kc = new k8s.KubeConfig();
-    kc.loadFromFile(cluster.kubeconfigPath);
-    objects = k8s.KubernetesObjectApi.makeApiClient(kc);
-    apps = kc.makeApiClient(k8s.AppsV1Api);
+    ({ objects, apps } = clientsFor(cluster));
     await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-    await apps.createNamespacedDeployment({
-      namespace,
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: { app: 'web' } },
-          template: {
-            metadata: { labels: { app: 'web' } },
-            spec: { containers: [{ name: 'app', image: 'example.test/web:1' }] },
-          },
-        },
-      },
-    });
+    await createDeployment(apps, namespace, 'web', 2);
     await objects.create({
       apiVersion: 'weir.dev/v1alpha1',
       kind: 'Canary',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CanaryAnalysis } from '../../../src/api/canary-schema.js';
 import type { Effect, Observation } from '../../../src/machine/canary-machine.js';
+import { calmObservation } from './fixtures.js';
 import { decide, type Decision, type PersistedMachine } from '../../../src/machine/release.js';
 
 /** A simulated world for the machine: a clock, the cluster's answers and the persisted state. */
@@ -8,17 +9,10 @@ class Sim {
   now = Date.UTC(2026, 10, 22);
   state: PersistedMachine | undefined;
   obs: Omit<Observation, 'now' | 'analysis'> = {
+    ...calmObservation,
     revision: 'rev1',
     primaryReady: false,
-    primaryRevision: 'rev1',
-    canaryReady: true,
     progressDeadlineSeconds: 60,
-    skipAnalysis: false,
-    suspended: false,
-    deleting: false,
-    revertOnDeletion: false,
-    manual: {},
-    gates: { rollout: true, promotion: true },
   };
   checks: { passed: boolean; failures: string[] } = { passed: true, failures: [] };
   log: { from: string; to: string; effects: Effect[] }[] = [];

@@ -7,6 +7,7 @@ import {
   type Observation,
   type ReleaseContext,
 } from '../../../src/machine/canary-machine.js';
+import { calmObservation } from './fixtures.js';
 import { decide, machineVersion } from '../../../src/machine/release.js';
 
 /**
@@ -29,19 +30,12 @@ const ctx = (c: Partial<ReleaseContext> = {}): ReleaseContext => ({
 const obs = (o: Partial<Observation> = {}): MachineEvent => ({
   type: 'OBSERVE',
   obs: {
+    ...calmObservation,
     now,
     analysis,
     revision: 'rev2',
     primaryReady: true,
-    primaryRevision: 'rev1',
-    canaryReady: true,
     progressDeadlineSeconds: 600,
-    skipAnalysis: false,
-    suspended: false,
-    deleting: false,
-    revertOnDeletion: false,
-    manual: {},
-    gates: { rollout: true, promotion: true },
     ...o,
   },
 });
