@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import path from 'node:path';
-import type { Canary } from '../../src/api/types.js';
+import type { Canary, CanarySpec } from '../../src/api/types.js';
 import type { Cluster } from './cluster.js';
 import { repoRoot } from './tools.js';
 
@@ -76,4 +76,23 @@ export async function createDeployment(
       },
     },
   });
+}
+
+/** Creates a Canary; by default it targets the Deployment of the same name on port 80. */
+export async function createCanary(
+  objects: k8s.KubernetesObjectApi,
+  namespace: string,
+  name: string,
+  spec: Partial<CanarySpec> & Pick<CanarySpec, 'analysis'>,
+): Promise<void> {
+  await objects.create({
+    apiVersion: 'weir.dev/v1alpha1',
+    kind: 'Canary',
+    metadata: { name, namespace },
+    spec: {
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+      service: { port: 80 },
+      ...spec,
+    },
+  } as Canary);
 }

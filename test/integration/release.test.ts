@@ -11,6 +11,7 @@ import { history, requestAction } from '../../src/cli/kube-commands.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
 import {
   clientsFor,
+  createCanary,
   createDeployment,
   installWeirCrds,
   readCanary,
@@ -80,17 +81,11 @@ describe('a release on the real control plane', () => {
     async () =>
       (await canary(name)).status?.phase === phase ? true : undefined;
   /** Creates a Canary for `target` on port 80 with the given analysis. */
-  const createCanary = (name: string, target: string, analysis: Canary['spec']['analysis']) =>
-    objects.create({
-      apiVersion: 'weir.dev/v1alpha1',
-      kind: 'Canary',
-      metadata: { name, namespace },
-      spec: {
-        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target },
-        service: { port: 80 },
-        analysis,
-      },
-    } as Canary);
+  const newCanary = (name: string, target: string, analysis: Canary['spec']['analysis']) =>
+    createCanary(objects, namespace, name, {
+      targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target },
+      analysis,
+    });
   const setImage = (image: string, name = 'podinfo') =>
     setDeploymentImage(apps, namespace, name, image);
 
@@ -117,17 +112,11 @@ describe('a release on the real control plane', () => {
   });
 
   it('bootstraps: primary Deployment, Services, HTTPRoute at 100/0, target scaled to zero', async () => {
-    await objects.create({
-      apiVersion: 'weir.dev/v1alpha1',
-      kind: 'Canary',
-      metadata: { name: 'podinfo', namespace },
-      spec: {
-        provider: 'gatewayapi',
-        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'podinfo' },
-        service: { port: 9898, gatewayRefs: [{ name: 'public' }] },
-        analysis: { interval: '10s', threshold: 2, maxWeight: 30, stepWeight: 10 },
-      },
-    } as Canary);
+    await createCanary(objects, namespace, 'podinfo', {
+      provider: 'gatewayapi',
+      service: { port: 9898, gatewayRefs: [{ name: 'public' }] },
+      analysis: { interval: '10s', threshold: 2, maxWeight: 30, stepWeight: 10 },
+    });
     await until('Initialized', phaseIs('Initialized'));
     const primary = await apps.readNamespacedDeployment({ name: 'podinfo-primary', namespace });
     expect(primary.spec?.selector.matchLabels).toEqual({ app: 'podinfo-primary' });
@@ -280,20 +269,13 @@ describe('a release on the real control plane', () => {
   });
 
   it('routes requests by header to the canary during an A/B release', async () => {
-    await objects.create({
-      apiVersion: 'weir.dev/v1alpha1',
-      kind: 'Canary',
-      metadata: { name: 'search', namespace },
-      spec: {
-        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'search' },
-        service: { port: 80 },
-        analysis: {
-          interval: '10s',
-          iterations: 2,
-          match: [{ headers: { 'x-canary': { exact: 'insider' } } }],
-        },
+    await createCanary(objects, namespace, 'search', {
+      analysis: {
+        interval: '10s',
+        iterations: 2,
+        match: [{ headers: { 'x-canary': { exact: 'insider' } } }],
       },
-    } as Canary);
+    });
     await until('search Initialized', phaseIs('Initialized', 'search'));
     await setImage('example.test/search:2', 'search');
     await until('search Progressing', phaseIs('Progressing', 'search'));
@@ -330,7 +312,7 @@ describe('a release on the real control plane', () => {
   });
 
   it('reports a Canary it cannot act on in a condition, without stopping the others', async () => {
-    await createCanary('ghost', 'does-not-exist', { interval: '10s', stepWeight: 50 });
+    await newCanary('ghost', 'does-not-exist', { interval: '10s', stepWeight: 50 });
     await until('a TargetNotFound condition', async () => {
       const ready = (await canary('ghost')).status?.conditions?.find((x) => x.type === 'Ready');
       return ready?.reason === 'TargetNotFound' ? ready : undefined;
@@ -341,17 +323,11 @@ describe('a release on the real control plane', () => {
   });
 
   it('runs blue/green with the kubernetes provider and rejects weights it cannot route', async () => {
-    await objects.create({
-      apiVersion: 'weir.dev/v1alpha1',
-      kind: 'Canary',
-      metadata: { name: 'billing', namespace },
-      spec: {
-        provider: 'kubernetes',
-        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'billing' },
-        service: { port: 8080 },
-        analysis: { interval: '10s', iterations: 2 },
-      },
-    } as Canary);
+    await createCanary(objects, namespace, 'billing', {
+      provider: 'kubernetes',
+      service: { port: 8080 },
+      analysis: { interval: '10s', iterations: 2 },
+    });
     await until('billing Initialized', phaseIs('Initialized', 'billing'));
     await setImage('example.test/billing:2', 'billing');
     await until('billing Succeeded', phaseIs('Succeeded', 'billing'));
@@ -390,7 +366,7 @@ describe('a release on the real control plane', () => {
     await createDeployment(apps, namespace, 'cart', 1, {
       envFrom: [{ configMapRef: { name: 'cart-config' } }],
     });
-    await createCanary('cart', 'cart', { interval: '10s', stepWeight: 50 });
+    await newCanary('cart', 'cart', { interval: '10s', stepWeight: 50 });
     await until('cart Initialized', phaseIs('Initialized', 'cart'));
     const primary = await apps.readNamespacedDeployment({ name: 'cart-primary', namespace });
     expect(primary.spec?.template.spec?.containers[0]?.envFrom).toEqual([
@@ -416,7 +392,7 @@ describe('a release on the real control plane', () => {
 
   it('holds a release at confirm gates until the revision is approved on the Canary', async () => {
     await createDeployment(apps, namespace, 'orders', 1);
-    await createCanary('orders', 'orders', {
+    await newCanary('orders', 'orders', {
       interval: '10s',
       stepWeight: 50,
       webhooks: [
@@ -460,7 +436,7 @@ describe('a release on the real control plane', () => {
 
   it('waits in WaitingPromotion with the analysis still running, and rolls back if it fails there', async () => {
     await createDeployment(apps, namespace, 'ledger', 1);
-    await createCanary('ledger', 'ledger', {
+    await newCanary('ledger', 'ledger', {
       interval: '10s',
       stepWeight: 100,
       threshold: 1,

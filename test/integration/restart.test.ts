@@ -2,12 +2,13 @@ import * as k8s from '@kubernetes/client-node';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Canary, CanaryRun } from '../../src/api/types.js';
+import type { CanaryRun } from '../../src/api/types.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
 import { freePort } from '../harness/ports.js';
 import { repoRoot } from '../harness/tools.js';
 import {
   clientsFor,
+  createCanary,
   createDeployment,
   installWeirCrds,
   readCanary,
@@ -114,17 +115,10 @@ describe('SIGKILL at any moment does not change a release', () => {
     ({ objects, apps } = clientsFor(cluster));
     await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
     await createDeployment(apps, namespace, 'web', 2);
-    await objects.create({
-      apiVersion: 'weir.dev/v1alpha1',
-      kind: 'Canary',
-      metadata: { name: 'web', namespace },
-      spec: {
-        provider: 'gatewayapi',
-        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
-        service: { port: 80 },
-        analysis: { interval: '10s', threshold: 2, maxWeight: 50, stepWeight: 10 },
-      },
-    } as Canary);
+    await createCanary(objects, namespace, 'web', {
+      provider: 'gatewayapi',
+      analysis: { interval: '10s', threshold: 2, maxWeight: 50, stepWeight: 10 },
+    });
     controller = new ControllerProcess(cluster.kubeconfigPath);
     await controller.start();
   });
