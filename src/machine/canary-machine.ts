@@ -253,11 +253,13 @@ export const canaryMachine = setup({
     manualPromote: ({ context, event }) =>
       Boolean(obsOf(event) && fresh(context, obsOf(event)!, 'promote')),
     canaryReady: ({ event }) => Boolean(obsOf(event)?.canaryReady),
+    // Measured from the last step (checks run only on a ready canary, and the release
+    // start counts as a step), so a release that has been going for long is not failed
+    // by a moment of unreadiness: the canary must stay unready for the whole deadline.
     deadlineExceeded: ({ context, event }) => {
       const obs = obsOf(event);
-      return Boolean(
-        obs && obs.now - (context.startedAt ?? obs.now) > obs.progressDeadlineSeconds * 1000,
-      );
+      const since = context.lastStepAt ?? context.startedAt ?? obs?.now ?? 0;
+      return Boolean(obs && obs.now - since > obs.progressDeadlineSeconds * 1000);
     },
     stepDue: ({ context, event }) => {
       const obs = obsOf(event);

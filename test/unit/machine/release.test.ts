@@ -190,6 +190,14 @@ describe('weighted canary', () => {
     expect(late.context.message).toMatch(/not ready within progressDeadlineSeconds \(60s\)/);
   });
 
+  it('measures the progress deadline from the last step, not from the start of a long release', () => {
+    const sim = new Sim({ ...weighted, maxWeight: 100 }).initialized().release();
+    for (let i = 0; i < 7; i++) sim.advance(10_000); // 70 s in, past the 60 s deadline
+    sim.obs.canaryReady = false;
+    expect(sim.advance(5_000).phase).toBe('Progressing');
+    expect(sim.advance(60_000).phase).toBe('Failed');
+  });
+
   it('restarts the analysis when a new revision arrives mid-release', () => {
     const sim = new Sim(weighted).initialized().release();
     sim.advance(10_000);

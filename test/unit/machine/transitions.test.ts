@@ -130,7 +130,7 @@ const scenarios: Record<string, Scenario> = {
   },
   'Progressing.OBSERVE[5]': {
     from: 'Progressing',
-    context: { startedAt: now - 700_000 },
+    context: { startedAt: now - 700_000, lastStepAt: now - 700_000 },
     event: obs({ canaryReady: false }),
     to: 'Failed',
     then: { message: 'Canary was not ready within progressDeadlineSeconds (600s)' },
