@@ -34,7 +34,7 @@ export class Recorder {
   private readonly phase: Gauge<'namespace' | 'name'>;
   /** Highest seq known to be in a CanaryRun, per Canary (memory; the runs cache covers restarts). */
   private readonly flushed = new Map<string, number>();
-  /** Transitions written per run, newer than the cache may be. */
+  /** Transitions written per run (key `namespace/run`), newer than the cache may be. */
   private readonly written = new Map<string, { seq: number }[]>();
 
   constructor(private readonly options: RecorderOptions) {
@@ -151,11 +151,12 @@ export class Recorder {
     const cached = this.options
       .runsOf(ns, canary.metadata.name!)
       .find((r) => r.metadata.name === name);
-    let transitions = (this.written.get(name) ?? cached?.status?.transitions ?? []) as ({
+    const runKey = `${ns}/${name}`;
+    let transitions = (this.written.get(runKey) ?? cached?.status?.transitions ?? []) as ({
       seq: number;
     } & Record<string, unknown>)[];
     if (transitions.some((t) => t.seq === entry.seq)) return;
-    if (!cached && !this.written.has(name)) {
+    if (!cached && !this.written.has(runKey)) {
       const run: CanaryRun = {
         apiVersion,
         kind: 'CanaryRun',
@@ -173,7 +174,7 @@ export class Recorder {
         },
       };
       await this.options.kube.apply(run as unknown as k8s.KubernetesObject);
-      await this.prune(canary, name);
+      await this.prune(canary, name, entry.time);
     }
     const transition = {
       seq: entry.seq,
@@ -197,11 +198,11 @@ export class Recorder {
         ...(result ? { result, endTime: entry.time } : {}),
       },
     );
-    this.written.set(name, transitions);
+    this.written.set(runKey, transitions);
   }
 
   /** Keeps the newest runs of a Canary; a superseded run gets its result. */
-  private async prune(canary: Canary, newest: string): Promise<void> {
+  private async prune(canary: Canary, newest: string, now: string): Promise<void> {
     const runs = this.options
       .runsOf(canary.metadata.namespace!, canary.metadata.name!)
       .filter((r) => r.metadata.name !== newest)
@@ -212,7 +213,7 @@ export class Recorder {
         { namespace: open.metadata.namespace!, name: open.metadata.name! },
         {
           result: 'Superseded',
-          endTime: new Date().toISOString(),
+          endTime: now,
         },
       );
     }
@@ -222,7 +223,7 @@ export class Recorder {
         kind: 'CanaryRun',
         metadata: { name: old.metadata.name!, namespace: old.metadata.namespace! },
       });
-      this.written.delete(old.metadata.name!);
+      this.written.delete(`${old.metadata.namespace}/${old.metadata.name}`);
     }
   }
 
