@@ -60,6 +60,8 @@ export function createApp(deps: AppDependencies): App {
     clock,
     defaultProvider: config.provider,
     concurrency: config.concurrency,
+    crossNamespaceRefs: config.crossNamespaceRefs,
+    ...(config.metricsServer ? { metricsServer: config.metricsServer } : {}),
     ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
     ...(deps.checks ? { checks: deps.checks } : {}),
   });

@@ -22,6 +22,10 @@ export interface ControllerConfig {
   provider: string;
   /** Canaries reconciled at once. */
   concurrency: number;
+  /** Prometheus for built-in metrics and inline queries. */
+  metricsServer?: string;
+  /** Whether Canaries may reference MetricTemplates and AlertProviders in other namespaces. */
+  crossNamespaceRefs: boolean;
 }
 
 const logLevels = ['trace', 'debug', 'info', 'warn', 'error'] as const;
@@ -38,6 +42,9 @@ Flags (each also read from the environment variable shown):
   --watch-namespace NS              only watch this namespace (WEIR_WATCH_NAMESPACE); default all
   --provider NAME                   router for Canaries that name none (WEIR_PROVIDER); default gatewayapi
   --concurrency N                   Canaries reconciled at once (WEIR_CONCURRENCY); default 8
+  --metrics-server URL              Prometheus for built-in metrics (WEIR_METRICS_SERVER), e.g. http://prometheus.monitoring:9090
+  --no-cross-namespace-refs         forbid MetricTemplate/AlertProvider references to other namespaces
+                                    (WEIR_NO_CROSS_NAMESPACE_REFS=true)
   --help                            print this text
 `;
 
@@ -72,6 +79,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerC
         'watch-namespace': { type: 'string' },
         provider: { type: 'string' },
         concurrency: { type: 'string' },
+        'metrics-server': { type: 'string' },
+        'no-cross-namespace-refs': { type: 'boolean' },
         help: { type: 'boolean' },
       },
     }));
@@ -104,9 +113,28 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerC
       `--concurrency: expected a whole number from 1 to 256, got "${concurrencyText}"`,
     );
   }
+  const metricsServer = values['metrics-server'] ?? env.WEIR_METRICS_SERVER;
+  if (metricsServer !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(metricsServer);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol)) {
+      throw invalidConfig(
+        `--metrics-server: expected an http(s) URL such as http://prometheus.monitoring:9090, got "${metricsServer}"`,
+      );
+    }
+  }
+  const noCross =
+    values['no-cross-namespace-refs'] ??
+    parseBool(env.WEIR_NO_CROSS_NAMESPACE_REFS, 'WEIR_NO_CROSS_NAMESPACE_REFS');
   return {
     provider,
     concurrency,
+    crossNamespaceRefs: !noCross,
+    ...(metricsServer ? { metricsServer } : {}),
     ...(kubeconfig ? { kubeconfig } : {}),
     ...(watchNamespace ? { watchNamespace } : {}),
     metricsAddress: parseListenAddress(
@@ -119,4 +147,11 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerC
     ),
     logLevel: logLevel as ControllerConfig['logLevel'],
   };
+}
+
+function parseBool(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === '') return false;
+  if (['true', '1', 'yes'].includes(value.toLowerCase())) return true;
+  if (['false', '0', 'no'].includes(value.toLowerCase())) return false;
+  throw invalidConfig(`${name}: expected true or false, got "${value}"`);
 }

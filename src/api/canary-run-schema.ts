@@ -11,6 +11,9 @@ const MetricValue = Type.Object(
     value: Type.Optional(
       Type.Number({ description: 'Measured value (absent when there was no data).' }),
     ),
+    primaryValue: Type.Optional(
+      Type.Number({ description: 'The primary’s value, when the metric is compared with it.' }),
+    ),
     min: Type.Optional(Type.Number({ description: 'Lower bound.' })),
     max: Type.Optional(Type.Number({ description: 'Upper bound.' })),
     passed: Type.Boolean({ description: 'Whether the check passed.' }),

@@ -341,6 +341,56 @@ const ThresholdRange = Type.Object(
   },
 );
 
+const ComparePrimary = Type.Object(
+  {
+    maxDelta: Type.Optional(
+      Type.Number({
+        description:
+          'The canary may be at most this much above the primary (e.g. 1 for one point of error rate).',
+      }),
+    ),
+    minDelta: Type.Optional(
+      Type.Number({
+        description:
+          'The canary must be at least the primary plus this (negative: how far below it may be, e.g. -1 for success rate).',
+      }),
+    ),
+    maxRatio: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        description:
+          'The canary may be at most this multiple of the primary (e.g. 1.2 for latency).',
+      }),
+    ),
+    minRatio: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        description: 'The canary must be at least this multiple of the primary.',
+      }),
+    ),
+  },
+  {
+    description:
+      'Bounds relative to the same query against the primary, judged at every step together with thresholdRange.',
+    'x-kubernetes-validations': [
+      {
+        rule: 'has(self.maxDelta) || has(self.minDelta) || has(self.maxRatio) || has(self.minRatio)',
+        message: 'set at least one of maxDelta, minDelta, maxRatio, minRatio',
+      },
+      {
+        rule: '!has(self.maxRatio) || self.maxRatio > 0',
+        message: 'maxRatio must be greater than 0',
+        fieldPath: '.maxRatio',
+      },
+      {
+        rule: '!has(self.minRatio) || !has(self.maxRatio) || self.minRatio <= self.maxRatio',
+        message: 'minRatio must not exceed maxRatio',
+        fieldPath: '.minRatio',
+      },
+    ],
+  },
+);
+
 const MetricCheck = Type.Object(
   {
     name: Type.String({
@@ -354,6 +404,7 @@ const MetricCheck = Type.Object(
       Type.Number({ description: 'Deprecated in Flagger: use thresholdRange.max.' }),
     ),
     thresholdRange: Type.Optional(ThresholdRange),
+    comparePrimary: Type.Optional(ComparePrimary),
     query: Type.Optional(
       Type.String({
         maxLength: 16384,

@@ -25,7 +25,16 @@ export function formatHistory(canary: string, runs: CanaryRun[]): string {
     lines.push(`  images: ${from} -> ${to}`);
     for (const t of run.status?.transitions ?? []) {
       const metrics = (t.metrics ?? [])
-        .map((m) => `${m.name}=${m.value ?? 'no data'}${m.passed ? '' : ' (failed)'}`)
+        .map((m) => {
+          const value = m.value === undefined ? 'no data' : String(Number(m.value.toFixed(2)));
+          const bounds = [
+            m.min !== undefined ? `min ${m.min}` : '',
+            m.max !== undefined ? `max ${m.max}` : '',
+          ]
+            .filter(Boolean)
+            .join(', ');
+          return `${m.name}=${value}${m.passed ? '' : ` (failed${bounds ? `, ${bounds}` : ''})`}`;
+        })
         .join(' ');
       lines.push(
         `  ${time(t.time)}  ${t.to.padEnd(12)} weight ${String(t.weight ?? 0).padStart(3)}  ${(t.reason ?? '').padEnd(16)} ${t.message ?? ''}${metrics ? `  [${metrics}]` : ''}`,

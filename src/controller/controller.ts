@@ -2,7 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Gauge, Histogram, Counter, type Registry } from 'prom-client';
 import { group, version } from '../api/crds.js';
-import type { Canary, CanaryRun } from '../api/types.js';
+import type { Canary, CanaryRun, MetricTemplate } from '../api/types.js';
 import { createKubeAccess, type KubeAccess } from '../kube/access.js';
 import { createInformer, type ResilientInformer } from '../kube/informer.js';
 import { GatewayApiRouter } from '../routers/gateway-api-router.js';
@@ -12,7 +12,10 @@ import type { Clock } from '../util/clock.js';
 import { WeirError } from '../errors.js';
 import { canaryLabel } from '../workloads/workloads.js';
 import { referencedConfigs } from '../workloads/configs.js';
-import { noProviderChecks, type CheckRunner } from './checks.js';
+import { MetricChecks } from '../metrics/metric-checks.js';
+import { MetricProviderRegistry } from '../metrics/metric-registry.js';
+import { prometheusProvider } from '../metrics/prometheus-provider.js';
+import { allChecks, webhooksUnavailable, type CheckRunner } from './checks.js';
 import { Reconciler } from './reconciler.js';
 import { Recorder } from './recorder.js';
 import { WorkQueue } from './work-queue.js';
@@ -27,6 +30,11 @@ export interface ControllerOptions {
   namespace?: string;
   defaultProvider: string;
   concurrency: number;
+  /** Prometheus for built-in metrics and inline queries (`--metrics-server`). */
+  metricsServer?: string;
+  /** Whether Canaries may use MetricTemplates (and AlertProviders) of other namespaces. */
+  crossNamespaceRefs?: boolean;
+  /** Replaces the analysis checks (tests script them). */
   checks?: CheckRunner;
   /** Overrides the API access layer (tests count writes through it). */
   kube?: KubeAccess;
@@ -83,6 +91,13 @@ export function createController(options: ControllerOptions): Controller {
       ns ? apps.listNamespacedDeployment({ namespace: ns }) : apps.listDeploymentForAllNamespaces(),
   });
 
+  const templates = createInformer<MetricTemplate>({
+    kubeConfig,
+    logger,
+    path: path(`/apis/${group}/${version}`, 'metrictemplates'),
+    list: listCustom('metrictemplates'),
+  });
+
   const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
   const configMaps = createInformer<k8s.V1ConfigMap>({
     kubeConfig,
@@ -113,13 +128,26 @@ export function createController(options: ControllerOptions): Controller {
     runsOf: (namespace, canary) =>
       runs.cache.list(namespace).filter((r) => r.metadata?.labels?.[canaryLabel] === canary),
   });
+  const metricChecks = new MetricChecks({
+    registry: new MetricProviderRegistry().register('prometheus', prometheusProvider),
+    templates: (namespace, name) => templates.cache.get(name, namespace),
+    secrets: (namespace, name) => secrets.cache.get(name, namespace),
+    ...(options.metricsServer ? { defaultAddress: options.metricsServer } : {}),
+    defaultProvider: options.defaultProvider,
+    crossNamespaceRefs: options.crossNamespaceRefs ?? true,
+    metrics: registry,
+    now: () => clock.now(),
+  });
+  // The queue is built after the reconciler; completions of background checks reach it through this.
+  let enqueue: (key: string) => void = () => undefined;
   const reconciler = new Reconciler({
+    enqueue: (key) => enqueue(key),
     kube,
     routers,
     recorder,
     clock,
     logger,
-    checks: options.checks ?? noProviderChecks,
+    checks: options.checks ?? allChecks(metricChecks, webhooksUnavailable),
     defaultProvider: options.defaultProvider,
     caches: {
       canary: (namespace, name) => canaries.cache.get(name, namespace),
@@ -163,6 +191,8 @@ export function createController(options: ControllerOptions): Controller {
     },
   });
 
+  enqueue = (key) => queue.add(key);
+
   const keyOf = (o: k8s.KubernetesObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
   canaries.onChange((c) => queue.add(keyOf(c)));
   deployments.onChange((d) => {
@@ -182,6 +212,17 @@ export function createController(options: ControllerOptions): Controller {
         queue.add(keyOf(c));
     }
   };
+  // A MetricTemplate matters to the Canaries that use it (their provider probe).
+  templates.onChange((t) => {
+    for (const c of canaries.cache.list()) {
+      const uses = (c.spec?.analysis?.metrics ?? []).some(
+        (m) =>
+          m.templateRef?.name === t.metadata?.name &&
+          (m.templateRef?.namespace ?? c.metadata.namespace) === t.metadata?.namespace,
+      );
+      if (uses) queue.add(keyOf(c));
+    }
+  });
   configMaps.onChange(configChanged('configMaps'));
   secrets.onChange(configChanged('secrets'));
 
@@ -189,6 +230,7 @@ export function createController(options: ControllerOptions): Controller {
     canaries,
     runs,
     deployments,
+    templates,
     configMaps,
     secrets,
   ] as unknown as ResilientInformer<k8s.KubernetesObject>[];
@@ -197,7 +239,9 @@ export function createController(options: ControllerOptions): Controller {
     queue,
     async start() {
       await Promise.all(
-        [runs, deployments, configMaps, secrets].map((i) => startWithRetry(i as never, logger)),
+        [runs, deployments, templates, configMaps, secrets].map((i) =>
+          startWithRetry(i as never, logger),
+        ),
       );
       await startWithRetry(canaries as never, logger);
       queue.start();
@@ -205,6 +249,7 @@ export function createController(options: ControllerOptions): Controller {
     },
     async stop() {
       await Promise.allSettled(informers.map((i) => i.stop()));
+      reconciler.stop();
       await queue.stop();
     },
   };

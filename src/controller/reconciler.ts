@@ -22,7 +22,8 @@ import {
   stable,
 } from '../workloads/workloads.js';
 import { configContent, primaryConfigs, trackedConfigs } from '../workloads/configs.js';
-import type { CheckRunner } from './checks.js';
+import { Background } from './background.js';
+import type { CheckOutcome, CheckRunner } from './checks.js';
 import { evaluateGates } from './gates.js';
 import type { HandlerResult } from './work-queue.js';
 import type { Recorder } from './recorder.js';
@@ -47,6 +48,8 @@ export interface ReconcilerDeps {
   logger: Logger;
   /** Provider used when a Canary does not name one. */
   defaultProvider: string;
+  /** Puts a key back on the work queue (when background checks finish). */
+  enqueue: (key: string) => void;
 }
 
 /** Holds a Canary with revertOnDeletion until its target is restored. */
@@ -77,12 +80,29 @@ export class Reconciler {
   /** Validation result per Canary, for the spec and metadata it was computed from. */
   private readonly validated = new Map<string, { input: string; problem: string | undefined }>();
 
-  constructor(private readonly deps: ReconcilerDeps) {}
+  /** Analysis checks in flight or done, per Canary and step. */
+  private readonly checks: Background<CheckOutcome>;
+  /** Pre-release probes of the metric providers, per Canary. */
+  private readonly preflights: Background<string | undefined>;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    const now = () => deps.clock.now();
+    this.checks = new Background(deps.enqueue, now);
+    this.preflights = new Background(deps.enqueue, now);
+  }
+
+  /** Cancels background checks (shutdown). */
+  stop(): void {
+    this.checks.cancelAll();
+    this.preflights.cancelAll();
+  }
 
   async reconcile(key: string): Promise<HandlerResult> {
     const [namespace, name] = key.split('/') as [string, string];
     const cached = this.deps.caches.canary(namespace, name);
     if (!cached) {
+      this.checks.cancel(key);
+      this.preflights.cancel(key);
       this.written.delete(key);
       this.validated.delete(key);
       this.applied.delete(key);
@@ -179,34 +199,55 @@ export class Reconciler {
     for (const e of decision.effects)
       if (e.type === 'record') recorded.push({ effect: e, from: phaseBefore, to: decision.phase });
 
+    // Checks run in the background; the step is decided when their result is in.
+    let requeueAt: number | undefined;
     if (effects.some((e) => e.type === 'runChecks')) {
-      const outcome = await this.deps.checks.run(canary, {
-        revision,
-        weight: decision.context.weight,
-        signal: AbortSignal.timeout(60_000),
-      });
-      const afterChecks = decide(decision.persisted, {
-        type: 'CHECKS',
-        result: {
-          now,
-          analysis,
-          passed: outcome.passed,
-          failures: outcome.failures,
-          promotionOpen: obs.gates.promotion,
-        },
-      });
-      for (const e of afterChecks.effects) {
-        effects.push(e);
-        if (e.type === 'record')
-          recorded.push({
-            effect: e,
-            from: decision.phase,
-            to: afterChecks.phase,
-            ...(outcome.metrics ? { metrics: outcome.metrics } : {}),
-          });
+      const step = `${decision.phase}/${decision.context.revision}/${decision.context.iterations}/${decision.context.lastStepAt ?? ''}`;
+      const polled = this.checks.poll(key, step, (signal) =>
+        this.deps.checks
+          .run(canary, {
+            revision,
+            weight: decision.context.weight,
+            signal: AbortSignal.any([signal, AbortSignal.timeout(checksTimeoutMs)]),
+          })
+          .catch((err: Error) => ({
+            passed: false,
+            failures: [`checks could not run: ${err.message}`],
+          })),
+      );
+      if (!polled.done) {
+        // Their completion re-queues the Canary; this is only a safety net.
+        requeueAt = now + checksTimeoutMs + 5_000;
+      } else {
+        const outcome = polled.result;
+        const afterChecks = decide(decision.persisted, {
+          type: 'CHECKS',
+          result: {
+            now: polled.startedAt,
+            analysis,
+            passed: outcome.passed,
+            failures: outcome.failures,
+            promotionOpen: obs.gates.promotion,
+          },
+        });
+        for (const e of afterChecks.effects) {
+          effects.push(e);
+          if (e.type === 'record')
+            recorded.push({
+              effect: e,
+              from: decision.phase,
+              to: afterChecks.phase,
+              ...(outcome.metrics ? { metrics: outcome.metrics } : {}),
+            });
+        }
+        if (outcome.metrics) this.deps.recorder.metricValues(canary, outcome.metrics);
+        decision = { ...afterChecks, previousPhase: phaseBefore };
       }
-      decision = { ...afterChecks, previousPhase: phaseBefore };
+    } else {
+      // The release moved on (new revision, rollback, promotion): stop what was measuring it.
+      this.checks.cancel(key);
     }
+    const metricsReady = this.metricsReadiness(key, canary, decision.phase);
 
     // Primary (with its config copies) from the target's current template; idempotent.
     const applyPrimary = async () => {
@@ -223,7 +264,6 @@ export class Reconciler {
     };
 
     // Effects, in the order the machine gave them.
-    let requeueAt: number | undefined;
     for (const e of effects) {
       switch (e.type) {
         case 'bootstrap':
@@ -296,7 +336,7 @@ export class Reconciler {
       ...(run ? { run } : {}),
     };
 
-    const status = this.status(canary, decision, machine, run);
+    const status = this.status(canary, decision, machine, run, metricsReady);
     if (hasConfigs) {
       status.trackedConfigs = Object.fromEntries([
         ...configs.configMaps.map((c) => [
@@ -344,6 +384,47 @@ export class Reconciler {
     return problem;
   }
 
+  /**
+   * The MetricsAvailable condition. Outside a release (and before the first one)
+   * every metric provider is probed in the background; during a release the
+   * condition stays as it was and failed checks speak instead.
+   */
+  private metricsReadiness(key: string, canary: Canary, phase: CanaryPhase): Condition | undefined {
+    const previous = canary.status?.conditions?.find((c) => c.type === metricsCondition);
+    if (!canary.spec.analysis.metrics?.length || !this.deps.checks.preflight) {
+      this.preflights.cancel(key);
+      return undefined;
+    }
+    if (!idlePhases.has(phase)) return previous;
+    const now = this.deps.clock.now();
+    const id = `${canary.metadata.generation}/${Math.floor(now / preflightEveryMs)}`;
+    const polled = this.preflights.poll(key, id, (signal) =>
+      this.deps.checks.preflight!(canary, signal).catch((err: Error) => err.message),
+    );
+    if (!polled.done) return previous;
+    const nowIso = new Date(now).toISOString();
+    const generation = canary.metadata.generation ?? 0;
+    return polled.result === undefined
+      ? condition(
+          canary.status?.conditions,
+          metricsCondition,
+          'True',
+          'ProvidersAnswer',
+          'Every metric provider answers',
+          generation,
+          nowIso,
+        )
+      : condition(
+          canary.status?.conditions,
+          metricsCondition,
+          'False',
+          'ProviderUnavailable',
+          polled.result,
+          generation,
+          nowIso,
+        );
+  }
+
   /** Adds or removes Weir's finalizer (only with revertOnDeletion: deletion then waits for the revert). */
   private async setFinalizer(canary: Canary, present: boolean): Promise<void> {
     const current = canary.metadata.finalizers ?? [];
@@ -380,6 +461,7 @@ export class Reconciler {
     d: Decision,
     machine: StoredMachine,
     run: string | undefined,
+    metricsReady: Condition | undefined,
   ): CanaryStatus {
     const previous = canary.status ?? {};
     const phaseChanged = previous.phase !== d.phase;
@@ -415,6 +497,7 @@ export class Reconciler {
         ),
         // kstatus (Flux, Argo CD health): a release in flight is Reconciling, a rolled-back one Stalled.
         ...kstatus(previous.conditions, d, canary.metadata.generation ?? 0, nowIso),
+        ...(metricsReady ? [metricsReady] : []),
       ],
       ...(run ? { currentRun: run } : {}),
       machine: machine as unknown as Record<string, unknown>,
@@ -481,6 +564,21 @@ export class Reconciler {
 function token(value: string | undefined, revision: string, kind: string): Record<string, string> {
   return value && (value === revision || value.startsWith(`${revision}-`)) ? { [kind]: value } : {};
 }
+
+/** Condition saying whether the metric providers answer. */
+export const metricsCondition = 'MetricsAvailable';
+/** How often (at most) an idle Canary's metric providers are probed again. */
+const preflightEveryMs = 5 * 60_000;
+/** Upper bound of one step's checks; each query has its own, shorter timeout. */
+const checksTimeoutMs = 60_000;
+/** Phases outside a release, when the providers are probed. */
+const idlePhases = new Set<CanaryPhase>([
+  'Initializing',
+  'Initialized',
+  'Waiting',
+  'Succeeded',
+  'Failed',
+]);
 
 const inFlight = new Set<CanaryPhase>([
   'Initializing',

@@ -32,6 +32,10 @@ export class Recorder {
   private readonly duration: Histogram<'result'>;
   private readonly weight: Gauge<'namespace' | 'name'>;
   private readonly phase: Gauge<'namespace' | 'name'>;
+  private readonly metricValue: Gauge<'namespace' | 'name' | 'metric'>;
+  private readonly metricFailed: Gauge<'namespace' | 'name' | 'metric'>;
+  /** Metric names with a gauge series, per Canary, so they can be removed with it. */
+  private readonly metricNames = new Map<string, Set<string>>();
   /** Highest seq known to be in a CanaryRun, per Canary (memory; the runs cache covers restarts). */
   private readonly flushed = new Map<string, number>();
   /** Transitions written per run (key `namespace/run`), newer than the cache may be. */
@@ -64,12 +68,38 @@ export class Recorder {
       labelNames: ['namespace', 'name'],
       registers,
     });
+    this.metricValue = new Gauge({
+      name: 'weir_canary_metric_value',
+      help: 'Last measured value of each analysis metric (NaN when there was no data).',
+      labelNames: ['namespace', 'name', 'metric'],
+      registers,
+    });
+    this.metricFailed = new Gauge({
+      name: 'weir_canary_metric_failed',
+      help: '1 when the last check of the metric failed, else 0.',
+      labelNames: ['namespace', 'name', 'metric'],
+      registers,
+    });
     this.phase = new Gauge({
       name: 'weir_canary_phase',
       help: `Current phase as its index in: ${canaryPhases.join(', ')}.`,
       labelNames: ['namespace', 'name'],
       registers,
     });
+  }
+
+  /** Exports the last measured value of each metric (NaN when there was none) and whether it failed. */
+  metricValues(canary: Canary, metrics: NonNullable<RecordEntry['metrics']>): void {
+    const namespace = canary.metadata.namespace!;
+    const name = canary.metadata.name!;
+    const names = this.metricNames.get(`${namespace}/${name}`) ?? new Set<string>();
+    for (const m of metrics) {
+      const labels = { namespace, name, metric: m.name };
+      this.metricValue.set(labels, m.value ?? NaN);
+      this.metricFailed.set(labels, m.passed ? 0 : 1);
+      names.add(m.name);
+    }
+    this.metricNames.set(`${namespace}/${name}`, names);
   }
 
   /** Highest seq already recorded for a Canary, so the outbox can drop it. */
@@ -96,6 +126,11 @@ export class Recorder {
     this.flushed.delete(`${namespace}/${name}`);
     this.weight.remove({ namespace, name });
     this.phase.remove({ namespace, name });
+    for (const metric of this.metricNames.get(`${namespace}/${name}`) ?? []) {
+      this.metricValue.remove({ namespace, name, metric });
+      this.metricFailed.remove({ namespace, name, metric });
+    }
+    this.metricNames.delete(`${namespace}/${name}`);
   }
 
   /** Records the outbox entries not yet in a CanaryRun. */

@@ -7,6 +7,8 @@ export interface MetricsAppOptions {
   errorRate?: number;
   /** Value of the `version` label on every series. */
   version?: string;
+  /** Added to every answer, in milliseconds (default 0). */
+  latencyMs?: number;
 }
 
 /** A small HTTP app on loopback that serves requests and exposes real request metrics. */
@@ -24,7 +26,7 @@ export interface MetricsApp {
  * `http_request_duration_seconds`. Deterministic: every 1/errorRate-th request fails.
  */
 export async function startMetricsApp(options: MetricsAppOptions = {}): Promise<MetricsApp> {
-  const { errorRate = 0, version = 'v1' } = options;
+  const { errorRate = 0, version = 'v1', latencyMs = 0 } = options;
   const registry = new Registry();
   registry.setDefaultLabels({ version });
   const requests = new Counter({
@@ -53,10 +55,14 @@ export async function startMetricsApp(options: MetricsAppOptions = {}): Promise<
     served += 1;
     const fail = errorRate > 0 && served % Math.round(1 / errorRate) === 0;
     const code = fail ? 500 : 200;
-    res.writeHead(code, { 'content-type': 'text/plain' });
-    res.end(fail ? 'error\n' : `hello from ${version}\n`);
-    requests.inc({ code: String(code) });
-    end({ code: String(code) });
+    const answer = () => {
+      res.writeHead(code, { 'content-type': 'text/plain' });
+      res.end(fail ? 'error\n' : `hello from ${version}\n`);
+      requests.inc({ code: String(code) });
+      end({ code: String(code) });
+    };
+    if (latencyMs > 0) setTimeout(answer, latencyMs);
+    else answer();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -70,6 +76,46 @@ export async function startMetricsApp(options: MetricsAppOptions = {}): Promise<
     port,
     url: `http://127.0.0.1:${port}`,
     target: `127.0.0.1:${port}`,
-    stop: () => new Promise((resolve) => server.close(() => resolve())),
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Sends steady traffic to some URLs until stopped. */
+export interface LoadGenerator {
+  /** Requests sent so far. */
+  readonly sent: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * A load generator: `rps` requests per second to each URL, without waiting for
+ * answers (a slow app gets concurrent requests, as it would behind a router).
+ */
+export function startLoad(urls: string[], rps = 50): LoadGenerator {
+  let sent = 0;
+  const inFlight = new Set<Promise<unknown>>();
+  const timer = setInterval(() => {
+    for (const url of urls) {
+      if (inFlight.size > 500) return;
+      const p = fetch(url, { signal: AbortSignal.timeout(5_000) })
+        .then((r) => r.arrayBuffer())
+        .catch(() => undefined);
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+      sent += 1;
+    }
+  }, 1000 / rps);
+  return {
+    get sent() {
+      return sent;
+    },
+    async stop() {
+      clearInterval(timer);
+      await Promise.allSettled([...inFlight]);
+    },
   };
 }

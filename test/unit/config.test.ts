@@ -7,6 +7,7 @@ describe('parseConfig', () => {
     expect(parseConfig([], {})).toEqual({
       provider: 'gatewayapi',
       concurrency: 8,
+      crossNamespaceRefs: true,
       metricsAddress: { host: '0.0.0.0', port: 8080 },
       probeAddress: { host: '0.0.0.0', port: 8081 },
       logLevel: 'info',
@@ -26,6 +27,15 @@ describe('parseConfig', () => {
     });
   });
 
+  it('reads the metrics server and the cross-namespace switch', () => {
+    expect(
+      parseConfig(['--metrics-server=http://127.0.0.1:9090', '--no-cross-namespace-refs'], {}),
+    ).toMatchObject({ metricsServer: 'http://127.0.0.1:9090', crossNamespaceRefs: false });
+    expect(parseConfig([], { WEIR_NO_CROSS_NAMESPACE_REFS: 'true' })).toMatchObject({
+      crossNamespaceRefs: false,
+    });
+  });
+
   it('returns undefined for --help', () => {
     expect(parseConfig(['--help'], {})).toBeUndefined();
   });
@@ -39,6 +49,10 @@ describe('parseConfig', () => {
     [['--health-probe-bind-address=:70000'], /--health-probe-bind-address: .*got ":70000"/],
     [['--watch-namespace=Team_A'], /--watch-namespace: "Team_A" is not a valid namespace name/],
     [['--no-such-flag'], /Unknown option '--no-such-flag'/],
+    [
+      ['--metrics-server=prometheus:9090'],
+      /--metrics-server: expected an http\(s\) URL .*got "prometheus:9090"/,
+    ],
   ])('rejects %j with a message naming the flag and the value', (argv, message) => {
     let error: unknown;
     try {

@@ -1,0 +1,101 @@
+/** The metrics Weir knows without a MetricTemplate. */
+export const builtinMetrics = ['request-success-rate', 'request-duration'] as const;
+export type BuiltinMetric = (typeof builtinMetrics)[number];
+
+export const isBuiltin = (name: string): name is BuiltinMetric =>
+  (builtinMetrics as readonly string[]).includes(name);
+
+/** Unit shown with a built-in's value. */
+export const builtinUnits: Record<BuiltinMetric, string> = {
+  'request-success-rate': '%',
+  'request-duration': 'ms',
+};
+
+/** Where a router's request telemetry comes from; see docs/metrics.md. */
+export type TelemetrySource = 'app' | 'istio' | 'linkerd' | 'nginx' | 'contour' | 'traefik';
+
+/**
+ * The telemetry each router's built-ins read. Gateway API reads the workload's own
+ * metrics: Envoy Gateway puts all backends of a route rule into one Envoy cluster,
+ * so gateway statistics cannot tell the canary from the primary.
+ */
+export const telemetryOf: Record<string, TelemetrySource> = {
+  kubernetes: 'app',
+  gatewayapi: 'app',
+  istio: 'istio',
+  linkerd: 'linkerd',
+  nginx: 'nginx',
+  contour: 'contour',
+  traefik: 'traefik',
+};
+
+// 5xx filters on the app's own histogram: whichever of code / status / status_code it uses
+// (a matcher on a label a series lacks compares against "", which never matches 5..).
+const appSelector = `namespace="{{ namespace }}", pod=~"{{ target }}-[0-9a-zA-Z]+(-[0-9a-zA-Z]+)"`;
+const app5xx = `code!~"5..", status!~"5..", status_code!~"5.."`;
+const istioSelector = `reporter="destination", destination_workload_namespace="{{ namespace }}", destination_workload="{{ target }}"`;
+const linkerdSelector = `namespace="{{ namespace }}", deployment="{{ target }}", direction="inbound"`;
+// The controller labels each request with the Service that served it: <apex>-canary or <apex>-primary.
+const nginxSelector = `namespace="{{ namespace }}", service="{{ backend }}"`;
+const contourSelector = `envoy_cluster_name=~"{{ namespace }}_{{ backend }}_[0-9a-zA-Z-]+"`;
+const traefikSelector = `service=~"{{ namespace }}-{{ backend }}-[0-9a-zA-Z-]+@kubernetescrd"`;
+
+const ratio = (metric: string, selector: string, ok: string) =>
+  `sum(rate(${metric}{${selector}, ${ok}}[{{ interval }}])) / sum(rate(${metric}{${selector}}[{{ interval }}])) * 100`;
+const p99 = (bucket: string, selector: string, toMs: string) =>
+  `histogram_quantile(0.99, sum by (le) (rate(${bucket}{${selector}}[{{ interval }}])))${toMs}`;
+
+/** PromQL templates per telemetry source; rendered with the canary's or the primary's names. */
+const queries: Record<TelemetrySource, Record<BuiltinMetric, string>> = {
+  app: {
+    'request-success-rate': ratio('http_request_duration_seconds_count', appSelector, app5xx),
+    'request-duration': p99('http_request_duration_seconds_bucket', appSelector, ' * 1000'),
+  },
+  istio: {
+    'request-success-rate': ratio('istio_requests_total', istioSelector, 'response_code!~"5.."'),
+    'request-duration': p99('istio_request_duration_milliseconds_bucket', istioSelector, ''),
+  },
+  linkerd: {
+    'request-success-rate': ratio('response_total', linkerdSelector, 'classification!="failure"'),
+    'request-duration': p99('response_latency_ms_bucket', linkerdSelector, ''),
+  },
+  nginx: {
+    'request-success-rate': ratio(
+      'nginx_ingress_controller_requests',
+      nginxSelector,
+      'status!~"5.."',
+    ),
+    'request-duration': p99(
+      'nginx_ingress_controller_request_duration_seconds_bucket',
+      nginxSelector,
+      ' * 1000',
+    ),
+  },
+  contour: {
+    'request-success-rate': ratio(
+      'envoy_cluster_upstream_rq',
+      contourSelector,
+      'envoy_response_code!~"5.."',
+    ),
+    'request-duration': p99('envoy_cluster_upstream_rq_time_bucket', contourSelector, ''),
+  },
+  traefik: {
+    'request-success-rate': ratio('traefik_service_requests_total', traefikSelector, 'code!~"5.."'),
+    'request-duration': p99(
+      'traefik_service_request_duration_seconds_bucket',
+      traefikSelector,
+      ' * 1000',
+    ),
+  },
+};
+
+/** The query template of a built-in metric for a router, or an error message. */
+export function builtinQuery(provider: string, metric: BuiltinMetric): string | { error: string } {
+  const router = provider.split(':')[0]!;
+  const source = telemetryOf[router];
+  if (!source)
+    return {
+      error: `built-in metric ${metric} has no query for router ${router}: use a MetricTemplate`,
+    };
+  return queries[source][metric];
+}

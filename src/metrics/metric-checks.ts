@@ -1,0 +1,270 @@
+import type * as k8s from '@kubernetes/client-node';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Canary, MetricTemplate } from '../api/types.js';
+import type { CheckOutcome, CheckRunner } from '../controller/checks.js';
+import { assessMetric, type MetricAssessment } from '../machine/assess-metric.js';
+import { durationMs } from '../machine/steps.js';
+import { namesOf } from '../workloads/workloads.js';
+import { builtinQuery, builtinUnits, isBuiltin } from './builtin-queries.js';
+import {
+  defaultQueryTimeoutMs,
+  type Measurement,
+  type MetricProvider,
+  type ProviderAuth,
+  type ProviderConfig,
+} from './metric-provider.js';
+import type { MetricProviderRegistry } from './metric-registry.js';
+import { QueryTemplateError, renderQuery, type QueryModel } from './query-template.js';
+
+type MetricSpec = NonNullable<Canary['spec']['analysis']['metrics']>[number];
+
+/** Options for {@link MetricChecks}. */
+export interface MetricChecksOptions {
+  registry: MetricProviderRegistry;
+  templates: (namespace: string, name: string) => MetricTemplate | undefined;
+  secrets: (namespace: string, name: string) => k8s.V1Secret | undefined;
+  /** Prometheus for built-in metrics and inline queries (`--metrics-server`). */
+  defaultAddress?: string;
+  /** Router for Canaries that name none: it selects the built-in queries. */
+  defaultProvider: string;
+  /** When false, a Canary may only use MetricTemplates of its own namespace. */
+  crossNamespaceRefs: boolean;
+  metrics: Registry;
+  now: () => number;
+}
+
+/** A metric resolved to a provider and rendered queries, or why it cannot be. */
+type Resolved =
+  | { spec: MetricSpec; provider: MetricProvider; canary: string; primary?: string; unit: string }
+  | { spec: MetricSpec; error: string };
+
+/** How long a provider's answer to the pre-release probe is reused. */
+const probeTtlMs = 30_000;
+
+/**
+ * Metric analysis: resolves every metric of a Canary to a provider and a query
+ * (built-in, inline or from a MetricTemplate), measures the canary (and the
+ * primary for relative bounds) in parallel, and judges with {@link assessMetric}.
+ */
+export class MetricChecks implements CheckRunner {
+  private readonly queryDuration: Histogram<'provider' | 'outcome'>;
+  private readonly queries: Counter<'provider' | 'outcome'>;
+  private readonly probes = new Map<
+    MetricProvider,
+    { at: number; problem: Promise<string | undefined> }
+  >();
+
+  constructor(private readonly options: MetricChecksOptions) {
+    this.queryDuration = new Histogram({
+      name: 'weir_metric_query_duration_seconds',
+      help: 'Time for a metric provider to answer one query.',
+      labelNames: ['provider', 'outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [options.metrics],
+    });
+    this.queries = new Counter({
+      name: 'weir_metric_queries_total',
+      help: 'Metric queries, by provider and outcome (value, no-data, error).',
+      labelNames: ['provider', 'outcome'],
+      registers: [options.metrics],
+    });
+  }
+
+  async run(canary: Canary, context: Parameters<CheckRunner['run']>[1]): Promise<CheckOutcome> {
+    const specs = canary.spec.analysis.metrics ?? [];
+    const assessed = await Promise.all(
+      specs.map((spec) => this.assess(this.resolve(canary, spec), context.signal)),
+    );
+    const failures = assessed.filter((a) => !a.passed).map((a) => a.message ?? `${a.name} failed`);
+    return { passed: failures.length === 0, failures, metrics: assessed };
+  }
+
+  /**
+   * Before a release: every metric resolves, and every provider answers (each
+   * provider is asked at most once per 30 s, however many Canaries use it).
+   */
+  async preflight(canary: Canary, signal: AbortSignal): Promise<string | undefined> {
+    const problems: string[] = [];
+    const seen = new Set<MetricProvider>();
+    for (const spec of canary.spec.analysis.metrics ?? []) {
+      const r = this.resolve(canary, spec);
+      if ('error' in r) problems.push(`${spec.name}: ${r.error}`);
+      else seen.add(r.provider);
+    }
+    const answers = await Promise.all([...seen].map((p) => this.probe(p, signal)));
+    for (const a of answers) if (a) problems.push(a);
+    return problems.length > 0 ? [...new Set(problems)].join('; ') : undefined;
+  }
+
+  private probe(provider: MetricProvider, signal: AbortSignal): Promise<string | undefined> {
+    const now = this.options.now();
+    const hit = this.probes.get(provider);
+    if (hit && now - hit.at < probeTtlMs) return hit.problem;
+    const problem = provider.probe(signal);
+    this.probes.set(provider, { at: now, problem });
+    return problem;
+  }
+
+  private async assess(r: Resolved, signal: AbortSignal): Promise<MetricAssessment> {
+    const { spec } = r;
+    if ('error' in r)
+      return { name: spec.name, passed: false, message: `${spec.name}: ${r.error}` };
+    const [canary, primary] = await Promise.all([
+      this.measure(r.provider, r.canary, signal),
+      r.primary !== undefined ? this.measure(r.provider, r.primary, signal) : undefined,
+    ]);
+    return assessMetric({
+      name: spec.name,
+      unit: r.unit,
+      bounds: boundsOf(spec),
+      canary,
+      ...(spec.comparePrimary && primary
+        ? { compare: { bounds: spec.comparePrimary, primary } }
+        : {}),
+    });
+  }
+
+  private async measure(
+    provider: MetricProvider,
+    query: string,
+    signal: AbortSignal,
+  ): Promise<Measurement> {
+    const end = this.queryDuration.startTimer({ provider: provider.type });
+    const m = await provider.measure(query, signal);
+    end({ outcome: m.kind });
+    this.queries.inc({ provider: provider.type, outcome: m.kind });
+    return m;
+  }
+
+  /** The provider and rendered queries of one metric. */
+  private resolve(canary: Canary, spec: MetricSpec): Resolved {
+    const namespace = canary.metadata.namespace!;
+    const router = canary.spec.provider ?? this.options.defaultProvider;
+    let template: string;
+    let config: ProviderConfig | { error: string };
+    if (spec.templateRef) {
+      const ns = spec.templateRef.namespace ?? namespace;
+      if (ns !== namespace && !this.options.crossNamespaceRefs) {
+        return {
+          spec,
+          error: `MetricTemplate ${ns}/${spec.templateRef.name} is in another namespace, and this controller forbids cross-namespace references`,
+        };
+      }
+      const mt = this.options.templates(ns, spec.templateRef.name);
+      if (!mt) return { spec, error: `MetricTemplate ${ns}/${spec.templateRef.name} not found` };
+      template = mt.spec.query;
+      config = this.templateConfig(mt);
+    } else if (spec.query) {
+      template = spec.query;
+      config = this.defaultConfig(canary);
+    } else if (isBuiltin(spec.name)) {
+      const q = builtinQuery(router, spec.name);
+      if (typeof q !== 'string') return { spec, error: q.error };
+      template = q;
+      config = this.defaultConfig(canary);
+    } else {
+      return { spec, error: 'needs a templateRef or a query' };
+    }
+    if ('error' in config) return { spec, error: config.error };
+    const provider = this.options.registry.provider(config);
+    if ('error' in provider) return { spec, error: provider.error };
+
+    const names = namesOf(canary);
+    const target = canary.spec.targetRef.name;
+    const base = {
+      name: canary.metadata.name!,
+      namespace,
+      service: names.apex,
+      ingress: canary.spec.ingressRef?.name ?? target,
+      interval: spec.interval ?? '1m',
+      variables: spec.templateVariables ?? {},
+    };
+    const model = (role: QueryModel['role']): QueryModel => ({
+      ...base,
+      role,
+      target: role === 'canary' ? target : names.primary,
+      backend: role === 'canary' ? names.apexCanary : names.apexPrimary,
+    });
+    try {
+      return {
+        spec,
+        provider,
+        canary: renderQuery(template, model('canary')),
+        ...(spec.comparePrimary ? { primary: renderQuery(template, model('primary')) } : {}),
+        unit:
+          !spec.templateRef && !spec.query && isBuiltin(spec.name) ? builtinUnits[spec.name] : '',
+      };
+    } catch (err) {
+      if (err instanceof QueryTemplateError) return { spec, error: err.message };
+      throw err;
+    }
+  }
+
+  private defaultConfig(canary: Canary): ProviderConfig | { error: string } {
+    const address = canary.spec.metricsServer ?? this.options.defaultAddress;
+    if (!address) {
+      return {
+        error:
+          'no Prometheus address: set spec.metricsServer or start the controller with --metrics-server',
+      };
+    }
+    return {
+      type: 'prometheus',
+      address,
+      headers: {},
+      insecureSkipVerify: false,
+      timeoutMs: defaultQueryTimeoutMs,
+    };
+  }
+
+  private templateConfig(mt: MetricTemplate): ProviderConfig | { error: string } {
+    const p = mt.spec.provider;
+    const where = `MetricTemplate ${mt.metadata.namespace}/${mt.metadata.name}`;
+    const address = p.address ?? this.options.defaultAddress;
+    if (!address)
+      return {
+        error: `${where} has no provider.address and the controller has no --metrics-server`,
+      };
+    const headers: Record<string, string> = { ...(p.headers ?? {}) };
+    let auth: ProviderAuth | undefined;
+    if (p.secretRef) {
+      const secret = this.options.secrets(mt.metadata.namespace!, p.secretRef.name);
+      if (!secret)
+        return { error: `${where}: Secret ${mt.metadata.namespace}/${p.secretRef.name} not found` };
+      const data = decode(secret);
+      if (data.token) auth = { bearer: data.token };
+      else if (data.username !== undefined && data.password !== undefined)
+        auth = { username: data.username, password: data.password };
+      for (const [k, v] of Object.entries(data))
+        if (k.startsWith('headers.')) headers[k.slice('headers.'.length)] = v;
+      if (!auth && !Object.keys(data).some((k) => k.startsWith('headers.'))) {
+        return {
+          error: `${where}: Secret ${p.secretRef.name} has none of the keys token, username and password, or headers.<name>`,
+        };
+      }
+    }
+    return {
+      type: p.type,
+      address,
+      headers,
+      ...(auth ? { auth } : {}),
+      insecureSkipVerify: Boolean(p.insecureSkipVerify),
+      timeoutMs: durationMs(p.timeout, defaultQueryTimeoutMs),
+    };
+  }
+}
+
+/** thresholdRange, or Flagger's deprecated `threshold` (a minimum for success rate, else a maximum). */
+function boundsOf(spec: MetricSpec): { min?: number; max?: number } {
+  if (spec.thresholdRange) return spec.thresholdRange;
+  if (spec.threshold === undefined) return {};
+  return spec.name === 'request-success-rate' ? { min: spec.threshold } : { max: spec.threshold };
+}
+
+function decode(secret: k8s.V1Secret): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(secret.data ?? {}))
+    out[k] = Buffer.from(v, 'base64').toString('utf8');
+  for (const [k, v] of Object.entries(secret.stringData ?? {})) out[k] = v;
+  return out;
+}

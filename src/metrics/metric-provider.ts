@@ -1,0 +1,38 @@
+/**
+ * What a metric provider returns for one query. Providers measure; they never
+ * judge: bounds, "no data" and failure counting are decided by pure code
+ * (`src/machine/assess-metric.ts`).
+ */
+export type Measurement =
+  | { kind: 'value'; value: number }
+  | { kind: 'no-data'; reason: string }
+  | { kind: 'error'; reason: string };
+
+/** Credentials read from the Secret a MetricTemplate names; never logged. */
+export type ProviderAuth = { bearer: string } | { username: string; password: string };
+
+/** Everything needed to reach one provider, resolved from a MetricTemplate (or the controller's defaults). */
+export interface ProviderConfig {
+  type: string;
+  address: string;
+  headers: Record<string, string>;
+  auth?: ProviderAuth;
+  insecureSkipVerify: boolean;
+  /** Timeout of one query. */
+  timeoutMs: number;
+}
+
+/** One metric backend (Prometheus, and later Datadog, CloudWatch …), one file each. */
+export interface MetricProvider {
+  readonly type: string;
+  /** Runs one query. Never throws for a failed query: the reason is in the measurement. */
+  measure(query: string, signal?: AbortSignal): Promise<Measurement>;
+  /** Whether the provider answers and accepts the credentials: a problem, or undefined. */
+  probe(signal?: AbortSignal): Promise<string | undefined>;
+}
+
+/** Builds a provider from its configuration. */
+export type MetricProviderFactory = (config: ProviderConfig) => MetricProvider;
+
+/** Default timeout of one query. */
+export const defaultQueryTimeoutMs = 5_000;
