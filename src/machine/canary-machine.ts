@@ -44,8 +44,14 @@ export interface ChecksResult {
   passed: boolean;
   /** Why the step failed, one line per failed check. */
   failures: string[];
-  /** Whether the confirm-promotion gate is open now. */
+  /** Whether the confirm-promotion gate is open now (approved, or its webhooks answered 2xx). */
   promotionOpen: boolean;
+  /** In Waiting: whether the confirm-rollout webhooks answered 2xx. */
+  rolloutConfirmed?: boolean;
+  /** False when a confirm-traffic-increase webhook holds the weight where it is. */
+  trafficIncreaseOpen?: boolean;
+  /** A rollback webhook answered 2xx: what asked for the rollback. */
+  rollbackRequested?: string;
 }
 
 export type MachineEvent =
@@ -64,6 +70,8 @@ export interface ReleaseContext {
   startedAt?: number;
   /** When the last analysis step was taken (epoch ms). */
   lastStepAt?: number;
+  /** In Waiting: when the confirm-rollout webhooks were last asked (epoch ms). */
+  lastGateAt?: number;
   /** Why the last release failed. */
   message?: string;
   /** Manual request tokens already acted on. */
@@ -187,6 +195,29 @@ function failedChecks() {
   ];
 }
 
+/** Enters the analysis at weight 0 with the canary scaled up. */
+function beginAnalysis(message: string) {
+  return [
+    effect({ type: 'setWeight', weight: 0 }),
+    effect({ type: 'scaleCanaryUp' }),
+    effect({ type: 'record', event: 'gate', reason: 'RolloutConfirmed', message }),
+    requeueIn(pollMs),
+  ];
+}
+
+/** A rollback webhook answered 2xx: roll back now, whatever the other checks said. */
+function rollbackRequested() {
+  return {
+    guard: 'rollbackRequested' as const,
+    target: 'Failed',
+    actions: rollback(
+      'RolledBack',
+      'webhook',
+      ({ event }) => `Rollback requested by webhook ${resultOf(event)!.rollbackRequested}`,
+    ),
+  };
+}
+
 function rollback(reason: string, event: string, message: (args: Args) => string) {
   return [
     { type: 'rolledBack' as const, params: (args: Args) => ({ message: message(args) }) },
@@ -230,6 +261,7 @@ export const canaryMachine = setup({
         failedChecks: 0,
         startedAt: obs.now,
         lastStepAt: obs.now,
+        lastGateAt: undefined,
         message: undefined,
       };
     }),
@@ -266,6 +298,17 @@ export const canaryMachine = setup({
       return Boolean(obs && obs.now >= (context.lastStepAt ?? 0) + intervalMs(obs.analysis));
     },
     checksFailed: ({ event }) => resultOf(event)?.passed === false,
+    gateCheckDue: ({ context, event }) => {
+      const obs = obsOf(event);
+      return Boolean(
+        obs &&
+        (context.lastGateAt === undefined ||
+          obs.now >= context.lastGateAt + intervalMs(obs.analysis)),
+      );
+    },
+    rolloutConfirmed: ({ event }) => resultOf(event)?.rolloutConfirmed === true,
+    trafficIncreaseHeld: ({ event }) => resultOf(event)?.trafficIncreaseOpen === false,
+    rollbackRequested: ({ event }) => Boolean(resultOf(event)?.rollbackRequested),
     thresholdReached: ({ context, event }) => {
       const r = resultOf(event);
       return Boolean(r && !r.passed && context.failedChecks + 1 >= thresholdOf(r.analysis));
@@ -367,6 +410,7 @@ export const canaryMachine = setup({
           { actions: requeueNextStep },
         ],
         CHECKS: [
+          rollbackRequested(),
           ...failedChecks(),
           {
             guard: and(['analysisDone', not('promotionGateOpen')]),
@@ -404,6 +448,8 @@ export const canaryMachine = setup({
               requeueIn(pollMs),
             ],
           },
+          // A confirm-traffic-increase webhook said no: stay at this weight until the next step.
+          { guard: 'trafficIncreaseHeld', actions: ['stepTaken', requeueNextStep] },
           {
             actions: [
               assign(({ context, event }) => {
@@ -450,18 +496,36 @@ export const canaryMachine = setup({
             target: 'Progressing',
             actions: [
               'startRelease',
-              effect({ type: 'setWeight', weight: 0 }),
-              effect({ type: 'scaleCanaryUp' }),
-              effect({
-                type: 'record',
-                event: 'gate',
-                reason: 'RolloutConfirmed',
-                message: 'Rollout confirmed: starting the analysis',
-              }),
-              requeueIn(pollMs),
+              ...beginAnalysis('Rollout approved for this revision: starting the analysis'),
             ],
           },
-          { actions: requeueIn(pollMs) },
+          // Ask the confirm-rollout webhooks at once, then once per interval.
+          { guard: 'gateCheckDue', actions: effect({ type: 'runChecks' }) },
+          {
+            actions: effectFrom(({ context, event }) => ({
+              type: 'requeue',
+              at: (context.lastGateAt ?? nowOf(event)) + intervalMs(analysisOf(event)),
+            })),
+          },
+        ],
+        CHECKS: [
+          {
+            guard: 'rolloutConfirmed',
+            target: 'Progressing',
+            actions: [
+              assign(({ event }) => ({ startedAt: nowOf(event), lastStepAt: nowOf(event) })),
+              ...beginAnalysis('Rollout confirmed by webhook: starting the analysis'),
+            ],
+          },
+          {
+            actions: [
+              assign(({ event }) => ({ lastGateAt: nowOf(event) })),
+              effectFrom(({ event }) => ({
+                type: 'requeue',
+                at: nowOf(event) + intervalMs(analysisOf(event)),
+              })),
+            ],
+          },
         ],
       },
     },
@@ -500,7 +564,26 @@ export const canaryMachine = setup({
           { guard: 'stepDue', actions: effect({ type: 'runChecks' }) },
           { actions: requeueNextStep },
         ],
-        CHECKS: [...failedChecks(), { actions: ['stepTaken', requeueNextStep] }],
+        CHECKS: [
+          rollbackRequested(),
+          ...failedChecks(),
+          {
+            guard: 'promotionGateOpen',
+            target: 'Promoting',
+            actions: [
+              'stepTaken',
+              promoteCurrent,
+              effect({
+                type: 'record',
+                event: 'gate',
+                reason: 'Promoting',
+                message: 'Promotion confirmed by webhook: copying the canary to the primary',
+              }),
+              requeueIn(pollMs),
+            ],
+          },
+          { actions: ['stepTaken', requeueNextStep] },
+        ],
       },
     },
     Promoting: {
@@ -548,6 +631,16 @@ export const canaryMachine = setup({
               }),
               requeueIn(0),
             ],
+          },
+          {
+            guard: and(['deadlineExceeded', not('primaryPromoted')]),
+            target: 'Failed',
+            actions: rollback(
+              'PromotionFailed',
+              'deadline',
+              ({ context, event }) =>
+                `The primary did not roll out revision ${context.revision} within progressDeadlineSeconds (${obsOf(event)!.progressDeadlineSeconds}s)`,
+            ),
           },
           // The primary is still rolling out the promoted template: keep it applied and look again.
           { actions: [promoteCurrent, requeueIn(pollMs)] },

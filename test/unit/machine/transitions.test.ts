@@ -39,9 +39,20 @@ const obs = (o: Partial<Observation> = {}): MachineEvent => ({
     ...o,
   },
 });
-const checks = (passed: boolean, promotionOpen = true): MachineEvent => ({
+const checks = (
+  passed: boolean,
+  promotionOpen = true,
+  extra: Partial<Extract<MachineEvent, { type: 'CHECKS' }>['result']> = {},
+): MachineEvent => ({
   type: 'CHECKS',
-  result: { now, analysis, passed, failures: passed ? [] : ['error-rate 5 > 1'], promotionOpen },
+  result: {
+    now,
+    analysis,
+    passed,
+    failures: passed ? [] : ['error-rate 5 > 1'],
+    promotionOpen,
+    ...extra,
+  },
 });
 
 interface Scenario {
@@ -156,32 +167,45 @@ const scenarios: Record<string, Scenario> = {
   },
   'Progressing.CHECKS[0]': {
     from: 'Progressing',
+    event: checks(true, true, { rollbackRequested: 'manual-rollback' }),
+    to: 'Failed',
+    then: { weight: 0, failedChecks: 0, message: 'Rollback requested by webhook manual-rollback' },
+  },
+  'Progressing.CHECKS[5]': {
+    from: 'Progressing',
+    event: checks(true, true, { trafficIncreaseOpen: false }),
+    to: 'Progressing',
+    then: { weight: 10, iterations: 1, lastStepAt: now },
+    effects: ['requeue'],
+  },
+  'Progressing.CHECKS[1]': {
+    from: 'Progressing',
     context: { failedChecks: 1 },
     event: checks(false),
     to: 'Failed',
     then: { failedChecks: 2, weight: 0 },
   },
-  'Progressing.CHECKS[1]': {
+  'Progressing.CHECKS[2]': {
     from: 'Progressing',
     event: checks(false),
     to: 'Progressing',
     then: { failedChecks: 1, weight: 10 },
   },
-  'Progressing.CHECKS[2]': {
+  'Progressing.CHECKS[3]': {
     from: 'Progressing',
     context: { weight: 20 },
     event: checks(true, false),
     to: 'WaitingPromotion',
     effects: ['record', 'requeue'],
   },
-  'Progressing.CHECKS[3]': {
+  'Progressing.CHECKS[4]': {
     from: 'Progressing',
     context: { weight: 20 },
     event: checks(true),
     to: 'Promoting',
     effect: 'promote',
   },
-  'Progressing.CHECKS[4]': {
+  'Progressing.CHECKS[6]': {
     from: 'Progressing',
     event: checks(true),
     to: 'Progressing',
@@ -204,6 +228,28 @@ const scenarios: Record<string, Scenario> = {
     from: 'Waiting',
     event: obs({ gates: { rollout: false, promotion: true } }),
     to: 'Waiting',
+    effects: ['runChecks'],
+  },
+  'Waiting.OBSERVE[4]': {
+    from: 'Waiting',
+    context: { lastGateAt: now - 1_000 },
+    event: obs({ gates: { rollout: false, promotion: true } }),
+    to: 'Waiting',
+    effects: ['requeue'],
+  },
+  'Waiting.CHECKS[0]': {
+    from: 'Waiting',
+    context: { weight: 0, iterations: 0, startedAt: now - 60_000 },
+    event: checks(true, true, { rolloutConfirmed: true }),
+    to: 'Progressing',
+    then: { startedAt: now, lastStepAt: now, weight: 0 },
+    effects: ['setWeight', 'scaleCanaryUp', 'record', 'requeue'],
+  },
+  'Waiting.CHECKS[1]': {
+    from: 'Waiting',
+    event: checks(true, true, { rolloutConfirmed: false }),
+    to: 'Waiting',
+    then: { lastGateAt: now },
     effects: ['requeue'],
   },
   'WaitingPromotion.OBSERVE[0]': {
@@ -244,19 +290,32 @@ const scenarios: Record<string, Scenario> = {
   },
   'WaitingPromotion.CHECKS[0]': {
     from: 'WaitingPromotion',
+    event: checks(true, false, { rollbackRequested: 'manual-rollback' }),
+    to: 'Failed',
+    then: { weight: 0, message: 'Rollback requested by webhook manual-rollback' },
+  },
+  'WaitingPromotion.CHECKS[1]': {
+    from: 'WaitingPromotion',
     context: { failedChecks: 1 },
     event: checks(false, false),
     to: 'Failed',
     then: { failedChecks: 2, weight: 0 },
   },
-  'WaitingPromotion.CHECKS[1]': {
+  'WaitingPromotion.CHECKS[2]': {
     from: 'WaitingPromotion',
     event: checks(false, false),
     to: 'WaitingPromotion',
     then: { failedChecks: 1 },
     effects: ['record', 'requeue'],
   },
-  'WaitingPromotion.CHECKS[2]': {
+  'WaitingPromotion.CHECKS[3]': {
+    from: 'WaitingPromotion',
+    event: checks(true, true),
+    to: 'Promoting',
+    then: { lastStepAt: now },
+    effects: ['promote', 'record', 'requeue'],
+  },
+  'WaitingPromotion.CHECKS[4]': {
     from: 'WaitingPromotion',
     event: checks(true, false),
     to: 'WaitingPromotion',
@@ -290,7 +349,18 @@ const scenarios: Record<string, Scenario> = {
     event: obs({ primaryRevision: 'rev2' }),
     to: 'Finalising',
   },
-  'Promoting.OBSERVE[5]': { from: 'Promoting', event: obs(), to: 'Promoting', effect: 'promote' },
+  'Promoting.OBSERVE[5]': {
+    from: 'Promoting',
+    context: { lastStepAt: now - 601_000 },
+    event: obs(),
+    to: 'Failed',
+    then: {
+      weight: 0,
+      message: 'The primary did not roll out revision rev2 within progressDeadlineSeconds (600s)',
+    },
+    effects: ['setWeight', 'scaleCanaryDown', 'record'],
+  },
+  'Promoting.OBSERVE[6]': { from: 'Promoting', event: obs(), to: 'Promoting', effect: 'promote' },
   'Finalising.OBSERVE[0]': {
     from: 'Finalising',
     event: obs({ deleting: true }),
