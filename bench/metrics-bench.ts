@@ -130,7 +130,14 @@ try {
       next += gapMs;
       const t0 = performance.now();
       const p = checks
-        .run(canary, { revision: 'r', weight: 10, signal: AbortSignal.timeout(10_000) })
+        .run(canary, {
+          revision: 'r',
+          phase: 'Progressing',
+          weight: 10,
+          iterations: 1,
+          hooks: [],
+          signal: AbortSignal.timeout(10_000),
+        })
         .then((o) => {
           latencies.push(performance.now() - t0);
           if (o.passed) outcomes.passed += 1;

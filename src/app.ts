@@ -8,6 +8,8 @@ import { startHttpServer, type HttpServer } from './http/server.js';
 import { createController } from './controller/controller.js';
 import type { CheckRunner } from './controller/checks.js';
 import { realClock, type Clock } from './util/clock.js';
+import type { WebhookClientOptions } from './webhooks/webhook-client.js';
+import type { DeliveryQueue } from './notifications/delivery-queue.js';
 
 /** Everything the controller needs from outside, injected so tests control it. */
 export interface AppDependencies {
@@ -21,6 +23,8 @@ export interface AppDependencies {
   clock?: Clock;
   /** Analysis checks (metrics, webhooks); see controller/checks.ts. */
   checks?: CheckRunner;
+  /** Retry backoff of webhooks and notifications; tests shorten it. */
+  webhookBackoff?: WebhookClientOptions;
 }
 
 /** A built controller that can be started and stopped in-process. */
@@ -30,6 +34,8 @@ export interface App {
   stop(): Promise<void>;
   /** The controller's work queue (tests wait on it to go idle). */
   readonly queue: WorkQueue;
+  /** Notifications waiting or in flight (tests wait on it). */
+  readonly deliveries: DeliveryQueue;
   /** Addresses actually bound (useful when port 0 was configured). */
   readonly metricsAddress?: HttpServer['address'];
   readonly probeAddress?: HttpServer['address'];
@@ -61,6 +67,8 @@ export function createApp(deps: AppDependencies): App {
     defaultProvider: config.provider,
     concurrency: config.concurrency,
     crossNamespaceRefs: config.crossNamespaceRefs,
+    ...(config.alertProvider ? { defaultAlertProvider: config.alertProvider } : {}),
+    ...(deps.webhookBackoff ? { webhookBackoff: deps.webhookBackoff } : {}),
     ...(config.metricsServer ? { metricsServer: config.metricsServer } : {}),
     ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
     ...(deps.checks ? { checks: deps.checks } : {}),
@@ -85,6 +93,7 @@ export function createApp(deps: AppDependencies): App {
 
   const app: App = {
     queue: controller.queue,
+    deliveries: controller.deliveries,
     get metricsAddress() {
       return metricsServer?.address;
     },

@@ -26,6 +26,8 @@ export interface ControllerConfig {
   metricsServer?: string;
   /** Whether Canaries may reference MetricTemplates and AlertProviders in other namespaces. */
   crossNamespaceRefs: boolean;
+  /** AlertProvider for Canaries without `alerts`. */
+  alertProvider?: { namespace: string; name: string };
 }
 
 const logLevels = ['trace', 'debug', 'info', 'warn', 'error'] as const;
@@ -43,6 +45,7 @@ Flags (each also read from the environment variable shown):
   --provider NAME                   router for Canaries that name none (WEIR_PROVIDER); default gatewayapi
   --concurrency N                   Canaries reconciled at once (WEIR_CONCURRENCY); default 8
   --metrics-server URL              Prometheus for built-in metrics (WEIR_METRICS_SERVER), e.g. http://prometheus.monitoring:9090
+  --alert-provider NS/NAME          AlertProvider for Canaries without alerts (WEIR_ALERT_PROVIDER)
   --no-cross-namespace-refs         forbid MetricTemplate/AlertProvider references to other namespaces
                                     (WEIR_NO_CROSS_NAMESPACE_REFS=true)
   --help                            print this text
@@ -81,6 +84,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerC
         concurrency: { type: 'string' },
         'metrics-server': { type: 'string' },
         'no-cross-namespace-refs': { type: 'boolean' },
+        'alert-provider': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -130,9 +134,21 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerC
   const noCross =
     values['no-cross-namespace-refs'] ??
     parseBool(env.WEIR_NO_CROSS_NAMESPACE_REFS, 'WEIR_NO_CROSS_NAMESPACE_REFS');
+  const alertProviderText = values['alert-provider'] ?? env.WEIR_ALERT_PROVIDER;
+  const alertMatch = alertProviderText
+    ? /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)$/.exec(
+        alertProviderText,
+      )
+    : undefined;
+  if (alertProviderText && !alertMatch) {
+    throw invalidConfig(
+      `--alert-provider: expected NAMESPACE/NAME of an AlertProvider, got "${alertProviderText}"`,
+    );
+  }
   return {
     provider,
     concurrency,
+    ...(alertMatch ? { alertProvider: { namespace: alertMatch[1]!, name: alertMatch[3]! } } : {}),
     crossNamespaceRefs: !noCross,
     ...(metricsServer ? { metricsServer } : {}),
     ...(kubeconfig ? { kubeconfig } : {}),

@@ -31,9 +31,18 @@ const WebhookResult = Type.Object(
     statusCode: Type.Optional(
       Type.Integer({ description: 'HTTP status, absent on a network error or timeout.' }),
     ),
-    passed: Type.Boolean({ description: 'Whether the webhook allowed the release to go on.' }),
+    passed: Type.Boolean({
+      description:
+        'Whether it answered 2xx (for a rollback webhook: asked for the rollback; for a confirm webhook: confirmed).',
+    }),
     body: Type.Optional(
       Type.String({ maxLength: 1024, description: 'Response body, truncated to 1 KiB.' }),
+    ),
+    error: Type.Optional(
+      Type.String({ maxLength: 512, description: 'Why it did not answer 2xx.' }),
+    ),
+    attempts: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Calls made, retries included.' }),
     ),
   },
   { description: 'One webhook call at this transition.' },
@@ -71,6 +80,13 @@ const Transition = Type.Object(
     message: Type.Optional(Type.String({ maxLength: 2048, description: 'Readable description.' })),
     metrics: Type.Optional(Type.Array(MetricValue, { maxItems: 32 })),
     webhooks: Type.Optional(Type.Array(WebhookResult, { maxItems: 32 })),
+    deliveries: Type.Optional(
+      Type.Array(Type.String({ maxLength: 300 }), {
+        maxItems: 64,
+        description:
+          'Notifications and event webhooks claimed for this transition (`alert/<ns>/<name>`, `webhook/<name>`): each is sent at most once, even across restarts.',
+      }),
+    ),
   },
   { description: 'One recorded state transition.' },
 );

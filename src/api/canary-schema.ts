@@ -458,6 +458,9 @@ const Webhook = Type.Object(
       Type.Integer({ minimum: 0, maximum: 10, description: 'Retries on failure.' }),
     ),
     metadata: Type.Optional(StringMap('Sent as `metadata` in the payload.')),
+    insecureSkipVerify: Type.Optional(
+      Type.Boolean({ description: 'Skip TLS verification of an https URL (not recommended).' }),
+    ),
   },
   { description: 'A webhook called during the release.' },
 );
@@ -472,6 +475,11 @@ const Alert = Type.Object(
       }),
     ),
     providerRef: LocalRef('AlertProvider'),
+    includeSteps: Type.Optional(
+      Type.Boolean({
+        description: 'Also send a message at every analysis step (off by default).',
+      }),
+    ),
   },
   { description: 'Where and what to notify.' },
 );

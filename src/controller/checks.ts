@@ -1,5 +1,17 @@
+import type { CanaryPhase, WebhookType } from '../api/canary-schema.js';
 import type { Canary } from '../api/types.js';
 import type { RecordEntry } from './records.js';
+
+/** What an analysis step is about. */
+export interface StepContext {
+  revision: string;
+  phase: CanaryPhase;
+  weight: number;
+  iterations: number;
+  /** The webhook types this step calls (see `stepHooks`). */
+  hooks: WebhookType[];
+  signal: AbortSignal;
+}
 
 /** The outcome of the checks of one analysis step. */
 export interface CheckOutcome {
@@ -8,6 +20,12 @@ export interface CheckOutcome {
   failures: string[];
   /** Every measured value, for the CanaryRun and metrics. */
   metrics?: RecordEntry['metrics'];
+  /** Every webhook called, for the CanaryRun. */
+  webhooks?: RecordEntry['webhooks'];
+  /** Confirm gates asked in this step: true when their webhooks answered 2xx. */
+  gates?: { rollout?: boolean; trafficIncrease?: boolean; promotion?: boolean };
+  /** A rollback webhook asked for a rollback: its name. */
+  rollbackRequested?: string;
 }
 
 /**
@@ -16,10 +34,7 @@ export interface CheckOutcome {
  * missing data.
  */
 export interface CheckRunner {
-  run(
-    canary: Canary,
-    context: { revision: string; weight: number; signal: AbortSignal },
-  ): Promise<CheckOutcome>;
+  run(canary: Canary, context: StepContext): Promise<CheckOutcome>;
   /** Before a release: whether the checks can be evaluated at all (a problem, or undefined). */
   preflight?(canary: Canary, signal: AbortSignal): Promise<string | undefined>;
 }
@@ -30,10 +45,15 @@ export function allChecks(...runners: CheckRunner[]): CheckRunner {
     async run(canary, context) {
       const outcomes = await Promise.all(runners.map((r) => r.run(canary, context)));
       const metrics = outcomes.flatMap((o) => o.metrics ?? []);
+      const webhooks = outcomes.flatMap((o) => o.webhooks ?? []);
+      const rollback = outcomes.find((o) => o.rollbackRequested)?.rollbackRequested;
       return {
         passed: outcomes.every((o) => o.passed),
         failures: outcomes.flatMap((o) => o.failures),
         ...(metrics.length > 0 ? { metrics } : {}),
+        ...(webhooks.length > 0 ? { webhooks } : {}),
+        gates: Object.assign({}, ...outcomes.map((o) => o.gates ?? {})) as CheckOutcome['gates'],
+        ...(rollback ? { rollbackRequested: rollback } : {}),
       };
     },
     async preflight(canary, signal) {
@@ -42,16 +62,6 @@ export function allChecks(...runners: CheckRunner[]): CheckRunner {
     },
   };
 }
-
-/** Rollout webhooks until they are implemented: a configured one fails the step, never passes it. */
-export const webhooksUnavailable: CheckRunner = {
-  async run(canary) {
-    const failures = (canary.spec.analysis.webhooks ?? [])
-      .filter((w) => (w.type ?? 'rollout') === 'rollout')
-      .map((w) => `${w.name}: webhooks are not enabled in this controller`);
-    return { passed: failures.length === 0, failures };
-  },
-};
 
 /** No metric provider wired in (unit tests of the reconciler): a configured metric fails. */
 export const metricsUnavailable: CheckRunner = {

@@ -2,7 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Gauge, Histogram, Counter, type Registry } from 'prom-client';
 import { group, version } from '../api/crds.js';
-import type { Canary, CanaryRun, MetricTemplate } from '../api/types.js';
+import type { AlertProvider, Canary, CanaryRun, MetricTemplate } from '../api/types.js';
 import { createKubeAccess, type KubeAccess } from '../kube/access.js';
 import { createInformer, type ResilientInformer } from '../kube/informer.js';
 import { GatewayApiRouter } from '../routers/gateway-api-router.js';
@@ -15,7 +15,16 @@ import { referencedConfigs } from '../workloads/configs.js';
 import { MetricChecks } from '../metrics/metric-checks.js';
 import { MetricProviderRegistry } from '../metrics/metric-registry.js';
 import { prometheusProvider } from '../metrics/prometheus-provider.js';
-import { allChecks, webhooksUnavailable, type CheckRunner } from './checks.js';
+import { DeliveryPlanner } from '../notifications/delivery-plan.js';
+import { DeliveryQueue } from '../notifications/delivery-queue.js';
+import { discordNotifier } from '../notifications/discord-notifier.js';
+import { genericNotifier } from '../notifications/generic-notifier.js';
+import { msteamsNotifier } from '../notifications/msteams-notifier.js';
+import { NotifierRegistry } from '../notifications/notifier.js';
+import { slackNotifier } from '../notifications/slack-notifier.js';
+import { WebhookChecks } from '../webhooks/webhook-checks.js';
+import { WebhookClient, type WebhookClientOptions } from '../webhooks/webhook-client.js';
+import { allChecks, type CheckRunner } from './checks.js';
 import { Reconciler } from './reconciler.js';
 import { Recorder } from './recorder.js';
 import { WorkQueue } from './work-queue.js';
@@ -34,6 +43,10 @@ export interface ControllerOptions {
   metricsServer?: string;
   /** Whether Canaries may use MetricTemplates (and AlertProviders) of other namespaces. */
   crossNamespaceRefs?: boolean;
+  /** AlertProvider for Canaries without `alerts` (`--alert-provider`). */
+  defaultAlertProvider?: { namespace: string; name: string };
+  /** Retry backoff of webhooks and notifications (tests shorten it). */
+  webhookBackoff?: WebhookClientOptions;
   /** Replaces the analysis checks (tests script them). */
   checks?: CheckRunner;
   /** Overrides the API access layer (tests count writes through it). */
@@ -44,6 +57,8 @@ export interface ControllerOptions {
 export interface Controller {
   readonly informers: ResilientInformer<k8s.KubernetesObject>[];
   readonly queue: WorkQueue;
+  /** Notifications and event webhooks waiting or in flight. */
+  readonly deliveries: DeliveryQueue;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -98,6 +113,13 @@ export function createController(options: ControllerOptions): Controller {
     list: listCustom('metrictemplates'),
   });
 
+  const alertProviders = createInformer<AlertProvider>({
+    kubeConfig,
+    logger,
+    path: path(`/apis/${group}/${version}`, 'alertproviders'),
+    list: listCustom('alertproviders'),
+  });
+
   const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
   const configMaps = createInformer<k8s.V1ConfigMap>({
     kubeConfig,
@@ -121,10 +143,27 @@ export function createController(options: ControllerOptions): Controller {
         deployments.cache.get(c.spec.targetRef.name, c.metadata.namespace),
       ),
     );
+  const webhookClient = new WebhookClient(options.webhookBackoff);
+  const deliveries = new DeliveryQueue({ client: webhookClient, logger, registry });
+  const planner = new DeliveryPlanner({
+    notifiers: new NotifierRegistry()
+      .register(slackNotifier)
+      .register(msteamsNotifier)
+      .register(discordNotifier)
+      .register(genericNotifier),
+    alertProviders: (namespace, name) => alertProviders.cache.get(name, namespace),
+    secrets: (namespace, name) => secrets.cache.get(name, namespace),
+    ...(options.defaultAlertProvider ? { defaultProvider: options.defaultAlertProvider } : {}),
+    crossNamespaceRefs: options.crossNamespaceRefs ?? true,
+  });
   const recorder = new Recorder({
     kube,
     logger,
     registry,
+    deliveries: {
+      plan: (canary, entry, run) => planner.plan(canary, entry, run),
+      send: (ds) => deliveries.enqueue(ds),
+    },
     runsOf: (namespace, canary) =>
       runs.cache.list(namespace).filter((r) => r.metadata?.labels?.[canaryLabel] === canary),
   });
@@ -147,7 +186,7 @@ export function createController(options: ControllerOptions): Controller {
     recorder,
     clock,
     logger,
-    checks: options.checks ?? allChecks(metricChecks, webhooksUnavailable),
+    checks: options.checks ?? allChecks(metricChecks, new WebhookChecks(webhookClient)),
     defaultProvider: options.defaultProvider,
     caches: {
       canary: (namespace, name) => canaries.cache.get(name, namespace),
@@ -231,15 +270,17 @@ export function createController(options: ControllerOptions): Controller {
     runs,
     deployments,
     templates,
+    alertProviders,
     configMaps,
     secrets,
   ] as unknown as ResilientInformer<k8s.KubernetesObject>[];
   return {
     informers,
     queue,
+    deliveries,
     async start() {
       await Promise.all(
-        [runs, deployments, templates, configMaps, secrets].map((i) =>
+        [runs, deployments, templates, alertProviders, configMaps, secrets].map((i) =>
           startWithRetry(i as never, logger),
         ),
       );
@@ -251,6 +292,7 @@ export function createController(options: ControllerOptions): Controller {
       await Promise.allSettled(informers.map((i) => i.stop()));
       reconciler.stop();
       await queue.stop();
+      await deliveries.stop();
     },
   };
 }

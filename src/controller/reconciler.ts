@@ -7,7 +7,7 @@ import type { KubeAccess } from '../kube/access.js';
 import { validateDocument } from '../lint/validate.js';
 import type { Effect } from '../machine/canary-machine.js';
 import { decide, type Decision, type PersistedMachine } from '../machine/release.js';
-import { defaults, routeWeight, strategyOf } from '../machine/steps.js';
+import { defaults, routeWeight, stepHooks, strategyOf } from '../machine/steps.js';
 import type { RouterRegistry } from '../routers/registry.js';
 import type { Router, Routes } from '../routers/router.js';
 import type { Clock } from '../util/clock.js';
@@ -195,6 +195,7 @@ export class Reconciler {
       from: CanaryPhase;
       to: CanaryPhase;
       metrics?: RecordEntry['metrics'];
+      webhooks?: RecordEntry['webhooks'];
     }[] = [];
     for (const e of decision.effects)
       if (e.type === 'record') recorded.push({ effect: e, from: phaseBefore, to: decision.phase });
@@ -202,12 +203,16 @@ export class Reconciler {
     // Checks run in the background; the step is decided when their result is in.
     let requeueAt: number | undefined;
     if (effects.some((e) => e.type === 'runChecks')) {
-      const step = `${decision.phase}/${decision.context.revision}/${decision.context.iterations}/${decision.context.lastStepAt ?? ''}`;
+      const c = decision.context;
+      const step = `${decision.phase}/${c.revision}/${c.iterations}/${c.lastStepAt ?? ''}/${c.lastGateAt ?? ''}`;
       const polled = this.checks.poll(key, step, (signal) =>
         this.deps.checks
           .run(canary, {
             revision,
-            weight: decision.context.weight,
+            phase: decision.phase,
+            weight: c.weight,
+            iterations: c.iterations,
+            hooks: stepHooks(decision.phase, analysis, c.weight, c.iterations, c.stepPassed),
             signal: AbortSignal.any([signal, AbortSignal.timeout(checksTimeoutMs)]),
           })
           .catch((err: Error) => ({
@@ -227,7 +232,14 @@ export class Reconciler {
             analysis,
             passed: outcome.passed,
             failures: outcome.failures,
-            promotionOpen: obs.gates.promotion,
+            promotionOpen: obs.gates.promotion || outcome.gates?.promotion === true,
+            ...(outcome.gates?.rollout !== undefined
+              ? { rolloutConfirmed: outcome.gates.rollout }
+              : {}),
+            ...(outcome.gates?.trafficIncrease !== undefined
+              ? { trafficIncreaseOpen: outcome.gates.trafficIncrease }
+              : {}),
+            ...(outcome.rollbackRequested ? { rollbackRequested: outcome.rollbackRequested } : {}),
           },
         });
         for (const e of afterChecks.effects) {
@@ -238,6 +250,7 @@ export class Reconciler {
               from: decision.phase,
               to: afterChecks.phase,
               ...(outcome.metrics ? { metrics: outcome.metrics } : {}),
+              ...(outcome.webhooks ? { webhooks: outcome.webhooks } : {}),
             });
         }
         if (outcome.metrics) this.deps.recorder.metricValues(canary, outcome.metrics);
@@ -325,6 +338,7 @@ export class Reconciler {
         revision: decision.context.revision ?? revision,
         ...(run && r.to !== 'Initialized' ? { run } : {}),
         ...(r.metrics ? { metrics: r.metrics } : {}),
+        ...(r.webhooks ? { webhooks: r.webhooks } : {}),
       });
     }
     const writes = stored?.writes ?? 0;

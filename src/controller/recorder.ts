@@ -6,6 +6,8 @@ import { apiVersion } from '../api/crds.js';
 import type { Canary, CanaryRun } from '../api/types.js';
 import type { KubeAccess } from '../kube/access.js';
 import { canaryLabel, ownerReference } from '../workloads/workloads.js';
+import type { DeliveryPlan, RunInfo } from '../notifications/delivery-plan.js';
+import type { Delivery } from '../notifications/delivery-queue.js';
 import { warningReasons, type RecordEntry } from './records.js';
 
 /** How many CanaryRuns are kept per Canary. */
@@ -20,6 +22,11 @@ export interface RecorderOptions {
   registry: Registry;
   /** The CanaryRuns of a Canary, from the informer cache. */
   runsOf: (namespace: string, canary: string) => CanaryRun[];
+  /** Notifications and event webhooks: planned per transition, sent once it is recorded. */
+  deliveries?: {
+    plan(canary: Canary, entry: RecordEntry, run: RunInfo): DeliveryPlan;
+    send(deliveries: Delivery[]): void;
+  };
 }
 
 /**
@@ -40,6 +47,8 @@ export class Recorder {
   private readonly flushed = new Map<string, number>();
   /** Transitions written per run (key `namespace/run`), newer than the cache may be. */
   private readonly written = new Map<string, { seq: number }[]>();
+  /** Images and start of the runs this process created, until the cache has them. */
+  private readonly started = new Map<string, { images: RunInfo['images']; startTime: string }>();
 
   constructor(private readonly options: RecorderOptions) {
     const registers = [options.registry];
@@ -209,6 +218,7 @@ export class Recorder {
         },
       };
       await this.options.kube.apply(run as unknown as k8s.KubernetesObject);
+      this.started.set(runKey, { images, startTime: entry.time });
       await this.prune(canary, name, entry.time);
     }
     const transition = {
@@ -222,7 +232,26 @@ export class Recorder {
       weight: entry.weight,
       failedChecks: entry.failedChecks,
       ...(entry.metrics ? { metrics: entry.metrics } : {}),
+      ...(entry.webhooks ? { webhooks: entry.webhooks } : {}),
     };
+    // The deliveries are claimed in the same write that records the transition: a transition
+    // is recorded once (by seq), so each message is sent at most once, across restarts too.
+    const plan = this.options.deliveries?.plan(canary, entry, {
+      name,
+      ...(cached
+        ? {
+            images: { from: cached.spec.images?.from ?? [], to: cached.spec.images?.to ?? [] },
+            startTime: cached.spec.startTime,
+          }
+        : (this.started.get(runKey) ?? { images, startTime: entry.time })),
+    });
+    for (const problem of plan?.problems ?? [])
+      this.options.logger.warn(
+        { canary: `${ns}/${canary.metadata.name}`, run: name },
+        `Cannot notify: ${problem}`,
+      );
+    if (plan?.deliveries.length)
+      Object.assign(transition, { deliveries: plan.deliveries.map((d) => d.key) });
     transitions = [...transitions, transition].slice(-transitionsKept);
     const result = resultOf(entry);
     await this.options.kube.patchStatus(
@@ -234,6 +263,7 @@ export class Recorder {
       },
     );
     this.written.set(runKey, transitions);
+    if (plan?.deliveries.length) this.options.deliveries!.send(plan.deliveries);
   }
 
   /** Keeps the newest runs of a Canary; a superseded run gets its result. */
@@ -259,6 +289,7 @@ export class Recorder {
         metadata: { name: old.metadata.name!, namespace: old.metadata.namespace! },
       });
       this.written.delete(`${old.metadata.namespace}/${old.metadata.name}`);
+      this.started.delete(`${old.metadata.namespace}/${old.metadata.name}`);
     }
   }
 

@@ -26,6 +26,15 @@ export interface RecordEntry {
     passed: boolean;
     message?: string;
   }[];
+  webhooks?: {
+    name: string;
+    type: string;
+    statusCode?: number;
+    passed: boolean;
+    body?: string;
+    error?: string;
+    attempts?: number;
+  }[];
 }
 
 /** Reasons that deserve a Warning Event. */

@@ -72,6 +72,8 @@ export interface ReleaseContext {
   lastStepAt?: number;
   /** In Waiting: when the confirm-rollout webhooks were last asked (epoch ms). */
   lastGateAt?: number;
+  /** A step of this release has passed its checks (so pre-rollout webhooks are done). */
+  stepPassed?: boolean;
   /** Why the last release failed. */
   message?: string;
   /** Manual request tokens already acted on. */
@@ -262,6 +264,7 @@ export const canaryMachine = setup({
         startedAt: obs.now,
         lastStepAt: obs.now,
         lastGateAt: undefined,
+        stepPassed: undefined,
         message: undefined,
       };
     }),
@@ -449,7 +452,10 @@ export const canaryMachine = setup({
             ],
           },
           // A confirm-traffic-increase webhook said no: stay at this weight until the next step.
-          { guard: 'trafficIncreaseHeld', actions: ['stepTaken', requeueNextStep] },
+          {
+            guard: 'trafficIncreaseHeld',
+            actions: ['stepTaken', assign({ stepPassed: true }), requeueNextStep],
+          },
           {
             actions: [
               assign(({ context, event }) => {

@@ -1,4 +1,4 @@
-import type { CanaryAnalysis } from '../api/canary-schema.js';
+import type { CanaryAnalysis, CanaryPhase, WebhookType } from '../api/canary-schema.js';
 
 /** Defaults Flagger applies in code; Weir's CRD writes some of them, these cover the rest. */
 export const defaults = {
@@ -67,4 +67,28 @@ export function analysisComplete(
 /** Canary weight during a release step: weighted canaries shift traffic; blue/green and A/B route by rule. */
 export function routeWeight(analysis: CanaryAnalysis, weight: number): number {
   return strategyOf(analysis) === 'canary' ? weight : 0;
+}
+
+/**
+ * The webhook types an analysis step calls (Flagger's semantics): Waiting asks
+ * confirm-rollout; steps run pre-rollout until one passes; every step runs
+ * rollout and rollback; a step that would raise the weight asks
+ * confirm-traffic-increase; a step that may complete the analysis, and every
+ * step in WaitingPromotion, asks confirm-promotion.
+ */
+export function stepHooks(
+  phase: CanaryPhase,
+  analysis: CanaryAnalysis,
+  weight: number,
+  iterations: number,
+  stepPassed = false,
+): WebhookType[] {
+  if (phase === 'Waiting') return ['confirm-rollout'];
+  if (phase === 'WaitingPromotion') return ['rollout', 'rollback', 'confirm-promotion'];
+  if (phase !== 'Progressing') return [];
+  const hooks: WebhookType[] = ['rollout', 'rollback'];
+  if (weight === 0 && iterations === 0 && !stepPassed) hooks.unshift('pre-rollout');
+  if (analysisComplete(analysis, weight, iterations + 1)) hooks.push('confirm-promotion');
+  else if (strategyOf(analysis) === 'canary') hooks.push('confirm-traffic-increase');
+  return hooks;
 }

@@ -1,7 +1,8 @@
 import type * as k8s from '@kubernetes/client-node';
+import { secretData } from '../kube/secrets.js';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Canary, MetricTemplate } from '../api/types.js';
-import type { CheckOutcome, CheckRunner } from '../controller/checks.js';
+import type { CheckOutcome, CheckRunner, StepContext } from '../controller/checks.js';
 import { assessMetric, type MetricAssessment } from '../machine/assess-metric.js';
 import { durationMs } from '../machine/steps.js';
 import { namesOf } from '../workloads/workloads.js';
@@ -70,7 +71,9 @@ export class MetricChecks implements CheckRunner {
     });
   }
 
-  async run(canary: Canary, context: Parameters<CheckRunner['run']>[1]): Promise<CheckOutcome> {
+  async run(canary: Canary, context: StepContext): Promise<CheckOutcome> {
+    // Waiting only asks the confirm-rollout gate: there is no canary traffic to measure yet.
+    if (context.phase === 'Waiting') return { passed: true, failures: [] };
     const specs = canary.spec.analysis.metrics ?? [];
     const assessed = await Promise.all(
       specs.map((spec) => this.assess(this.resolve(canary, spec), context.signal)),
@@ -231,7 +234,7 @@ export class MetricChecks implements CheckRunner {
       const secret = this.options.secrets(mt.metadata.namespace!, p.secretRef.name);
       if (!secret)
         return { error: `${where}: Secret ${mt.metadata.namespace}/${p.secretRef.name} not found` };
-      const data = decode(secret);
+      const data = secretData(secret);
       if (data.token) auth = { bearer: data.token };
       else if (data.username !== undefined && data.password !== undefined)
         auth = { username: data.username, password: data.password };
@@ -259,12 +262,4 @@ function boundsOf(spec: MetricSpec): { min?: number; max?: number } {
   if (spec.thresholdRange) return spec.thresholdRange;
   if (spec.threshold === undefined) return {};
   return spec.name === 'request-success-rate' ? { min: spec.threshold } : { max: spec.threshold };
-}
-
-function decode(secret: k8s.V1Secret): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(secret.data ?? {}))
-    out[k] = Buffer.from(v, 'base64').toString('utf8');
-  for (const [k, v] of Object.entries(secret.stringData ?? {})) out[k] = v;
-  return out;
 }

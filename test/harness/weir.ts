@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import path from 'node:path';
-import type { Canary, CanarySpec } from '../../src/api/types.js';
+import type { Canary, CanaryRun, CanarySpec } from '../../src/api/types.js';
 import type { Cluster } from './cluster.js';
 import { repoRoot } from './tools.js';
 
@@ -95,4 +95,41 @@ export async function createCanary(
       ...spec,
     },
   } as Canary);
+}
+
+/** Reads the CanaryRun of a Canary's current (or last) release. */
+export async function currentRun(
+  objects: k8s.KubernetesObjectApi,
+  namespace: string,
+  canary: string,
+): Promise<CanaryRun> {
+  const name = (await readCanary(objects, namespace, canary)).status?.currentRun;
+  if (!name) throw new Error(`Canary ${namespace}/${canary} has no current run`);
+  return (await objects.read({
+    apiVersion: 'weir.dev/v1alpha1',
+    kind: 'CanaryRun',
+    metadata: { name, namespace },
+  })) as CanaryRun;
+}
+
+/**
+ * Drives a controller on a manual clock: lets the queue settle, asks `probe`,
+ * and moves the clock one step until `probe` returns a value. Bounded: fails
+ * after `maxSteps`, naming what it waited for.
+ */
+export async function stepUntil<T>(
+  app: { queue: { idle(): Promise<void> } },
+  clock: { advance(ms: number): void },
+  what: string,
+  probe: () => Promise<T | undefined>,
+  { stepMs = 1_000, maxSteps = 300, settleMs = 50 } = {},
+): Promise<T> {
+  for (let i = 0; i < maxSteps; i++) {
+    await app.queue.idle();
+    const v = await probe();
+    if (v !== undefined) return v;
+    clock.advance(stepMs);
+    await new Promise((r) => setTimeout(r, settleMs));
+  }
+  throw new Error(`Gave up waiting for ${what} after ${maxSteps} steps of ${stepMs} ms`);
 }

@@ -1,7 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CanaryRun } from '../../src/api/types.js';
 import { createApp, type App } from '../../src/app.js';
 import { history } from '../../src/cli/kube-commands.js';
 import { parseConfig } from '../../src/config.js';
@@ -20,9 +19,11 @@ import {
   clientsFor,
   createCanary,
   createDeployment,
+  currentRun,
   installWeirCrds,
   readCanary,
   setImage,
+  stepUntil,
 } from '../harness/weir.js';
 
 /** Each namespace releases the same app; only the canary's behaviour differs. */
@@ -52,30 +53,10 @@ describe('metric analysis with a real Prometheus', () => {
   const servers: MetricsApp[] = [];
   const clock = new ManualClock(Date.parse('2026-11-22T10:00:00Z'));
 
-  async function until<T>(
-    what: string,
-    probe: () => Promise<T | undefined>,
-    maxSteps = 300,
-  ): Promise<T> {
-    for (let i = 0; i < maxSteps; i++) {
-      await app.queue.idle();
-      const v = await probe();
-      if (v !== undefined) return v;
-      clock.advance(1_000);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`Gave up waiting for ${what} after ${maxSteps} steps`);
-  }
+  const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
+    stepUntil(app, clock, what, probe);
   const phaseOf = async (ns: Scenario) => (await readCanary(objects, ns, 'podinfo')).status?.phase;
-  const runOf = async (ns: Scenario) =>
-    (await objects.read({
-      apiVersion: 'weir.dev/v1alpha1',
-      kind: 'CanaryRun',
-      metadata: {
-        name: (await readCanary(objects, ns, 'podinfo')).status!.currentRun!,
-        namespace: ns,
-      },
-    })) as CanaryRun;
+  const runOf = (ns: Scenario) => currentRun(objects, ns, 'podinfo');
 
   beforeAll(async () => {
     const jobs = [];

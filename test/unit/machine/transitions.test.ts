@@ -175,7 +175,7 @@ const scenarios: Record<string, Scenario> = {
     from: 'Progressing',
     event: checks(true, true, { trafficIncreaseOpen: false }),
     to: 'Progressing',
-    then: { weight: 10, iterations: 1, lastStepAt: now },
+    then: { weight: 10, iterations: 1, lastStepAt: now, stepPassed: true },
     effects: ['requeue'],
   },
   'Progressing.CHECKS[1]': {

@@ -221,7 +221,14 @@ describe('MetricChecks against the local server', () => {
       },
     }) as unknown as Canary;
   const run = (c: Canary) =>
-    checks.run(c, { revision: 'r1', weight: 10, signal: new AbortController().signal });
+    checks.run(c, {
+      revision: 'r1',
+      phase: 'Progressing',
+      weight: 10,
+      iterations: 1,
+      hooks: [],
+      signal: new AbortController().signal,
+    });
   const ref = (name: string, thresholdRange = { min: 1 }) => ({
     name,
     templateRef: { name },

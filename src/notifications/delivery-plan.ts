@@ -1,0 +1,158 @@
+import type * as k8s from '@kubernetes/client-node';
+import { secretData } from '../kube/secrets.js';
+import type { AlertProvider, Canary } from '../api/types.js';
+import type { RecordEntry } from '../controller/records.js';
+import { warningReasons } from '../controller/records.js';
+import { defaults } from '../machine/steps.js';
+import { payloadOf, targetOf } from '../webhooks/webhook-checks.js';
+import type { Delivery } from './delivery-queue.js';
+import { notificationFor, severities, type Severity } from './notification.js';
+import type { NotifierRegistry } from './notifier.js';
+
+/** The release a transition belongs to. */
+export interface RunInfo {
+  name: string;
+  images: { from: string[]; to: string[] };
+  startTime: string;
+}
+
+/** Options for {@link DeliveryPlanner}. */
+export interface DeliveryPlannerOptions {
+  notifiers: NotifierRegistry;
+  alertProviders: (namespace: string, name: string) => AlertProvider | undefined;
+  secrets: (namespace: string, name: string) => k8s.V1Secret | undefined;
+  /** Used by Canaries without `alerts` (`--alert-provider namespace/name`). */
+  defaultProvider?: { namespace: string; name: string };
+  crossNamespaceRefs: boolean;
+}
+
+/** What to send for one transition, and what could not be resolved. */
+export interface DeliveryPlan {
+  deliveries: Delivery[];
+  problems: string[];
+}
+
+const notifyTimeoutMs = 10_000;
+/** Attempts per notification: the first and four retries (1 s, 2 s, 4 s, 8 s apart). */
+const notifyRetries = 4;
+
+/**
+ * Decides what a recorded transition sends: alerts (filtered by severity, steps
+ * only when asked for), `event` webhooks for every transition, and
+ * `post-rollout` webhooks when a release ends. Addresses come from Secrets.
+ */
+export class DeliveryPlanner {
+  constructor(private readonly options: DeliveryPlannerOptions) {}
+
+  plan(canary: Canary, entry: RecordEntry, run: RunInfo): DeliveryPlan {
+    const deliveries: Delivery[] = [];
+    const problems: string[] = [];
+    const ns = canary.metadata.namespace!;
+    const name = canary.metadata.name!;
+    const base = { canary: `${ns}/${name}`, id: `${ns}/${run.name}/${entry.seq}` };
+    const revision = entry.revision ?? '';
+
+    for (const w of canary.spec.analysis.webhooks ?? []) {
+      const type = w.type ?? 'rollout';
+      const ended = (entry.to === 'Succeeded' || entry.to === 'Failed') && entry.from !== entry.to;
+      if (type === 'event') {
+        deliveries.push({
+          ...base,
+          key: `webhook/event/${w.name}`,
+          kind: 'webhook',
+          type,
+          target: targetOf(w),
+          body: payloadOf(canary, w, entry.to, revision, {
+            eventMessage: entry.message,
+            eventType: warningReasons.has(entry.reason) ? 'Warning' : 'Normal',
+            timestamp: String(Date.parse(entry.time)),
+          }),
+        });
+      } else if (type === 'post-rollout' && ended) {
+        deliveries.push({
+          ...base,
+          key: `webhook/post-rollout/${w.name}`,
+          kind: 'webhook',
+          type,
+          target: targetOf(w),
+          body: payloadOf(canary, w, entry.to, revision),
+        });
+      }
+    }
+
+    const n = notificationFor(entry, {
+      canary: name,
+      namespace: ns,
+      run: run.name,
+      target: canary.spec.targetRef.name,
+      images: run.images,
+      startTime: run.startTime,
+      threshold: canary.spec.analysis.threshold ?? defaults.threshold,
+    });
+    if (!n) return { deliveries, problems };
+    const alerts = canary.spec.analysis.alerts?.length
+      ? canary.spec.analysis.alerts.map((a) => ({
+          key: `alert/${a.name}`,
+          severity: (a.severity ?? 'info') as Severity,
+          steps: Boolean(a.includeSteps),
+          ref: { namespace: a.providerRef.namespace ?? ns, name: a.providerRef.name },
+        }))
+      : this.options.defaultProvider
+        ? [
+            {
+              key: 'alert/default',
+              severity: 'info' as Severity,
+              steps: false,
+              ref: this.options.defaultProvider,
+            },
+          ]
+        : [];
+    for (const a of alerts) {
+      if (severities.indexOf(n.severity) < severities.indexOf(a.severity)) continue;
+      if (n.kind === 'step' && !a.steps) continue;
+      const where = `AlertProvider ${a.ref.namespace}/${a.ref.name}`;
+      if (a.ref.namespace !== ns && !this.options.crossNamespaceRefs && a.key !== 'alert/default') {
+        problems.push(
+          `${a.key}: ${where} is in another namespace, and this controller forbids cross-namespace references`,
+        );
+        continue;
+      }
+      const provider = this.options.alertProviders(a.ref.namespace, a.ref.name);
+      if (!provider) {
+        problems.push(`${a.key}: ${where} not found`);
+        continue;
+      }
+      const notifier = this.options.notifiers.resolve(provider.spec.type);
+      if ('error' in notifier) {
+        problems.push(`${a.key}: ${notifier.error}`);
+        continue;
+      }
+      const secret = this.options.secrets(a.ref.namespace, provider.spec.secretRef.name);
+      const data = secret ? secretData(secret) : {};
+      const address = data.address;
+      if (!address || !/^https?:\/\//.test(address)) {
+        problems.push(
+          `${a.key}: ${where}: Secret ${a.ref.namespace}/${provider.spec.secretRef.name} ${secret ? 'has no http(s) URL under the key address' : 'not found'}`,
+        );
+        continue;
+      }
+      deliveries.push({
+        ...base,
+        key: a.key,
+        kind: 'alert',
+        type: provider.spec.type,
+        target: {
+          name: a.key,
+          type: provider.spec.type,
+          url: address,
+          timeoutMs: notifyTimeoutMs,
+          retries: notifyRetries,
+          insecureSkipVerify: false,
+        },
+        body: notifier.body(n, provider.spec),
+        ...(data.token ? { headers: { Authorization: `Bearer ${data.token}` } } : {}),
+      });
+    }
+    return { deliveries, problems };
+  }
+}

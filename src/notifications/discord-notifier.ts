@@ -1,0 +1,43 @@
+import type { AlertProviderSpec } from '../api/types.js';
+import type { Notification } from './notification.js';
+import type { Notifier } from './notifier.js';
+
+const colors = { info: 0x2eb886, warn: 0xdaa038, error: 0xd40e0d } as const;
+const cut = (text: string, max: number) =>
+  text.length > max ? `${text.slice(0, max - 1)}…` : text;
+
+/** Discord: one embed coloured by severity (embed limits: title 256, description 4096, field value 1024). */
+export function discordMessage(n: Notification, provider: Pick<AlertProviderSpec, 'username'>) {
+  const field = (name: string, value: string, inline = true) => ({
+    name,
+    value: cut(value, 1024),
+    inline,
+  });
+  return {
+    ...(provider.username ? { username: provider.username } : {}),
+    embeds: [
+      {
+        title: cut(n.title, 256),
+        description: cut([n.message, ...n.failures.map((f) => `✗ ${f}`)].join('\n'), 4096),
+        color: colors[n.severity],
+        timestamp: n.time,
+        fields: [
+          field('Canary', `${n.namespace}/${n.canary}`),
+          field('Revision', n.revision),
+          field(
+            'Images',
+            `${n.images.from.join(', ') || '?'} → ${n.images.to.join(', ') || '?'}`,
+            false,
+          ),
+          field('Phase', n.phase),
+          field('Canary weight', `${n.weight}%`),
+          field('Failed checks', `${n.failedChecks} of ${n.threshold}`),
+          field('Duration', n.duration),
+          ...(n.advice ? [field('What now', n.advice, false)] : []),
+        ],
+      },
+    ],
+  };
+}
+
+export const discordNotifier: Notifier = { type: 'discord', body: discordMessage };
