@@ -36,8 +36,11 @@ export function formatHistory(canary: string, runs: CanaryRun[]): string {
           return `${m.name}=${value}${m.passed ? '' : ` (failed${bounds ? `, ${bounds}` : ''})`}`;
         })
         .join(' ');
+      const hooks = (t.webhooks ?? [])
+        .map((w) => `${w.name}=${w.statusCode ?? w.error ?? 'no answer'}`)
+        .join(' ');
       lines.push(
-        `  ${time(t.time)}  ${t.to.padEnd(12)} weight ${String(t.weight ?? 0).padStart(3)}  ${(t.reason ?? '').padEnd(16)} ${t.message ?? ''}${metrics ? `  [${metrics}]` : ''}`,
+        `  ${time(t.time)}  ${t.to.padEnd(12)} weight ${String(t.weight ?? 0).padStart(3)}  ${(t.reason ?? '').padEnd(16)} ${t.message ?? ''}${metrics ? `  [${metrics}]` : ''}${hooks ? `  {${hooks}}` : ''}`,
       );
     }
     lines.push('');

@@ -90,6 +90,16 @@ export class DeliveryPlanner {
       threshold: canary.spec.analysis.threshold ?? defaults.threshold,
     });
     if (!n) return { deliveries, problems };
+    // muteAlert: a failed check caused only by muted webhooks sends no alert.
+    const muted = new Set(
+      (canary.spec.analysis.webhooks ?? []).filter((w) => w.muteAlert).map((w) => w.name),
+    );
+    const failing = [
+      ...(entry.metrics ?? []).filter((m) => !m.passed).map((m) => `metric/${m.name}`),
+      ...(entry.webhooks ?? []).filter((w) => !w.passed).map((w) => w.name),
+    ];
+    if (n.kind === 'check-failed' && failing.length > 0 && failing.every((f) => muted.has(f)))
+      return { deliveries, problems };
     const alerts = canary.spec.analysis.alerts?.length
       ? canary.spec.analysis.alerts.map((a) => ({
           key: `alert/${a.name}`,

@@ -121,6 +121,20 @@ describe('DeliveryPlanner', () => {
     ]);
   });
 
+  it('muteAlert: a check failed only by a muted webhook sends no alert', () => {
+    const failed = {
+      ...rolledBackEntry,
+      reason: 'CheckFailed',
+      to: 'Progressing' as const,
+      metrics: [],
+      webhooks: [{ name: 'load', type: 'rollout', passed: false, error: 'HTTP 500' }],
+    };
+    const alerts = [{ name: 'all', providerRef: { name: 'slack' } }];
+    const hook = { name: 'load', type: 'rollout', url: `${receiver.url}/load` };
+    expect(keys(canary({ alerts, webhooks: [{ ...hook, muteAlert: true }] }), failed)).toEqual([]);
+    expect(keys(canary({ alerts, webhooks: [hook] }), failed)).toEqual(['alert/all']);
+  });
+
   it('uses the controller-wide provider for Canaries without alerts', () => {
     expect(
       keys(canary({}), rolledBackEntry, planner({ namespace: 'shop', name: 'slack' })),

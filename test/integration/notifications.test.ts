@@ -1,0 +1,207 @@
+import type * as k8s from '@kubernetes/client-node';
+import type { KnownBlock } from '@slack/types';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CanarySpec } from '../../src/api/types.js';
+import { createApp, type App } from '../../src/app.js';
+import { parseConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import type { SlackMessage } from '../../src/notifications/slack-notifier.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { startCluster, type Cluster } from '../harness/cluster.js';
+import { startReceiver, type Received, type Receiver } from '../harness/receiver.js';
+import {
+  clientsFor,
+  createCanary,
+  createDeployment,
+  currentRun,
+  installWeirCrds,
+  readCanary,
+  setImage,
+  stepUntil,
+} from '../harness/weir.js';
+
+const namespace = 'notify';
+
+/** The Slack message a receiver got, with the text of each block flattened for assertions. */
+const slack = (r: Received) => r.body as SlackMessage;
+const header = (r: Received) => {
+  const h = slack(r).attachments[0]!.blocks[0] as Extract<KnownBlock, { type: 'header' }>;
+  return h.text.text;
+};
+
+// Given the controller on a real control plane and a real HTTP receiver speaking
+// Slack's incoming-webhook format, when releases are promoted and rolled back,
+// then the team gets messages it can act on, once each, and a down receiver costs
+// the release nothing.
+describe('notifications', () => {
+  let cluster: Cluster;
+  let app: App;
+  let receiver: Receiver;
+  let objects: k8s.KubernetesObjectApi;
+  let apps: k8s.AppsV1Api;
+  let kubeConfig: k8s.KubeConfig;
+  const clock = new ManualClock(Date.parse('2026-11-22T10:00:00Z'));
+  const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
+    stepUntil(app, clock, what, probe);
+  const status = async (name: string) => (await readCanary(objects, namespace, name)).status!;
+  const phaseIs = (name: string, phase: string) => async () =>
+    (await status(name)).phase === phase ? true : undefined;
+  const messagesFor = (name: string) =>
+    receiver.on('/slack').filter((r) => header(r).includes(`: ${name} in ${namespace}`));
+  const startApp = async () => {
+    const config = parseConfig(
+      ['--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0'],
+      {},
+    )!;
+    const quiet = new Writable({ write: (_c, _e, done) => done() });
+    app = createApp({
+      config,
+      kubeConfig,
+      logger: createLogger('info', quiet),
+      clock,
+      webhookBackoff: { backoffMs: 10 },
+    });
+    await app.start();
+  };
+  const release = async (name: string, analysis: Partial<CanarySpec['analysis']>) => {
+    await createDeployment(apps, namespace, name, 1);
+    await createCanary(objects, namespace, name, {
+      service: { port: 80, gatewayRefs: [{ name: 'public' }] },
+      analysis: { interval: '10s', threshold: 2, maxWeight: 20, stepWeight: 10, ...analysis },
+    });
+    await until(`${name} Initialized`, phaseIs(name, 'Initialized'));
+    await setImage(apps, namespace, name, `example.test/${name}:2`);
+  };
+  const team = (provider = 'slack', extra: Record<string, unknown> = {}) => [
+    { name: 'team', severity: 'info' as const, providerRef: { name: provider }, ...extra },
+  ];
+
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    receiver.reply('/smoke', { status: 500, body: 'smoke tests failed: 3 of 40' });
+    cluster = await startCluster({ nodes: 1 });
+    await installWeirCrds(cluster);
+    ({ objects, apps, kubeConfig } = clientsFor(cluster));
+    await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    for (const [name, address] of [
+      ['slack', `${receiver.url}/slack`],
+      ['down', 'http://127.0.0.1:1/services/T000/B000/secret-token'],
+    ]) {
+      await objects.create({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: `${name}-url`, namespace },
+        stringData: { address: address! },
+      } as k8s.V1Secret);
+      await objects.create({
+        apiVersion: 'weir.dev/v1alpha1',
+        kind: 'AlertProvider',
+        metadata: { name: name!, namespace },
+        spec: { type: 'slack', channel: '#releases', secretRef: { name: `${name}-url` } },
+      });
+    }
+    await startApp();
+  }, 120_000);
+
+  afterAll(async () => {
+    await app?.stop();
+    await cluster?.stop();
+    await receiver?.stop();
+  });
+
+  it('a promoted release: started and promoted, in Block Kit with the facts', async () => {
+    await release('good', { alerts: team() });
+    await until('good Succeeded', phaseIs('good', 'Succeeded'));
+    await app.deliveries.idle();
+    const got = messagesFor('good');
+    expect(got.map(header)).toEqual([
+      ':rocket: Release started: good in notify',
+      ':white_check_mark: Promoted: good in notify',
+    ]);
+    const promoted = slack(got[1]!);
+    expect(promoted).toMatchObject({ text: 'Promoted: good in notify', channel: '#releases' });
+    expect(promoted.attachments[0]!.color).toBe('#2eb886');
+    const text = JSON.stringify(promoted.attachments[0]!.blocks);
+    const revision = (await status('good')).lastPromotedSpec!;
+    for (const fact of [
+      `notify/good`,
+      revision,
+      '`example.test/good:1` → `example.test/good:2`',
+      '*Phase*\\nSucceeded',
+      '*Failed checks*\\n0 of 2',
+    ])
+      expect(text).toContain(fact);
+    for (const block of promoted.attachments[0]!.blocks)
+      expect(['header', 'section', 'context']).toContain(block.type);
+  });
+
+  it('a rolled-back release: a warning per failed check, then a red rollback saying why and what to do', async () => {
+    await release('bad', {
+      alerts: team(),
+      webhooks: [{ name: 'smoke', type: 'rollout', url: `${receiver.url}/smoke` }],
+    });
+    await until('bad Failed', phaseIs('bad', 'Failed'));
+    await app.deliveries.idle();
+    const got = messagesFor('bad');
+    expect(got.map(header)).toEqual([
+      ':rocket: Release started: bad in notify',
+      ':warning: Check failed (1/2): bad in notify',
+      ':rotating_light: Rolled back: bad in notify',
+    ]);
+    const rollback = slack(got[2]!);
+    expect(rollback.attachments[0]!.color).toBe('#d40e0d');
+    const text = JSON.stringify(rollback.attachments[0]!.blocks);
+    expect(text).toContain('webhook smoke (rollout): HTTP 500: smoke tests failed: 3 of 40');
+    expect(text).toContain('*Failed checks*\\n2 of 2');
+    expect(text).toContain(
+      `Git still declares revision ${(await status('bad')).lastAppliedSpec} (example.test/bad:2)`,
+    );
+    expect(text).toContain('Revert the commit or push a fix');
+  });
+
+  it('with the receiver down for the whole release, the release completes and the failures are counted', async () => {
+    await release('quiet', { alerts: team('down') });
+    const steps = await until('quiet Succeeded', async () =>
+      (await status('quiet')).phase === 'Succeeded'
+        ? (await currentRun(objects, namespace, 'quiet')).status!.transitions!
+        : undefined,
+    );
+    // The same transitions as the release with a working receiver: nothing waited on Slack.
+    const good = (await currentRun(objects, namespace, 'good')).status!.transitions!;
+    expect(steps.map((t) => t.reason)).toEqual(good.map((t) => t.reason));
+    await app.deliveries.idle();
+    const address = app.metricsAddress!;
+    const metrics = await (await fetch(`http://${address.host}:${address.port}/metrics`)).text();
+    expect(metrics).toMatch(
+      /weir_notifications_total\{kind="alert",type="slack",outcome="failed"\} 2/,
+    );
+    expect(metrics).not.toContain('secret-token');
+  });
+
+  it('a controller restarted mid-release sends no message twice', async () => {
+    await release('restarted', { maxWeight: 30, alerts: team('slack', { includeSteps: true }) });
+    await until('weight 10', async () =>
+      (await status('restarted')).canaryWeight === 10 ? true : undefined,
+    );
+    await app.deliveries.idle();
+    await app.stop();
+    await startApp();
+    await until('restarted Succeeded', phaseIs('restarted', 'Succeeded'));
+    await app.deliveries.idle();
+    const got = messagesFor('restarted');
+    expect(got.map(header)).toEqual([
+      ':rocket: Release started: restarted in notify',
+      ':arrow_up: Canary weight 10%: restarted in notify',
+      ':arrow_up: Canary weight 20%: restarted in notify',
+      ':arrow_up: Canary weight 30%: restarted in notify',
+      ':white_check_mark: Promoted: restarted in notify',
+    ]);
+    const ids = got.map((r) => r.headers['x-weir-delivery']);
+    expect(new Set(ids).size).toBe(ids.length);
+    const claimed = (await currentRun(objects, namespace, 'restarted')).status!.transitions!.filter(
+      (t) => t.deliveries?.includes('alert/team'),
+    );
+    expect(claimed).toHaveLength(got.length);
+  });
+});
