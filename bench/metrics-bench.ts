@@ -136,6 +136,7 @@ try {
           weight: 10,
           iterations: 1,
           hooks: [],
+          measure: true,
           signal: AbortSignal.timeout(10_000),
         })
         .then((o) => {

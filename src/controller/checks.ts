@@ -10,6 +10,8 @@ export interface StepContext {
   iterations: number;
   /** The webhook types this step calls (see `stepHooks`). */
   hooks: WebhookType[];
+  /** Whether the canary has traffic to measure in this step (see `stepHasTraffic`). */
+  measure: boolean;
   signal: AbortSignal;
 }
 

@@ -7,7 +7,7 @@ import type { KubeAccess } from '../kube/access.js';
 import { validateDocument } from '../lint/validate.js';
 import type { Effect } from '../machine/canary-machine.js';
 import { decide, type Decision, type PersistedMachine } from '../machine/release.js';
-import { defaults, routeWeight, stepHooks, strategyOf } from '../machine/steps.js';
+import { defaults, routeWeight, stepHasTraffic, stepHooks, strategyOf } from '../machine/steps.js';
 import type { RouterRegistry } from '../routers/registry.js';
 import type { Router, Routes } from '../routers/router.js';
 import type { Clock } from '../util/clock.js';
@@ -213,6 +213,7 @@ export class Reconciler {
             weight: c.weight,
             iterations: c.iterations,
             hooks: stepHooks(decision.phase, analysis, c.weight, c.iterations, c.stepPassed),
+            measure: stepHasTraffic(decision.phase, c.weight, c.iterations),
             signal: AbortSignal.any([signal, AbortSignal.timeout(checksTimeoutMs)]),
           })
           .catch((err: Error) => ({

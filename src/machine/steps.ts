@@ -70,11 +70,22 @@ export function routeWeight(analysis: CanaryAnalysis, weight: number): number {
 }
 
 /**
+ * Whether a step has canary traffic to judge. The first step of a release runs at
+ * weight 0 before any traffic moves (Flagger skips the analysis there too): only
+ * its gates and pre-rollout webhooks run, and metrics would find no data.
+ */
+export function stepHasTraffic(phase: CanaryPhase, weight: number, iterations: number): boolean {
+  if (phase === 'Waiting') return false;
+  return !(phase === 'Progressing' && weight === 0 && iterations === 0);
+}
+
+/**
  * The webhook types an analysis step calls (Flagger's semantics): Waiting asks
- * confirm-rollout; steps run pre-rollout until one passes; every step runs
- * rollout and rollback; a step that would raise the weight asks
- * confirm-traffic-increase; a step that may complete the analysis, and every
- * step in WaitingPromotion, asks confirm-promotion.
+ * confirm-rollout; the first step runs pre-rollout (until a step passes) instead
+ * of rollout, since no traffic has moved yet; every step runs rollback; a step
+ * that would raise the weight asks confirm-traffic-increase; a step that may
+ * complete the analysis, and every step in WaitingPromotion, asks
+ * confirm-promotion.
  */
 export function stepHooks(
   phase: CanaryPhase,
@@ -86,8 +97,11 @@ export function stepHooks(
   if (phase === 'Waiting') return ['confirm-rollout'];
   if (phase === 'WaitingPromotion') return ['rollout', 'rollback', 'confirm-promotion'];
   if (phase !== 'Progressing') return [];
-  const hooks: WebhookType[] = ['rollout', 'rollback'];
-  if (weight === 0 && iterations === 0 && !stepPassed) hooks.unshift('pre-rollout');
+  const hooks: WebhookType[] = [];
+  if (!stepHasTraffic(phase, weight, iterations)) {
+    if (!stepPassed) hooks.push('pre-rollout');
+  } else hooks.push('rollout');
+  hooks.push('rollback');
   if (analysisComplete(analysis, weight, iterations + 1)) hooks.push('confirm-promotion');
   else if (strategyOf(analysis) === 'canary') hooks.push('confirm-traffic-increase');
   return hooks;

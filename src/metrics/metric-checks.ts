@@ -72,8 +72,8 @@ export class MetricChecks implements CheckRunner {
   }
 
   async run(canary: Canary, context: StepContext): Promise<CheckOutcome> {
-    // Waiting only asks the confirm-rollout gate: there is no canary traffic to measure yet.
-    if (context.phase === 'Waiting') return { passed: true, failures: [] };
+    // No traffic has reached the canary yet (Waiting, or the first step): nothing to measure.
+    if (!context.measure) return { passed: true, failures: [] };
     const specs = canary.spec.analysis.metrics ?? [];
     const assessed = await Promise.all(
       specs.map((spec) => this.assess(this.resolve(canary, spec), context.signal)),

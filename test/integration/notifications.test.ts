@@ -2,7 +2,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { KnownBlock } from '@slack/types';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CanarySpec } from '../../src/api/types.js';
+import type { CanarySpec, CanaryStatus } from '../../src/api/types.js';
 import { createApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -44,7 +44,9 @@ describe('notifications', () => {
   const clock = new ManualClock(Date.parse('2026-11-22T10:00:00Z'));
   const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
     stepUntil(app, clock, what, probe);
-  const status = async (name: string) => (await readCanary(objects, namespace, name)).status!;
+  // A Canary the controller has not seen yet has no status: read it as empty.
+  const status = async (name: string): Promise<CanaryStatus> =>
+    (await readCanary(objects, namespace, name)).status ?? {};
   const phaseIs = (name: string, phase: string) => async () =>
     (await status(name)).phase === phase ? true : undefined;
   const messagesFor = (name: string) =>

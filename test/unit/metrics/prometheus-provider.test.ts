@@ -227,6 +227,7 @@ describe('MetricChecks against the local server', () => {
       weight: 10,
       iterations: 1,
       hooks: [],
+      measure: true,
       signal: new AbortController().signal,
     });
   const ref = (name: string, thresholdRange = { min: 1 }) => ({

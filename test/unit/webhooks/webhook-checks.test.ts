@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Canary } from '../../../src/api/types.js';
-import { stepHooks } from '../../../src/machine/steps.js';
+import { stepHasTraffic, stepHooks } from '../../../src/machine/steps.js';
 import { WebhookChecks } from '../../../src/webhooks/webhook-checks.js';
 import { WebhookClient } from '../../../src/webhooks/webhook-client.js';
 import { startReceiver, type Receiver } from '../../harness/receiver.js';
@@ -41,6 +41,7 @@ const run = (c: Canary, hooks: string[], phase = 'Progressing') =>
     weight: 10,
     iterations: 1,
     hooks: hooks as never,
+    measure: true,
     signal: new AbortController().signal,
   });
 
@@ -115,7 +116,7 @@ describe('stepHooks', () => {
   const analysis = { maxWeight: 30, stepWeight: 10 };
   it.each([
     ['Waiting', 0, 0, ['confirm-rollout']],
-    ['Progressing', 0, 0, ['pre-rollout', 'rollout', 'rollback', 'confirm-traffic-increase']],
+    ['Progressing', 0, 0, ['pre-rollout', 'rollback', 'confirm-traffic-increase']],
     ['Progressing', 10, 1, ['rollout', 'rollback', 'confirm-traffic-increase']],
     ['Progressing', 30, 3, ['rollout', 'rollback', 'confirm-promotion']],
     ['WaitingPromotion', 30, 4, ['rollout', 'rollback', 'confirm-promotion']],
@@ -128,7 +129,6 @@ describe('stepHooks', () => {
 
   it('pre-rollout stops once a step has passed (a held traffic increase keeps the weight at 0)', () => {
     expect(stepHooks('Progressing', analysis, 0, 0, true)).toEqual([
-      'rollout',
       'rollback',
       'confirm-traffic-increase',
     ]);
@@ -136,5 +136,13 @@ describe('stepHooks', () => {
 
   it('blue/green never asks confirm-traffic-increase', () => {
     expect(stepHooks('Progressing', { iterations: 3 }, 0, 1)).toEqual(['rollout', 'rollback']);
+  });
+
+  it('only steps with canary traffic are measured', () => {
+    expect(stepHasTraffic('Waiting', 0, 0)).toBe(false);
+    expect(stepHasTraffic('Progressing', 0, 0)).toBe(false);
+    expect(stepHasTraffic('Progressing', 10, 1)).toBe(true);
+    expect(stepHasTraffic('Progressing', 0, 1)).toBe(true);
+    expect(stepHasTraffic('WaitingPromotion', 30, 3)).toBe(true);
   });
 });
