@@ -17,7 +17,7 @@ export default tseslint.config(
   },
   {
     // Scripts and test harnesses talk to people on the terminal.
-    files: ['hack/**', 'test/**', 'bench/**', 'src/cli/**'],
+    files: ['hack/**', 'test/**', 'bench/**', 'src/cli/**', 'examples/**'],
     rules: { 'no-console': 'off' },
   },
   {

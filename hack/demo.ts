@@ -1,30 +1,30 @@
 /**
- * Weir's main job on an embedded default: brings up the local control plane
- * (KWOK nodes, router CRDs), a real Prometheus and the Weir controller against
- * them, prints how to reach everything, and tears it all down on Ctrl-C.
+ * Weir's main job on an embedded default: the whole release story on a laptop.
+ * A local control plane, Prometheus, a Slack-compatible receiver and the Weir
+ * controller; then a Git repository whose commits are applied as Flux or Argo CD
+ * would: v1 bootstraps, v2 is promoted step by step, v3 (30 % errors) is rolled
+ * back. Prints progress, the Slack messages and each release's timeline, then
+ * stops everything (or keeps it running with --keep until Ctrl-C).
  *
- * Usage: hack/demo.sh [--exit-after SECONDS]
+ * Usage: hack/demo.sh [--keep] [--exit-after SECONDS]
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startCluster } from '../test/harness/cluster.js';
-import { freePort } from '../test/harness/ports.js';
-import { startPrometheus } from '../test/harness/prometheus.js';
-import { repoRoot, toolPath } from '../test/harness/tools.js';
-import { waitFor } from '../test/harness/wait.js';
+import { setUpStory, type Story } from './demo/story.js';
+import { toolPath } from '../test/harness/tools.js';
 
-const { values } = parseArgs({ options: { 'exit-after': { type: 'string' } } });
+const { values } = parseArgs({
+  options: { keep: { type: 'boolean' }, 'exit-after': { type: 'string' } },
+});
 const exitAfterMs = values['exit-after'] ? Number(values['exit-after']) * 1000 : undefined;
 const say = (msg: string) => console.log(`weir-demo: ${msg}`);
-const cleanups: (() => Promise<void>)[] = [];
+let story: Story | undefined;
 let stopping: Promise<void> | undefined;
 
 async function stopAll(reason: string): Promise<void> {
   stopping ??= (async () => {
     say(`${reason}: stopping everything ...`);
-    for (const cleanup of cleanups.reverse())
-      await cleanup().catch((e: unknown) => say(`cleanup failed: ${String(e)}`));
+    await story?.stop();
     say('stopped; nothing left running');
   })();
   return stopping;
@@ -35,66 +35,60 @@ process.stdout.on('error', () => undefined);
 process.stderr.on('error', () => undefined);
 process.on('SIGINT', () => void stopAll('Ctrl-C').then(() => process.exit(0)));
 process.on('SIGTERM', () => void stopAll('SIGTERM').then(() => process.exit(0)));
-
-const t0 = Date.now();
-say('starting the local cluster (etcd, kube-apiserver, controller-manager, scheduler, KWOK) ...');
-const cluster = await startCluster({ nodes: 3 });
-cleanups.push(() => cluster.stop());
-say(`cluster ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (${cluster.runtime} runtime)`);
-await cluster.kubectl(['apply', '--server-side', '-f', path.join(repoRoot, 'crds')]);
-await cluster.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
-say('installed the Weir CRDs (crds/)');
-
-const metricsPort = await freePort();
-const probePort = await freePort();
-say('starting the Weir controller ...');
-const controller = spawn(
-  process.execPath,
-  [
-    '--import',
-    'tsx',
-    path.join(repoRoot, 'src/main.ts'),
-    `--kubeconfig=${cluster.kubeconfigPath}`,
-    `--metrics-bind-address=127.0.0.1:${metricsPort}`,
-    `--health-probe-bind-address=127.0.0.1:${probePort}`,
-  ],
-  { cwd: repoRoot, stdio: ['ignore', 'inherit', 'inherit'] },
-);
-const controllerExited = new Promise<void>((resolve) => controller.once('exit', () => resolve()));
-cleanups.push(async () => {
-  if (controller.exitCode === null) controller.kill('SIGTERM');
-  await controllerExited;
-});
-await waitFor(
-  async () =>
-    (await fetch(`http://127.0.0.1:${probePort}/readyz`).catch(() => undefined))?.ok
-      ? true
-      : undefined,
-  { timeoutMs: 60_000, what: 'the controller to be ready' },
-);
-
-say('starting Prometheus, scraping the controller ...');
-const prometheus = await startPrometheus({
-  jobs: [{ job: 'weir', targets: [`127.0.0.1:${metricsPort}`] }],
-  scrapeIntervalSeconds: 5,
-});
-cleanups.push(() => prometheus.stop());
-
-console.log(`
-Weir is running against a local cluster. Try:
-
-  export KUBECONFIG=${cluster.kubeconfigPath}
-  ${toolPath('kubectl')} get nodes
-  curl -s http://127.0.0.1:${metricsPort}/metrics | grep weir_build_info
-
-  Kubernetes API   ${cluster.server}
-  Prometheus       ${prometheus.url}
-  Weir /metrics    http://127.0.0.1:${metricsPort}/metrics
-  Weir /readyz     http://127.0.0.1:${probePort}/readyz
-
-Press Ctrl-C to stop everything.`);
-say('ready');
-
-if (exitAfterMs !== undefined) {
+if (exitAfterMs !== undefined)
   setTimeout(() => void stopAll('--exit-after elapsed').then(() => process.exit(0)), exitAfterMs);
+
+const indent = (text: string, prefix: string) =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((l) => `${prefix}${l}`)
+    .join('\n');
+
+const started = Date.now();
+try {
+  story = await setUpStory({
+    say,
+    slack: (m) =>
+      console.log(
+        `\n  ┌─ Slack #shop-releases ─────────────────────────────\n${indent(m.text, '  │ ')}\n  └────────────────────────────────────────────────────\n`,
+      ),
+    block: (text) => console.log(`\n${text}`),
+  });
+  const setUpSeconds = ((Date.now() - started) / 1000).toFixed(0);
+  console.log(`
+Everything runs locally (set up in ${setUpSeconds} s):
+
+  export KUBECONFIG=${story.cluster.kubeconfigPath}
+  ${toolPath('kubectl')} get canaries -n shop -w
+  Kubernetes API   ${story.cluster.server}
+  Prometheus       ${story.prometheus.url}   (try: weir_canary_weight, weir_canary_metric_value)
+  Weir /metrics    ${story.metricsUrl}
+  Controller log   ${story.controllerLog}
+
+The local cluster has no service mesh or gateway: KWOK pods run as local processes, and a
+traffic generator splits requests between them by the weights Weir writes into the HTTPRoute,
+read back from the API server. Everything else is real.`);
+  say('ready');
+  const storyStarted = Date.now();
+  const { v2, v3 } = await story.play();
+  const minutes = ((Date.now() - storyStarted) / 60_000).toFixed(1);
+  console.log(`
+The story took ${minutes} min: 1.0.1 ${v2 === 'Succeeded' ? 'was promoted' : `ended ${v2}`}, 1.0.2 ${v3 === 'Failed' ? 'was rolled back' : `ended ${v3}`}.
+Above: the Slack messages as the team got them, and each release's timeline (weir history).
+Next: run Weir on your own cluster with Helm (README, "Running Weir on your cluster").`);
+  if (values.keep) {
+    say('--keep: everything stays up for exploration; press Ctrl-C to stop');
+  } else {
+    await stopAll('story finished');
+    process.exit(v2 === 'Succeeded' && v3 === 'Failed' ? 0 : 1);
+  }
+} catch (err) {
+  console.error(`weir-demo: failed: ${(err as Error).message}`);
+  if (story) {
+    const lines = readFileSync(story.controllerLog, 'utf8').trimEnd().split('\n').slice(-40);
+    console.error(`weir-demo: the controller's last log lines:\n${lines.join('\n')}`);
+  }
+  await stopAll('failure');
+  process.exit(1);
 }

@@ -222,10 +222,12 @@ export class Reconciler {
           })),
       );
       if (!polled.done) {
+        log.debug({ step }, 'Checks running');
         // Their completion re-queues the Canary; this is only a safety net.
         requeueAt = now + checksTimeoutMs + 5_000;
       } else {
         const outcome = polled.result;
+        log.debug({ step, passed: outcome.passed, failures: outcome.failures }, 'Checks done');
         const afterChecks = decide(decision.persisted, {
           type: 'CHECKS',
           result: {

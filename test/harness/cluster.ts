@@ -176,6 +176,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       `--server-address=127.0.0.1:${kwokPort}`,
       '--cidr=10.244.0.1/16',
       '--node-ip=10.0.0.1',
+      // KWOK keeps node Leases fresh: without them the node-lifecycle controller decides the
+      // nodes are unhealthy after its grace period (~40 s) and marks every pod NotReady for good.
+      '--node-lease-duration-seconds=40',
     ]);
 
     const kubectl = async (args: string[], input?: string): Promise<string> => {

@@ -1,0 +1,77 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { readCanary, clientsFor } from '../harness/weir.js';
+import { app, demoRuns, namespace, setUpStory, type Story } from '../../hack/demo/story.js';
+import * as k8s from '@kubernetes/client-node';
+
+// The README's first command tells this story; this runs the same story in-process
+// and checks its outcome where it really is: in the API server and the receiver.
+describe('the demo story', () => {
+  let story: Story | undefined;
+  afterAll(async () => {
+    await story?.stop();
+  });
+
+  it(
+    'promotes 1.0.1 step by step, rolls back 1.0.2, and tells Slack both',
+    { timeout: 900_000 },
+    async () => {
+      const lines: string[] = [];
+      story = await setUpStory({
+        say: (l) => lines.push(l),
+        slack: () => undefined,
+        block: (t) => lines.push(t),
+      });
+      const { v2, v3 } = await story.play();
+      expect([v2, v3]).toEqual(['Succeeded', 'Failed']);
+
+      const kubeConfig = new k8s.KubeConfig();
+      kubeConfig.loadFromFile(story.cluster.kubeconfigPath);
+      const runs = await demoRuns(kubeConfig);
+      expect(runs.map((r) => r.status?.result)).toEqual(['Promoted', 'RolledBack']);
+      const [promoted, rolledBack] = runs as [(typeof runs)[0], (typeof runs)[0]];
+      expect(promoted.spec.images).toEqual({
+        from: ['weir-demo-app:1.0.0'],
+        to: ['weir-demo-app:1.0.1'],
+      });
+      expect(
+        promoted
+          .status!.transitions!.filter((t) => t.reason === 'StepAdvanced')
+          .map((t) => t.weight),
+      ).toEqual([25, 50]);
+      // 1.0.1 was judged on real traffic: every check after the first step had values, all passing.
+      const judged = promoted.status!.transitions!.filter((t) => t.metrics?.length);
+      expect(judged.length).toBeGreaterThan(0);
+      for (const t of judged)
+        expect(t.metrics!.every((m) => m.passed && m.value !== undefined)).toBe(true);
+      // 1.0.2 failed on its success rate, with the values in the record.
+      const last = rolledBack.status!.transitions!.at(-1)!;
+      expect(last.reason).toBe('RolledBack');
+      const rate = last.metrics!.find((m) => m.name === 'request-success-rate')!;
+      expect(rate.passed).toBe(false);
+      expect(rate.value).toBeLessThan(90);
+
+      const { objects } = clientsFor(story.cluster);
+      const canary = await readCanary(objects, namespace, app);
+      expect(canary.status).toMatchObject({
+        phase: 'Failed',
+        canaryWeight: 0,
+        lastPromotedSpec: promoted.spec.revision,
+      });
+
+      const headers = story.slackMessages.map((m) => m.text.split('\n')[0]);
+      expect(headers).toEqual([
+        ':rocket: Release started: frontend in shop',
+        ':white_check_mark: Promoted: frontend in shop',
+        ':rocket: Release started: frontend in shop',
+        ':warning: Check failed (1/2): frontend in shop',
+        ':rotating_light: Rolled back: frontend in shop',
+      ]);
+      expect(story.slackMessages.at(-1)!.text).toContain('Revert the commit or push a fix');
+
+      const prometheus = story.prometheus.url;
+      await story.stop();
+      story = undefined;
+      await expect(fetch(`${prometheus}/-/ready`)).rejects.toThrow();
+    },
+  );
+});
