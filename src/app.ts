@@ -8,6 +8,8 @@ import { startHttpServer, type HttpServer } from './http/server.js';
 import { createController } from './controller/controller.js';
 import type { CheckRunner } from './controller/checks.js';
 import { realClock, type Clock } from './util/clock.js';
+import { hostname } from 'node:os';
+import { LeaderElector, type Role } from './kube/leader-election.js';
 import type { WebhookClientOptions } from './webhooks/webhook-client.js';
 import type { DeliveryQueue } from './notifications/delivery-queue.js';
 
@@ -25,6 +27,10 @@ export interface AppDependencies {
   checks?: CheckRunner;
   /** Retry backoff of webhooks and notifications; tests shorten it. */
   webhookBackoff?: WebhookClientOptions;
+  /** This replica's name in leader election (default `<hostname>_<pid>`). */
+  identity?: string;
+  /** Called when this replica loses leadership (main.ts exits so Kubernetes restarts it). */
+  onLostLeadership?: () => void;
 }
 
 /** A built controller that can be started and stopped in-process. */
@@ -40,6 +46,8 @@ export interface App {
   readonly metricsAddress?: HttpServer['address'];
   readonly probeAddress?: HttpServer['address'];
   readonly ready: boolean;
+  /** `leader`, `standby`, or `unknown` before the first election round; `leader` without election. */
+  readonly role: Role;
 }
 
 /**
@@ -71,6 +79,7 @@ export function createApp(deps: AppDependencies): App {
     ...(deps.webhookBackoff ? { webhookBackoff: deps.webhookBackoff } : {}),
     ...(config.metricsServer ? { metricsServer: config.metricsServer } : {}),
     ...(config.watchNamespace ? { namespace: config.watchNamespace } : {}),
+    ...(config.labelSelector ? { labelSelector: config.labelSelector } : {}),
     ...(deps.checks ? { checks: deps.checks } : {}),
   });
   const informers = controller.informers;
@@ -86,6 +95,20 @@ export function createApp(deps: AppDependencies): App {
       this.set({ kind: 'Deployment' }, deployments!.cache.list().length);
     },
   });
+  const elector = config.leaderElection
+    ? new LeaderElector({
+        kubeConfig,
+        namespace: config.leaderElection.namespace,
+        name: config.leaderElection.name,
+        identity: deps.identity ?? `${hostname()}_${process.pid}`,
+        clock,
+        logger,
+        onStartedLeading: () => controller.startWorkers(),
+        onStoppedLeading: () => {
+          void controller.stopWorkers().then(() => deps.onLostLeadership?.());
+        },
+      })
+    : undefined;
   const servers: HttpServer[] = [];
   let metricsServer: HttpServer | undefined;
   let probeServer: HttpServer | undefined;
@@ -100,8 +123,12 @@ export function createApp(deps: AppDependencies): App {
     get probeAddress() {
       return probeServer?.address;
     },
+    get role(): Role {
+      return elector ? elector.role : 'leader';
+    },
     get ready() {
-      return !stopped && informers.every((i) => i.synced);
+      // Ready once the caches hold the cluster's state and this replica knows its role.
+      return !stopped && informers.every((i) => i.synced) && app.role !== 'unknown';
     },
     async start() {
       metricsServer = await startHttpServer(config.metricsAddress, {
@@ -117,7 +144,15 @@ export function createApp(deps: AppDependencies): App {
         '/readyz': async () =>
           app.ready
             ? { status: 200, type: 'text/plain', body: 'ok\n' }
-            : { status: 503, type: 'text/plain', body: 'informer caches not synced\n' },
+            : {
+                status: 503,
+                type: 'text/plain',
+                body: stopped
+                  ? 'stopping\n'
+                  : !informers.every((i) => i.synced)
+                    ? 'informer caches not synced\n'
+                    : 'leader election: role not known yet\n',
+              },
       });
       servers.push(probeServer);
       logger.info(
@@ -144,15 +179,26 @@ export function createApp(deps: AppDependencies): App {
         'Connected to the Kubernetes API server',
       );
       await controller.start();
-      logger.info(
-        { namespace: config.watchNamespace ?? 'all' },
-        'Informer caches synced; reconciling',
-      );
+      if (elector) {
+        logger.info(
+          { namespace: config.watchNamespace ?? 'all', lease: config.leaderElection },
+          'Informer caches synced; electing a leader',
+        );
+        elector.start();
+      } else {
+        controller.startWorkers();
+        logger.info(
+          { namespace: config.watchNamespace ?? 'all', labelSelector: config.labelSelector },
+          'Informer caches synced; reconciling',
+        );
+      }
     },
     async stop() {
       if (stopped) return;
       stopped = true;
       await controller.stop();
+      // Released only after in-flight work has finished, so the next leader starts clean.
+      await elector?.stop();
       await Promise.allSettled(servers.map((s) => s.close()));
       logger.info('Stopped');
     },

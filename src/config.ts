@@ -28,6 +28,10 @@ export interface ControllerConfig {
   crossNamespaceRefs: boolean;
   /** AlertProvider for Canaries without `alerts`. */
   alertProvider?: { namespace: string; name: string };
+  /** Lease-based leader election: only the leader reconciles; standbys keep warm caches. */
+  leaderElection?: { namespace: string; name: string };
+  /** Shard: only Canaries matching this label selector. */
+  labelSelector?: string;
 }
 
 const logLevels = ['trace', 'debug', 'info', 'warn', 'error'] as const;
@@ -45,6 +49,10 @@ Flags (each also read from the environment variable shown):
   --provider NAME                   router for Canaries that name none (WEIR_PROVIDER); default gatewayapi
   --concurrency N                   Canaries reconciled at once (WEIR_CONCURRENCY); default 8
   --metrics-server URL              Prometheus for built-in metrics (WEIR_METRICS_SERVER), e.g. http://prometheus.monitoring:9090
+  --leader-elect                    elect a leader through a Lease; others stand by (WEIR_LEADER_ELECT=true)
+  --leader-election-namespace NS    namespace of the Lease (WEIR_LEADER_ELECTION_NAMESPACE, else POD_NAMESPACE)
+  --leader-election-id NAME         name of the Lease (WEIR_LEADER_ELECTION_ID); default weir-controller
+  --label-selector SELECTOR         only Canaries matching it, e.g. shard=a (WEIR_LABEL_SELECTOR)
   --alert-provider NS/NAME          AlertProvider for Canaries without alerts (WEIR_ALERT_PROVIDER)
   --no-cross-namespace-refs         forbid MetricTemplate/AlertProvider references to other namespaces
                                     (WEIR_NO_CROSS_NAMESPACE_REFS=true)
@@ -85,6 +93,10 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerC
         'metrics-server': { type: 'string' },
         'no-cross-namespace-refs': { type: 'boolean' },
         'alert-provider': { type: 'string' },
+        'leader-elect': { type: 'boolean' },
+        'leader-election-namespace': { type: 'string' },
+        'leader-election-id': { type: 'string' },
+        'label-selector': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -145,9 +157,35 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerC
       `--alert-provider: expected NAMESPACE/NAME of an AlertProvider, got "${alertProviderText}"`,
     );
   }
+  const leaderElect =
+    values['leader-elect'] ?? parseBool(env.WEIR_LEADER_ELECT, 'WEIR_LEADER_ELECT');
+  let leaderElection: ControllerConfig['leaderElection'];
+  if (leaderElect) {
+    const ns =
+      values['leader-election-namespace'] ??
+      env.WEIR_LEADER_ELECTION_NAMESPACE ??
+      env.POD_NAMESPACE;
+    if (!ns || !dnsLabel.test(ns)) {
+      throw invalidConfig(
+        `--leader-election-namespace: ${ns ? `"${ns}" is not a valid namespace name` : 'required with --leader-elect (or set POD_NAMESPACE)'}`,
+      );
+    }
+    const id = values['leader-election-id'] ?? env.WEIR_LEADER_ELECTION_ID ?? 'weir-controller';
+    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(id))
+      throw invalidConfig(`--leader-election-id: "${id}" is not a valid Lease name`);
+    leaderElection = { namespace: ns, name: id };
+  }
+  const labelSelector = values['label-selector'] ?? env.WEIR_LABEL_SELECTOR;
+  if (labelSelector !== undefined && !/^[A-Za-z0-9._/,=!()\s-]+$/.test(labelSelector)) {
+    throw invalidConfig(
+      `--label-selector: "${labelSelector}" is not a label selector such as shard=a`,
+    );
+  }
   return {
     provider,
     concurrency,
+    ...(leaderElection ? { leaderElection } : {}),
+    ...(labelSelector ? { labelSelector } : {}),
     ...(alertMatch ? { alertProvider: { namespace: alertMatch[1]!, name: alertMatch[3]! } } : {}),
     crossNamespaceRefs: !noCross,
     ...(metricsServer ? { metricsServer } : {}),
@@ -164,6 +202,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerC
     logLevel: logLevel as ControllerConfig['logLevel'],
   };
 }
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 function parseBool(value: string | undefined, name: string): boolean {
   if (value === undefined || value === '') return false;

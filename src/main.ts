@@ -32,12 +32,19 @@ async function main(): Promise<number> {
       { scale },
       'Time runs faster than the wall clock (WEIR_TEST_TIME_SCALE): for tests only',
     );
+  let lostLeadership = false;
   const app = createApp({
     config,
     kubeConfig,
     logger,
     clock,
     version: process.env.WEIR_VERSION ?? 'dev',
+    ...(process.env.POD_NAME ? { identity: `${process.env.POD_NAME}_${process.pid}` } : {}),
+    // Leadership lost (could not renew in time): exit, so Kubernetes restarts this replica as a standby.
+    onLostLeadership: () => {
+      lostLeadership = true;
+      process.kill(process.pid, 'SIGTERM');
+    },
   });
   // Resolves once a signal has stopped the app: in-flight work finishes first.
   const stopped = new Promise<void>((resolve) => {
@@ -58,7 +65,7 @@ async function main(): Promise<number> {
     return 1;
   }
   await stopped;
-  return 0;
+  return lostLeadership ? 1 : 0;
 }
 
 process.exitCode = await main();

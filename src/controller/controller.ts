@@ -37,6 +37,8 @@ export interface ControllerOptions {
   clock: Clock;
   /** Only this namespace; all when unset. */
   namespace?: string;
+  /** Only Canaries with these labels (a shard). */
+  labelSelector?: string;
   defaultProvider: string;
   concurrency: number;
   /** Prometheus for built-in metrics and inline queries (`--metrics-server`). */
@@ -59,7 +61,12 @@ export interface Controller {
   readonly queue: WorkQueue;
   /** Notifications and event webhooks waiting or in flight. */
   readonly deliveries: DeliveryQueue;
+  /** Fills the informer caches (a standby does this too, to take over warm). */
   start(): Promise<void>;
+  /** Starts reconciling (the leader, or every replica without leader election). */
+  startWorkers(): void;
+  /** Stops reconciling but keeps the caches (leadership lost). */
+  stopWorkers(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -90,7 +97,24 @@ export function createController(options: ControllerOptions): Controller {
     kubeConfig,
     logger,
     path: path(`/apis/${group}/${version}`, 'canaries'),
-    list: listCustom('canaries'),
+    list: options.labelSelector
+      ? () =>
+          (ns
+            ? custom.listNamespacedCustomObject({
+                group,
+                version,
+                namespace: ns,
+                plural: 'canaries',
+                labelSelector: options.labelSelector,
+              })
+            : custom.listClusterCustomObject({
+                group,
+                version,
+                plural: 'canaries',
+                labelSelector: options.labelSelector,
+              })) as Promise<k8s.KubernetesListObject<never>>
+      : listCustom('canaries'),
+    ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
   });
   const runs = createInformer<CanaryRun>({
     kubeConfig,
@@ -285,13 +309,20 @@ export function createController(options: ControllerOptions): Controller {
         ),
       );
       await startWithRetry(canaries as never, logger);
+    },
+    startWorkers() {
       queue.start();
       for (const c of canaries.cache.list()) queue.add(keyOf(c));
     },
-    async stop() {
-      await Promise.allSettled(informers.map((i) => i.stop()));
-      reconciler.stop();
+    async stopWorkers() {
       await queue.stop();
+      reconciler.stop();
+    },
+    async stop() {
+      // In-flight reconciles finish first; then the watches and the notification queue stop.
+      await queue.stop();
+      reconciler.stop();
+      await Promise.allSettled(informers.map((i) => i.stop()));
       await deliveries.stop();
     },
   };

@@ -139,7 +139,7 @@ describe('SIGKILL at any moment does not change a release', () => {
       },
     );
 
-    // Releases: promoted, promoted, rolled back (a metric no provider can answer), promoted, and
+    // Releases: promoted, promoted, rolled back (a metric without a Prometheus to ask), promoted, and
     // as many more as it takes to spend the 20 kills.
     const releases: { image: string; metrics: unknown[] | null; expect: 'Succeeded' | 'Failed' }[] =
       [
@@ -232,9 +232,11 @@ describe('SIGKILL at any moment does not change a release', () => {
       'Finalising:Finalising:50',
       'Succeeded:Succeeded:0',
     ];
+    // The first step moves the first traffic unmeasured; the metric fails from the second on.
     const rolledBack = [
       'Progressing:NewRevision:0',
-      'Progressing:CheckFailed:0',
+      'Progressing:StepAdvanced:10',
+      'Progressing:CheckFailed:10',
       'Failed:RolledBack:0',
     ];
     for (const r of releases) {

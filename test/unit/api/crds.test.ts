@@ -7,16 +7,20 @@ import type { Canary } from '../../../src/api/types.js';
 import { repoRoot } from '../../harness/tools.js';
 
 describe('CRDs in crds/', () => {
-  it('are exactly what the TypeBox definitions generate (run `npm run gen:crds` after a schema change)', () => {
-    const generated = renderCrdFiles();
-    const committed = readdirSync(path.join(repoRoot, 'crds')).sort();
-    expect(committed).toEqual(generated.map(([f]) => f).sort());
-    for (const [file, text] of generated) {
-      expect(readFileSync(path.join(repoRoot, 'crds', file), 'utf8'), `crds/${file} is stale`).toBe(
-        text,
-      );
-    }
-  });
+  it.each(['crds', 'charts/weir/crds'])(
+    '%s/ holds exactly what the TypeBox definitions generate (run `npm run gen:crds` after a schema change)',
+    (dir) => {
+      const generated = renderCrdFiles();
+      const committed = readdirSync(path.join(repoRoot, dir)).sort();
+      expect(committed).toEqual(generated.map(([f]) => f).sort());
+      for (const [file, text] of generated) {
+        expect(
+          readFileSync(path.join(repoRoot, dir, file), 'utf8'),
+          `${dir}/${file} is stale`,
+        ).toBe(text);
+      }
+    },
+  );
 
   it('define the four kinds with status subresources where Weir writes status', () => {
     expect(kinds.map((k) => [k.kind, Boolean(k.status)])).toEqual([
