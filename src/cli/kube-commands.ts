@@ -4,6 +4,7 @@ import { group, version } from '../api/crds.js';
 import { manualAnnotations } from '../api/annotations.js';
 import { canaryLabel } from '../workloads/workloads.js';
 import { formatHistory } from './history.js';
+import type { CanaryView } from './get-view.js';
 
 /** Where a command acts: a kubeconfig and a namespace, as kubectl resolves them. */
 export interface Target {
@@ -97,4 +98,59 @@ export async function history(t: Target, name: string): Promise<string> {
     labelSelector: `${canaryLabel}=${name}`,
   })) as { items: CanaryRun[] };
   return formatHistory(`${t.namespace}/${name}`, list.items);
+}
+
+/** Everything `weir get <name>` shows, read in one go. */
+export async function getView(t: Target, name: string): Promise<CanaryView> {
+  const canary = await readCanary(t, name);
+  const custom = t.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+  const apps = t.kubeConfig.makeApiClient(k8s.AppsV1Api);
+  const runName = canary.status?.currentRun;
+  const [run, primary, target] = await Promise.all([
+    runName
+      ? (custom
+          .getNamespacedCustomObject({
+            group,
+            version,
+            namespace: t.namespace,
+            plural: 'canaryruns',
+            name: runName,
+          })
+          .catch(() => undefined) as Promise<CanaryRun | undefined>)
+      : undefined,
+    apps
+      .readNamespacedDeployment({
+        name: `${canary.spec.targetRef.name}-primary`,
+        namespace: t.namespace,
+      })
+      .catch(() => undefined),
+    apps
+      .readNamespacedDeployment({ name: canary.spec.targetRef.name, namespace: t.namespace })
+      .catch(() => undefined),
+  ]);
+  const images = (d: k8s.V1Deployment | undefined) =>
+    (d?.spec?.template.spec?.containers ?? []).map((c) => c.image ?? '');
+  return {
+    canary,
+    ...(run ? { run } : {}),
+    images: {
+      primary: images(primary),
+      canary: (target?.spec?.replicas ?? 0) > 0 ? images(target) : [],
+    },
+    now: Date.now(),
+  };
+}
+
+/** The Canaries of the namespace, for `weir get` without a name. */
+export async function listCanaries(t: Target): Promise<Canary[]> {
+  const custom = t.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+  const list = (await custom.listNamespacedCustomObject({
+    group,
+    version,
+    namespace: t.namespace,
+    plural: 'canaries',
+  })) as {
+    items: Canary[];
+  };
+  return list.items.sort((a, b) => (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''));
 }

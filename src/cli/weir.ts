@@ -16,12 +16,15 @@ Commands:
         --format text|json  Output for people (default) or tools.
   convert <file>...       Rewrite Flagger Canary/MetricTemplate/AlertProvider manifests
                           to weir.dev/v1alpha1 on stdout; notes go to stderr.
+  get [canary]            The Canaries of a namespace, or one Canary in detail: phase, weight,
+                          step, failed checks, images, metric values, gates, last transitions.
+        -w, --watch         Redraw on every change (plain lines when not a terminal).
   history <canary>        Every recorded transition of the Canary's releases.
   promote <canary>        Promote the release in progress now, skipping the rest of the analysis.
   abort <canary>          Roll the release in progress back now.
   retry <canary>          Release the revision that failed again.
 
-Cluster options (history, promote, abort, retry), as kubectl reads them:
+Cluster options (get, history, promote, abort, retry), as kubectl reads them:
   -n, --namespace NS      --kubeconfig PATH      --context NAME
 
 Run 'weir <command> --help' for a command's options.
@@ -113,6 +116,46 @@ async function cluster(
   return 0;
 }
 
+async function get(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      namespace: { type: 'string', short: 'n' },
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      watch: { type: 'boolean', short: 'w' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'Usage: weir get [canary] [-n namespace] [-w|--watch] [--kubeconfig path] [--context name]\n',
+    );
+    return 0;
+  }
+  if (positionals.length > 1) throw new UsageError('weir get takes at most one Canary name');
+  const { getView, listCanaries, resolveTarget } = await import('./kube-commands.js');
+  const { renderCanary, renderList } = await import('./get-view.js');
+  const target = resolveTarget({
+    ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+    ...(values.context ? { context: values.context } : {}),
+    ...(values.namespace ? { namespace: values.namespace } : {}),
+  });
+  const name = positionals[0];
+  const frame = async () =>
+    name
+      ? renderCanary(await getView(target, name))
+      : renderList(await listCanaries(target), Date.now());
+  if (!values.watch) {
+    process.stdout.write(`${(await frame()).join('\n')}\n`);
+    return 0;
+  }
+  const { watchFrames } = await import('./watch.js');
+  await watchFrames(frame, { out: process.stdout, tty: Boolean(process.stdout.isTTY) });
+  return 0;
+}
+
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
@@ -123,6 +166,8 @@ async function main(argv: string[]): Promise<number> {
         return await lint(rest);
       case 'convert':
         return await convert(rest);
+      case 'get':
+        return await get(rest);
       case 'history':
       case 'promote':
       case 'abort':
