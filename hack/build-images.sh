@@ -56,4 +56,33 @@ for lib in $(ldd "$prom" | grep -o '/[^ ]*'); do
 done
 printf 'FROM scratch\nCOPY root/ /\nENTRYPOINT ["/bin/prometheus"]\n' >"$ctx/Dockerfile"
 build_image "weir.local/prometheus:$prom_version" "$(sha256sum "$prom" | cut -c1-16)" "$ctx"
+
+# A Node base image for the Dockerfile when no registry is reachable: the machine's
+# node binary and npm, the libraries ldd lists, busybox for RUN steps, CA
+# certificates (npm ci), and a nonroot user 65532. Stands in for node:<lts>-slim.
+node_bin="$(readlink -f "$(command -v node)")"
+node_version="$(node --version | tr -d v)"
+npm_dir="$(npm root -g 2>/dev/null)/npm"
+ctx="$work/node"; root_fs="$ctx/root"
+mkdir -p "$root_fs/usr/local/bin" "$root_fs/usr/local/lib/node_modules" "$root_fs/bin" "$root_fs/etc/ssl/certs" \
+  "$root_fs/tmp" "$root_fs/root" "$root_fs/home/nonroot"
+cp "$node_bin" "$root_fs/usr/local/bin/node"
+cp -r "$npm_dir" "$root_fs/usr/local/lib/node_modules/npm"
+printf '#!/bin/sh\nexec /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/npm-cli.js "$@"\n' >"$root_fs/usr/local/bin/npm"
+chmod 755 "$root_fs/usr/local/bin/npm"
+for lib in $(ldd "$node_bin" | grep -o '/[^ ]*'); do
+  mkdir -p "$root_fs$(dirname "$lib")"; cp -L "$lib" "$root_fs$lib"
+done
+cp /bin/busybox "$root_fs/bin/busybox"
+for app in sh ls cat cp mv rm mkdir env id chmod; do ln -sf busybox "$root_fs/bin/$app"; done
+# Scripts start with #!/usr/bin/env node (npm's bin links).
+mkdir -p "$root_fs/usr/bin"; ln -sf ../../bin/busybox "$root_fs/usr/bin/env"
+cp /etc/ssl/certs/ca-certificates.crt "$root_fs/etc/ssl/certs/"
+printf 'root:x:0:0:root:/root:/bin/sh\nnonroot:x:65532:65532:nonroot:/home/nonroot:/bin/false\n' >"$root_fs/etc/passwd"
+printf 'root:x:0:\nnonroot:x:65532:\n' >"$root_fs/etc/group"
+chmod 1777 "$root_fs/tmp"
+chown 65532:65532 "$root_fs/home/nonroot"
+printf 'FROM scratch\nCOPY root/ /\nENV PATH=/usr/local/bin:/bin HOME=/root SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt\nCMD ["node"]\n' >"$ctx/Dockerfile"
+node_stamp="$(cat "$node_bin" "$npm_dir/package.json" /bin/busybox /etc/ssl/certs/ca-certificates.crt "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)"
+build_image "weir.local/node:$node_version" "$node_stamp" "$ctx"
 echo "build-images: images ready" >&2

@@ -8,8 +8,9 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 
 # Debian packages, by name: dockerd for testcontainers, Prometheus for metrics,
-# git for the demo's repository, tmux for terminal tests.
-debs=(docker.io prometheus git tmux ca-certificates)
+# git for the demo's repository, tmux for terminal tests, busybox-static for the
+# shell of the local Node base image.
+debs=(docker.io prometheus git tmux ca-certificates busybox-static)
 missing=()
 for p in "${debs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
@@ -44,6 +45,8 @@ export async function serviceAccountKubeConfig(
   const admin = new k8s.KubeConfig();
   admin.loadFromFile(cluster.kubeconfigPath);
   const c = admin.getCurrentCluster()!;
+  // Embed the CA, so the kubeconfig stands alone (e.g. mounted into a container).
+  const caData = c.caData ?? (c.caFile ? readFileSync(c.caFile).toString('base64') : undefined);
   const kc = new k8s.KubeConfig();
   kc.loadFromOptions({
     clusters: [

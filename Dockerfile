@@ -1,0 +1,24 @@
+# Weir's controller image. Build: docker build -t weir:dev .
+# NODE_IMAGE is the current Node LTS by default; hack/build-weir-image.sh passes a
+# local base (built from this machine's Node) where no registry is reachable.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev --ignore-scripts
+
+FROM ${NODE_IMAGE}
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/dist/src ./dist/src
+# Non-root, and nothing is written at run time: works with a read-only root filesystem.
+USER 65532:65532
+EXPOSE 8080 8081
+# Node handles SIGTERM itself (src/main.ts finishes in-flight work, then exits).
+ENTRYPOINT ["node", "--enable-source-maps", "dist/src/main.js"]
