@@ -50,7 +50,7 @@ export async function serviceAccountKubeConfig(
   const kc = new k8s.KubeConfig();
   kc.loadFromOptions({
     clusters: [
-      { name: 'local', server: c.server, caData: c.caData, caFile: c.caFile, skipTLSVerify: false },
+      { name: 'local', server: c.server, ...(caData ? { caData } : {}), skipTLSVerify: false },
     ],
     users: [{ name: serviceAccount, token }],
     contexts: [{ name: 'sa', cluster: 'local', user: serviceAccount }],
