@@ -86,9 +86,7 @@ async function cluster(
     args,
     allowPositionals: true,
     options: {
-      namespace: { type: 'string', short: 'n' },
-      kubeconfig: { type: 'string' },
-      context: { type: 'string' },
+      ...clusterOptions,
       help: { type: 'boolean' },
     },
   });
@@ -102,11 +100,7 @@ async function cluster(
     throw new UsageError(`weir ${command} needs exactly one Canary name`);
   // Loaded only here: the Kubernetes client is heavy, and lint in CI should not pay for it.
   const { history, requestAction, resolveTarget } = await import('./kube-commands.js');
-  const target = resolveTarget({
-    ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
-    ...(values.context ? { context: values.context } : {}),
-    ...(values.namespace ? { namespace: values.namespace } : {}),
-  });
+  const target = resolveTarget(clusterValues(values));
   const name = positionals[0]!;
   const out =
     command === 'history'
@@ -121,9 +115,7 @@ async function get(args: string[]): Promise<number> {
     args,
     allowPositionals: true,
     options: {
-      namespace: { type: 'string', short: 'n' },
-      kubeconfig: { type: 'string' },
-      context: { type: 'string' },
+      ...clusterOptions,
       watch: { type: 'boolean', short: 'w' },
       help: { type: 'boolean' },
     },
@@ -137,11 +129,7 @@ async function get(args: string[]): Promise<number> {
   if (positionals.length > 1) throw new UsageError('weir get takes at most one Canary name');
   const { getView, listCanaries, resolveTarget } = await import('./kube-commands.js');
   const { renderCanary, renderList } = await import('./get-view.js');
-  const target = resolveTarget({
-    ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
-    ...(values.context ? { context: values.context } : {}),
-    ...(values.namespace ? { namespace: values.namespace } : {}),
-  });
+  const target = resolveTarget(clusterValues(values));
   const name = positionals[0];
   const frame = async () =>
     name
@@ -154,6 +142,22 @@ async function get(args: string[]): Promise<number> {
   const { watchFrames } = await import('./watch.js');
   await watchFrames(frame, { out: process.stdout, tty: Boolean(process.stdout.isTTY) });
   return 0;
+}
+
+/** The kubectl-like options of the cluster commands. */
+const clusterOptions = {
+  namespace: { type: 'string', short: 'n' },
+  kubeconfig: { type: 'string' },
+  context: { type: 'string' },
+} as const;
+
+/** The cluster options that were given, for resolveTarget. */
+function clusterValues(values: { namespace?: string; kubeconfig?: string; context?: string }) {
+  return {
+    ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
+    ...(values.context ? { context: values.context } : {}),
+    ...(values.namespace ? { namespace: values.namespace } : {}),
+  };
 }
 
 class UsageError extends Error {}
