@@ -7,7 +7,14 @@ import type { KubeAccess } from '../kube/access.js';
 import { validateDocument } from '../lint/validate.js';
 import type { Effect } from '../machine/canary-machine.js';
 import { decide, type Decision, type PersistedMachine } from '../machine/release.js';
-import { defaults, routeWeight, stepHasTraffic, stepHooks, strategyOf } from '../machine/steps.js';
+import {
+  defaults,
+  mirrorStep,
+  routeWeight,
+  stepHasTraffic,
+  stepHooks,
+  strategyOf,
+} from '../machine/steps.js';
 import type { RouterRegistry } from '../routers/registry.js';
 import type { Router, Routes } from '../routers/router.js';
 import type { Clock } from '../util/clock.js';
@@ -213,7 +220,12 @@ export class Reconciler {
             weight: c.weight,
             iterations: c.iterations,
             hooks: stepHooks(decision.phase, analysis, c.weight, c.iterations, c.stepPassed),
-            measure: stepHasTraffic(decision.phase, c.weight, c.iterations),
+            measure: stepHasTraffic(
+              decision.phase,
+              c.weight,
+              c.iterations,
+              mirrorStep(analysis, decision.phase, c.weight),
+            ),
             signal: AbortSignal.any([signal, AbortSignal.timeout(checksTimeoutMs)]),
           })
           .catch((err: Error) => ({
@@ -298,6 +310,7 @@ export class Reconciler {
           await this.route(key, router, canary, {
             canaryWeight: routeWeight(analysis, e.weight),
             matchToCanary: strategy === 'abTesting' && decision.phase === 'Progressing',
+            mirror: mirrorStep(analysis, decision.phase, e.weight),
           });
           break;
         case 'promote':
@@ -307,7 +320,7 @@ export class Reconciler {
           if (e.revert) {
             // Give the target back its replicas and its traffic before the generated objects go.
             await scaleTargetUp();
-            await router.setRoutes(canary, { canaryWeight: 100, matchToCanary: false });
+            await router.finalize(canary);
           }
           await this.setFinalizer(canary, false);
           return;

@@ -70,12 +70,30 @@ export function routeWeight(analysis: CanaryAnalysis, weight: number): number {
 }
 
 /**
+ * Whether traffic is mirrored to the canary at this step (`analysis.mirror`, as in
+ * Flagger): through the whole analysis of a blue/green release, and for the first
+ * step (weight 0) of a weighted canary, before any user traffic moves.
+ */
+export function mirrorStep(analysis: CanaryAnalysis, phase: CanaryPhase, weight: number): boolean {
+  if (!analysis.mirror || phase !== 'Progressing') return false;
+  const strategy = strategyOf(analysis);
+  return strategy === 'blueGreen' || (strategy === 'canary' && weight === 0);
+}
+
+/**
  * Whether a step has canary traffic to judge. The first step of a release runs at
  * weight 0 before any traffic moves (Flagger skips the analysis there too): only
- * its gates and pre-rollout webhooks run, and metrics would find no data.
+ * its gates and pre-rollout webhooks run, and metrics would find no data. A
+ * mirrored step has traffic: copies of the primary's requests.
  */
-export function stepHasTraffic(phase: CanaryPhase, weight: number, iterations: number): boolean {
+export function stepHasTraffic(
+  phase: CanaryPhase,
+  weight: number,
+  iterations: number,
+  mirrored = false,
+): boolean {
   if (phase === 'Waiting') return false;
+  if (mirrored) return true;
   return !(phase === 'Progressing' && weight === 0 && iterations === 0);
 }
 

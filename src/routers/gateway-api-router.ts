@@ -120,6 +120,6 @@ export class GatewayApiRouter implements Router {
   }
 
   async finalize(canary: Canary): Promise<void> {
-    await this.setRoutes(canary, { canaryWeight: 0, matchToCanary: false });
+    await this.setRoutes(canary, { canaryWeight: 100, matchToCanary: false });
   }
 }

@@ -7,6 +7,12 @@ export interface Routes {
   canaryWeight: number;
   /** A/B testing: requests matching `analysis.match` go to the canary. */
   matchToCanary: boolean;
+  /**
+   * Traffic mirroring (`analysis.mirror`): a copy of `analysis.mirrorWeight` percent
+   * (default 100) of the primary's requests also goes to the canary; users only see
+   * the primary's responses. Absent means false.
+   */
+  mirror?: boolean;
 }
 
 /**
@@ -15,12 +21,21 @@ export interface Routes {
  */
 export interface Router {
   readonly name: string;
-  /** Why this router cannot run the Canary's strategy, or undefined when it can. */
+  /**
+   * Why this router cannot run the Canary as declared (its strategy, mirroring,
+   * session affinity ...), or undefined when it can. A feature is rejected here,
+   * never silently ignored.
+   */
   unsupported(canary: Canary, strategy: Strategy): string | undefined;
   /** Creates or updates the routing objects for the given split. */
   setRoutes(canary: Canary, routes: Routes): Promise<void>;
   /** Reads the split back from the API server (for people and tests, not per step). */
   getRoutes(canary: Canary): Promise<Routes | undefined>;
-  /** Restores routing to the primary alone when the Canary goes away. */
+  /**
+   * Deleting a Canary with `revertOnDeletion`: sends all traffic to the target
+   * (which gets its replicas back) and gives back any object of the user's that
+   * the router adopted, as it was before Weir changed it. Objects Weir generated
+   * are left to garbage collection through their owner reference.
+   */
   finalize(canary: Canary): Promise<void>;
 }
