@@ -2,7 +2,7 @@
  * The error catalogue. Every error Weir raises on purpose carries a stable code
  * and says whether retrying can help, so callers decide without parsing messages.
  */
-export type ErrorCode = 'InvalidConfig' | 'ApiUnavailable';
+export type ErrorCode = 'InvalidConfig' | 'ApiUnavailable' | 'RoutingBlocked';
 
 /** An error a user can act on: the message says what is wrong and where. */
 export class WeirError extends Error {
@@ -21,4 +21,20 @@ export class WeirError extends Error {
 /** Bad flags or environment: terminal, the process should exit with the message. */
 export function invalidConfig(message: string): WeirError {
   return new WeirError('InvalidConfig', message, { retriable: false });
+}
+
+/**
+ * A router cannot route this Canary as declared without harming someone else's
+ * objects (for example a VirtualService it does not own, or a missing Ingress).
+ * The reconciler reports it in the Canary's Ready condition with `reason`; it
+ * clears once the user changes what is wrong.
+ */
+export class RoutingBlocked extends WeirError {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super('RoutingBlocked', message, { retriable: false });
+    this.name = 'RoutingBlocked';
+  }
 }

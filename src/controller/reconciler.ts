@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { CanaryPhase } from '../api/canary-schema.js';
 import { manualAnnotations } from '../api/annotations.js';
 import type { Canary, CanaryStatus } from '../api/types.js';
+import { RoutingBlocked } from '../errors.js';
 import type { KubeAccess } from '../kube/access.js';
 import { validateDocument } from '../lint/validate.js';
 import type { Effect } from '../machine/canary-machine.js';
@@ -292,47 +293,52 @@ export class Reconciler {
     };
 
     // Effects, in the order the machine gave them.
-    for (const e of effects) {
-      switch (e.type) {
-        case 'bootstrap':
-          await applyPrimary();
-          for (const svc of services(canary, label)) await this.deps.kube.apply(svc);
-          await this.route(key, router, canary, { canaryWeight: 0, matchToCanary: false });
-          break;
-        case 'scaleCanaryUp':
-          await scaleTargetUp();
-          break;
-        case 'scaleCanaryDown':
-          if ((target.spec?.replicas ?? 1) !== 0)
-            await this.deps.kube.scaleDeployment({ namespace, name: target.metadata!.name! }, 0);
-          break;
-        case 'setWeight':
-          await this.route(key, router, canary, {
-            canaryWeight: routeWeight(analysis, e.weight),
-            matchToCanary: strategy === 'abTesting' && decision.phase === 'Progressing',
-            mirror: mirrorStep(analysis, decision.phase, e.weight),
-          });
-          break;
-        case 'promote':
-          if (e.revision === revision) await applyPrimary();
-          break;
-        case 'finalize':
-          if (e.revert) {
-            // Give the target back its replicas and its traffic before the generated objects go.
+    try {
+      for (const e of effects) {
+        switch (e.type) {
+          case 'bootstrap':
+            await applyPrimary();
+            for (const svc of services(canary, label)) await this.deps.kube.apply(svc);
+            await this.route(key, router, canary, { canaryWeight: 0, matchToCanary: false });
+            break;
+          case 'scaleCanaryUp':
             await scaleTargetUp();
-            await router.finalize(canary);
-          }
-          await this.setFinalizer(canary, false);
-          return;
-        case 'requeue':
-          requeueAt = Math.min(requeueAt ?? Infinity, e.at);
-          break;
-        case 'record':
-        case 'runChecks':
-          break;
+            break;
+          case 'scaleCanaryDown':
+            if ((target.spec?.replicas ?? 1) !== 0)
+              await this.deps.kube.scaleDeployment({ namespace, name: target.metadata!.name! }, 0);
+            break;
+          case 'setWeight':
+            await this.route(key, router, canary, {
+              canaryWeight: routeWeight(analysis, e.weight),
+              matchToCanary: strategy === 'abTesting' && decision.phase === 'Progressing',
+              mirror: mirrorStep(analysis, decision.phase, e.weight),
+            });
+            break;
+          case 'promote':
+            if (e.revision === revision) await applyPrimary();
+            break;
+          case 'finalize':
+            if (e.revert) {
+              // Give the target back its replicas and its traffic before the generated objects go.
+              await scaleTargetUp();
+              await router.finalize(canary);
+            }
+            await this.setFinalizer(canary, false);
+            return;
+          case 'requeue':
+            requeueAt = Math.min(requeueAt ?? Infinity, e.at);
+            break;
+          case 'record':
+          case 'runChecks':
+            break;
+        }
       }
+    } catch (err) {
+      // The machine's step is not persisted: the same step is taken once the user fixes it.
+      if (err instanceof RoutingBlocked) return this.block(canary, err.reason, err.message, log);
+      throw err;
     }
-
     // The outbox: new entries get seq numbers; entries already in their run are dropped.
     const flushed = this.deps.recorder.flushedSeq(canary);
     let seq = stored?.seq ?? 0;
