@@ -336,7 +336,11 @@ export class Reconciler {
       }
     } catch (err) {
       // The machine's step is not persisted: the same step is taken once the user fixes it.
-      if (err instanceof RoutingBlocked) return this.block(canary, err.reason, err.message, log);
+      // Weir does not watch other projects' objects: look again later.
+      if (err instanceof RoutingBlocked) {
+        await this.block(canary, err.reason, err.message, log);
+        return { requeueAt: now + 60_000 };
+      }
       throw err;
     }
     // The outbox: new entries get seq numbers; entries already in their run are dropped.
