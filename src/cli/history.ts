@@ -1,4 +1,5 @@
 import type { CanaryRun } from '../api/types.js';
+import type { RecordEntry } from '../controller/records.js';
 
 const time = (iso: string | undefined) => (iso ? iso.slice(11, 19) : '--:--:--');
 
@@ -8,11 +9,18 @@ function duration(from: string | undefined, to: string | undefined): string {
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
+type Transition = NonNullable<NonNullable<CanaryRun['status']>['transitions']>[number];
+
 /**
  * Renders the CanaryRuns of a Canary as a timeline, oldest first: one header per
- * release attempt, then one line per transition with its cause.
+ * release attempt, then one line per transition with its cause. `pending` are the
+ * entries still waiting in the Canary status (its outbox) to be written to their run.
  */
-export function formatHistory(canary: string, runs: CanaryRun[]): string {
+export function formatHistory(
+  canary: string,
+  runs: CanaryRun[],
+  pending: RecordEntry[] = [],
+): string {
   if (runs.length === 0) return `No releases recorded for ${canary} yet.\n`;
   const lines: string[] = [];
   const sorted = [...runs].sort((a, b) => a.spec.startTime.localeCompare(b.spec.startTime));
@@ -23,7 +31,10 @@ export function formatHistory(canary: string, runs: CanaryRun[]): string {
       `${run.metadata.name}  revision ${run.spec.revision}  ${run.status?.result ?? 'InProgress'}  (${duration(run.spec.startTime, run.status?.endTime)})`,
     );
     lines.push(`  images: ${from} -> ${to}`);
-    for (const t of run.status?.transitions ?? []) {
+    const recorded = run.status?.transitions ?? [];
+    const seqs = new Set(recorded.map((t) => (t as { seq?: number }).seq));
+    const waiting = pending.filter((e) => e.run === run.metadata.name && !seqs.has(e.seq));
+    for (const t of [...recorded, ...(waiting as Transition[])]) {
       const metrics = (t.metrics ?? [])
         .map((m) => {
           const value = m.value === undefined ? 'no data' : String(Number(m.value.toFixed(2)));

@@ -3,6 +3,7 @@ import type { Canary, CanaryRun } from '../api/types.js';
 import { group, version } from '../api/crds.js';
 import { manualAnnotations } from '../api/annotations.js';
 import { canaryLabel } from '../workloads/workloads.js';
+import type { RecordEntry } from '../controller/records.js';
 import { formatHistory } from './history.js';
 import type { CanaryView } from './get-view.js';
 
@@ -97,7 +98,12 @@ export async function history(t: Target, name: string): Promise<string> {
     plural: 'canaryruns',
     labelSelector: `${canaryLabel}=${name}`,
   })) as { items: CanaryRun[] };
-  return formatHistory(`${t.namespace}/${name}`, list.items);
+  // Weight steps wait in the Canary status until their run is written (see Recorder.flush).
+  const outbox = await readCanary(t, name).then(
+    (c) => (c.status?.machine as { outbox?: RecordEntry[] } | undefined)?.outbox ?? [],
+    () => [],
+  );
+  return formatHistory(`${t.namespace}/${name}`, list.items, outbox);
 }
 
 /** Everything `weir get <name>` shows, read in one go. */

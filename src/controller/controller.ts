@@ -257,7 +257,11 @@ export function createController(options: ControllerOptions): Controller {
   enqueue = (key) => queue.add(key);
 
   const keyOf = (o: k8s.KubernetesObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
-  canaries.onChange((c) => queue.add(keyOf(c)));
+  canaries.onChange((c) => {
+    // The echo of Weir's own status write would cost a reconcile per step for nothing.
+    const gone = !canaries.cache.get(c.metadata!.name!, c.metadata!.namespace);
+    if (gone || !reconciler.isOwnEcho(c as Canary)) queue.add(keyOf(c));
+  });
   deployments.onChange((d) => {
     // A Deployment matters to the Canaries that target it or own it as their primary.
     const name = d.metadata?.name ?? '';

@@ -85,6 +85,8 @@ export class Reconciler {
   private readonly applied = new Map<string, string>();
   /** The status last written per Canary: the cache may not have seen it yet. */
   private readonly written = new Map<string, CanaryStatus>();
+  /** What the last reconcile of each Canary read besides its status (see `isOwnEcho`). */
+  private readonly reconciledInput = new Map<string, string>();
   /** Validation result per Canary, for the spec and metadata it was computed from. */
   private readonly validated = new Map<string, { input: string; problem: string | undefined }>();
 
@@ -97,6 +99,20 @@ export class Reconciler {
     const now = () => deps.clock.now();
     this.checks = new Background(deps.enqueue, now);
     this.preflights = new Background(deps.enqueue, now);
+  }
+
+  /**
+   * True when a watched change of a Canary is only the echo of this controller's
+   * own status write: same spec and metadata as last reconciled, and the status it
+   * wrote. Such an update needs no reconcile (its next step is already queued).
+   */
+  isOwnEcho(canary: Canary): boolean {
+    const key = `${canary.metadata.namespace}/${canary.metadata.name}`;
+    const mine = this.written.get(key);
+    if (!mine || this.reconciledInput.get(key) !== inputOf(canary)) return false;
+    const writes = (s: CanaryStatus | undefined) =>
+      (s?.machine as StoredMachine | undefined)?.writes;
+    return writes(canary.status) === writes(mine);
   }
 
   /** Cancels background checks (shutdown). */
@@ -112,12 +128,14 @@ export class Reconciler {
       this.checks.cancel(key);
       this.preflights.cancel(key);
       this.written.delete(key);
+      this.reconciledInput.delete(key);
       this.validated.delete(key);
       this.applied.delete(key);
       this.deps.recorder.forget(namespace, name);
       return;
     }
     const canary = this.freshest(key, cached);
+    this.reconciledInput.set(key, inputOf(canary));
     const log = this.deps.logger.child({ canary: key });
     const now = this.deps.clock.now();
 
@@ -372,7 +390,9 @@ export class Reconciler {
       ...decision.persisted,
       writes,
       seq,
-      outbox: entries,
+      // Recorded entries leave the outbox with the next write that is needed anyway:
+      // pruning alone is not worth a write.
+      outbox: recorded.length > 0 ? entries : (stored?.outbox ?? []),
       ...(run ? { run } : {}),
     };
 
@@ -694,6 +714,12 @@ function condition(
 
 function ownedBy(obj: k8s.V1Deployment, canary: Canary): boolean {
   return (obj.metadata?.ownerReferences ?? []).some((o) => o.uid === canary.metadata.uid);
+}
+
+/** Everything of a Canary but its status: a change here always needs a reconcile. */
+function inputOf(canary: Canary): string {
+  const { generation, annotations, labels, finalizers, deletionTimestamp, uid } = canary.metadata;
+  return JSON.stringify([uid, generation, annotations, labels, finalizers, deletionTimestamp]);
 }
 
 function sameStatus(a: CanaryStatus | undefined, b: CanaryStatus): boolean {

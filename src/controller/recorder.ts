@@ -14,6 +14,8 @@ import { warningReasons, type RecordEntry } from './records.js';
 export const runsKept = 10;
 /** Transitions kept in one CanaryRun; the oldest are dropped past this. */
 export const transitionsKept = 500;
+/** Outbox entries that may wait in the Canary status before their run is written anyway. */
+export const runBatch = 10;
 
 /** Options for {@link Recorder}. */
 export interface RecorderOptions {
@@ -45,6 +47,8 @@ export class Recorder {
   private readonly metricNames = new Map<string, Set<string>>();
   /** Highest seq known to be in a CanaryRun, per Canary (memory; the runs cache covers restarts). */
   private readonly flushed = new Map<string, number>();
+  /** Highest seq whose Event, log line and metrics were emitted, per Canary. */
+  private readonly announced = new Map<string, number>();
   /** Transitions written per run (key `namespace/run`), newer than the cache may be. */
   private readonly written = new Map<string, { seq: number }[]>();
   /** Images and start of the runs this process created, until the cache has them. */
@@ -133,6 +137,7 @@ export class Recorder {
 
   forget(namespace: string, name: string): void {
     this.flushed.delete(`${namespace}/${name}`);
+    this.announced.delete(`${namespace}/${name}`);
     this.weight.remove({ namespace, name });
     this.phase.remove({ namespace, name });
     for (const metric of this.metricNames.get(`${namespace}/${name}`) ?? []) {
@@ -142,7 +147,14 @@ export class Recorder {
     this.metricNames.delete(`${namespace}/${name}`);
   }
 
-  /** Records the outbox entries not yet in a CanaryRun. */
+  /**
+   * Records the outbox entries not yet in a CanaryRun. Each entry becomes an Event,
+   * a log line and metric changes as soon as its status write has landed. The run
+   * itself is written when an entry matters on its own (a phase change, a new run,
+   * a warning such as a failed check, a result, a notification to claim) or `runBatch` entries are waiting: until
+   * then they wait in the Canary status, which is just as durable, so a weight
+   * step costs three writes (route, status, Event) instead of four.
+   */
   async flush(
     canary: Canary,
     outbox: RecordEntry[],
@@ -151,56 +163,109 @@ export class Recorder {
     const key = `${canary.metadata.namespace}/${canary.metadata.name}`;
     const done = this.flushedSeq(canary);
     const pending = outbox.filter((e) => e.seq > done).sort((a, b) => a.seq - b.seq);
-    for (const entry of pending) {
-      if (entry.run) await this.appendToRun(canary, entry, images);
-      await this.emitEvent(canary, entry);
-      this.options.logger.info(
-        {
-          canary: key,
-          revision: entry.revision,
-          from: entry.from,
-          to: entry.to,
-          cause: entry.event,
-          reason: entry.reason,
-          weight: entry.weight,
-        },
-        entry.message,
+    if (pending.length === 0) return;
+    const announced = Math.max(this.announced.get(key) ?? 0, done);
+    for (const entry of pending) if (entry.seq > announced) await this.announce(canary, entry);
+    this.announced.set(key, pending.at(-1)!.seq);
+
+    const planned = pending.map((entry) => ({
+      entry,
+      plan: entry.run
+        ? this.options.deliveries?.plan(canary, entry, this.runInfo(canary, entry, images))
+        : undefined,
+    }));
+    const urgent = planned.some(
+      ({ entry, plan }) =>
+        entry.from !== entry.to ||
+        entry.event === 'new-revision' ||
+        warningReasons.has(entry.reason) ||
+        resultOf(entry) !== undefined ||
+        (plan?.deliveries.length ?? 0) > 0,
+    );
+    if (!urgent && pending.length < runBatch) return;
+    for (const run of new Set(pending.flatMap((e) => (e.run ? [e.run] : [])))) {
+      await this.appendToRun(
+        canary,
+        run,
+        planned.filter(({ entry }) => entry.run === run),
+        images,
       );
-      this.transitions.inc({ reason: entry.reason });
-      const result = resultOf(entry);
-      if (result && entry.to !== entry.from) {
-        this.results.inc({ result });
-        const run =
-          entry.run &&
-          this.options
-            .runsOf(canary.metadata.namespace!, canary.metadata.name!)
-            .find((r) => r.metadata.name === entry.run);
-        if (run)
-          this.duration.observe(
-            { result },
-            (Date.parse(entry.time) - Date.parse(run.spec.startTime)) / 1000,
-          );
-      }
-      this.flushed.set(key, entry.seq);
+    }
+    this.flushed.set(key, pending.at(-1)!.seq);
+  }
+
+  /** The Event, log line and metrics of one transition. */
+  private async announce(canary: Canary, entry: RecordEntry): Promise<void> {
+    const key = `${canary.metadata.namespace}/${canary.metadata.name}`;
+    await this.emitEvent(canary, entry);
+    this.options.logger.info(
+      {
+        canary: key,
+        revision: entry.revision,
+        from: entry.from,
+        to: entry.to,
+        cause: entry.event,
+        reason: entry.reason,
+        weight: entry.weight,
+      },
+      entry.message,
+    );
+    this.transitions.inc({ reason: entry.reason });
+    const result = resultOf(entry);
+    if (result && entry.to !== entry.from) {
+      this.results.inc({ result });
+      const run =
+        entry.run &&
+        this.options
+          .runsOf(canary.metadata.namespace!, canary.metadata.name!)
+          .find((r) => r.metadata.name === entry.run);
+      if (run)
+        this.duration.observe(
+          { result },
+          (Date.parse(entry.time) - Date.parse(run.spec.startTime)) / 1000,
+        );
     }
   }
 
-  private async appendToRun(
+  /** Name, images and start of an entry's run, for notifications. */
+  private runInfo(
     canary: Canary,
     entry: RecordEntry,
     images: { from: string[]; to: string[] },
-  ): Promise<void> {
+  ): RunInfo {
     const ns = canary.metadata.namespace!;
     const name = entry.run!;
     const cached = this.options
       .runsOf(ns, canary.metadata.name!)
       .find((r) => r.metadata.name === name);
+    if (cached)
+      return {
+        name,
+        images: { from: cached.spec.images?.from ?? [], to: cached.spec.images?.to ?? [] },
+        startTime: cached.spec.startTime,
+      };
+    return { name, ...(this.started.get(`${ns}/${name}`) ?? { images, startTime: entry.time }) };
+  }
+
+  /** Appends entries to their run in one status write, creating the run first if it is new. */
+  private async appendToRun(
+    canary: Canary,
+    name: string,
+    planned: { entry: RecordEntry; plan: DeliveryPlan | undefined }[],
+    images: { from: string[]; to: string[] },
+  ): Promise<void> {
+    const ns = canary.metadata.namespace!;
+    const cached = this.options
+      .runsOf(ns, canary.metadata.name!)
+      .find((r) => r.metadata.name === name);
     const runKey = `${ns}/${name}`;
-    let transitions = (this.written.get(runKey) ?? cached?.status?.transitions ?? []) as ({
+    const existing = (this.written.get(runKey) ?? cached?.status?.transitions ?? []) as ({
       seq: number;
     } & Record<string, unknown>)[];
-    if (transitions.some((t) => t.seq === entry.seq)) return;
+    const fresh = planned.filter(({ entry }) => !existing.some((t) => t.seq === entry.seq));
+    if (fresh.length === 0) return;
     if (!cached && !this.written.has(runKey)) {
+      const first = fresh[0]!.entry;
       const run: CanaryRun = {
         apiVersion,
         kind: 'CanaryRun',
@@ -212,58 +277,53 @@ export class Recorder {
         },
         spec: {
           canary: canary.metadata.name!,
-          revision: entry.revision ?? '',
+          revision: first.revision ?? '',
           images,
-          startTime: entry.time,
+          startTime: first.time,
         },
       };
       await this.options.kube.apply(run as unknown as k8s.KubernetesObject);
-      this.started.set(runKey, { images, startTime: entry.time });
-      await this.prune(canary, name, entry.time);
+      this.started.set(runKey, { images, startTime: first.time });
+      await this.prune(canary, name, first.time);
     }
-    const transition = {
-      seq: entry.seq,
-      time: entry.time,
-      from: entry.from,
-      to: entry.to,
-      event: entry.event,
-      reason: entry.reason,
-      message: entry.message.slice(0, 2048),
-      weight: entry.weight,
-      failedChecks: entry.failedChecks,
-      ...(entry.metrics ? { metrics: entry.metrics } : {}),
-      ...(entry.webhooks ? { webhooks: entry.webhooks } : {}),
-    };
-    // The deliveries are claimed in the same write that records the transition: a transition
-    // is recorded once (by seq), so each message is sent at most once, across restarts too.
-    const plan = this.options.deliveries?.plan(canary, entry, {
-      name,
-      ...(cached
-        ? {
-            images: { from: cached.spec.images?.from ?? [], to: cached.spec.images?.to ?? [] },
-            startTime: cached.spec.startTime,
-          }
-        : (this.started.get(runKey) ?? { images, startTime: entry.time })),
+    const deliveries: Delivery[] = [];
+    const added = fresh.map(({ entry, plan }) => {
+      for (const problem of plan?.problems ?? [])
+        this.options.logger.warn(
+          { canary: `${ns}/${canary.metadata.name}`, run: name },
+          `Cannot notify: ${problem}`,
+        );
+      // The deliveries are claimed in the same write that records the transition: a
+      // transition is recorded once (by seq), so each message is sent at most once,
+      // across restarts too.
+      if (plan?.deliveries.length) deliveries.push(...plan.deliveries);
+      return {
+        seq: entry.seq,
+        time: entry.time,
+        from: entry.from,
+        to: entry.to,
+        event: entry.event,
+        reason: entry.reason,
+        message: entry.message.slice(0, 2048),
+        weight: entry.weight,
+        failedChecks: entry.failedChecks,
+        ...(entry.metrics ? { metrics: entry.metrics } : {}),
+        ...(entry.webhooks ? { webhooks: entry.webhooks } : {}),
+        ...(plan?.deliveries.length ? { deliveries: plan.deliveries.map((d) => d.key) } : {}),
+      };
     });
-    for (const problem of plan?.problems ?? [])
-      this.options.logger.warn(
-        { canary: `${ns}/${canary.metadata.name}`, run: name },
-        `Cannot notify: ${problem}`,
-      );
-    if (plan?.deliveries.length)
-      Object.assign(transition, { deliveries: plan.deliveries.map((d) => d.key) });
-    transitions = [...transitions, transition].slice(-transitionsKept);
-    const result = resultOf(entry);
+    const transitions = [...existing, ...added].slice(-transitionsKept);
+    const ended = fresh.map(({ entry }) => entry).findLast((e) => resultOf(e) !== undefined);
     await this.options.kube.patchStatus(
       'canaryruns',
       { namespace: ns, name },
       {
         transitions,
-        ...(result ? { result, endTime: entry.time } : {}),
+        ...(ended ? { result: resultOf(ended), endTime: ended.time } : {}),
       },
     );
     this.written.set(runKey, transitions);
-    if (plan?.deliveries.length) this.options.deliveries!.send(plan.deliveries);
+    if (deliveries.length) this.options.deliveries!.send(deliveries);
   }
 
   /** Keeps the newest runs of a Canary; a superseded run gets its result. */
@@ -332,6 +392,8 @@ export class Recorder {
         reportingInstance: 'weir',
       });
     } catch (err) {
+      // A restarted controller announces its pending outbox again: the Event is already there.
+      if ((err as { code?: number }).code === 409) return;
       // Events are a courtesy with a one-hour lifetime; the CanaryRun and the status are the record.
       this.options.logger.warn(
         { err, canary: `${canary.metadata.namespace}/${canary.metadata.name}` },

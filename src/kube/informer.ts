@@ -55,6 +55,10 @@ export function createInformer<T extends k8s.KubernetesObject>(
   let retryTimer: NodeJS.Timeout | undefined;
 
   const notify = (obj: T) => handlers.forEach((h) => h(obj));
+  // client-node keeps in its cache the very object it hands to these callbacks, so
+  // slimming it here, before anyone else sees it, is what the cache holds.
+  informer.on('add', slim);
+  informer.on('update', slim);
   informer.on('add', notify);
   informer.on('update', notify);
   informer.on('delete', notify);
@@ -100,4 +104,19 @@ export function createInformer<T extends k8s.KubernetesObject>(
       handlers.push(handler);
     },
   };
+}
+
+const lastApplied = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * Drops what Weir never reads from a cached object: managed fields and kubectl's
+ * last-applied annotation are often larger than the rest of the object, and with
+ * thousands of Deployments they dominate the controller's memory.
+ */
+export function slim<T extends k8s.KubernetesObject>(obj: T): T {
+  const metadata = obj.metadata;
+  if (!metadata) return obj;
+  delete metadata.managedFields;
+  if (metadata.annotations) delete metadata.annotations[lastApplied];
+  return obj;
 }

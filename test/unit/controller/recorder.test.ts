@@ -2,27 +2,33 @@ import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { Canary } from '../../../src/api/types.js';
-import { Recorder } from '../../../src/controller/recorder.js';
+import { Recorder, runBatch } from '../../../src/controller/recorder.js';
 import type { RecordEntry } from '../../../src/controller/records.js';
 import type { KubeAccess } from '../../../src/kube/access.js';
 import { createLogger } from '../../../src/logger.js';
 
-/** Records the CanaryRun status patches, per namespace/name. */
+/** Records the CanaryRun status patches, per namespace/name, and counts every write. */
 function fakeKube() {
   const runs = new Map<string, { seq: number }[]>();
+  const writes = { applies: 0, runPatches: 0, events: 0 };
   const kube = {
-    apply: async () => undefined,
+    apply: async () => {
+      writes.applies += 1;
+    },
     patchStatus: async (
       _kind: string,
       ref: { namespace: string; name: string },
       status: { transitions: { seq: number }[] },
     ) => {
+      writes.runPatches += 1;
       runs.set(`${ref.namespace}/${ref.name}`, status.transitions);
     },
-    createEvent: async () => undefined,
+    createEvent: async () => {
+      writes.events += 1;
+    },
     deleteObject: async () => undefined,
   } as unknown as KubeAccess;
-  return { kube, runs };
+  return { kube, runs, writes };
 }
 
 const canary = (namespace: string): Canary =>
@@ -31,7 +37,8 @@ const canary = (namespace: string): Canary =>
     kind: 'Canary',
     metadata: { name: 'podinfo', namespace, uid: namespace },
   }) as unknown as Canary;
-const entry = (seq: number, message: string): RecordEntry => ({
+/** A weight step (Progressing → Progressing); `changes` makes it start a run or change phase. */
+const entry = (seq: number, message: string, changes: Partial<RecordEntry> = {}): RecordEntry => ({
   seq,
   time: '2026-11-22T10:00:00.000Z',
   from: 'Progressing',
@@ -43,25 +50,63 @@ const entry = (seq: number, message: string): RecordEntry => ({
   failedChecks: 0,
   revision: 'r1',
   run: 'podinfo-1',
+  ...changes,
 });
+const start = { event: 'new-revision', reason: 'NewRevision', from: 'Succeeded' } as const;
+const promoting = { reason: 'Promoting', to: 'Promoting' } as const;
+const images = { from: ['a:1'], to: ['a:2'] };
+const recorderOn = (kube: KubeAccess) =>
+  new Recorder({
+    kube,
+    logger: createLogger('info', new Writable({ write: (_c, _e, done) => done() })),
+    registry: new Registry(),
+    runsOf: () => [],
+  });
+const messages = (runs: Map<string, { seq: number }[]>, key: string) =>
+  runs.get(key)!.map((t) => (t as unknown as { message: string }).message);
 
 describe('Recorder', () => {
   it('keeps the runs of same-named Canaries in different namespaces apart', async () => {
     const { kube, runs } = fakeKube();
-    const recorder = new Recorder({
-      kube,
-      logger: createLogger('info', new Writable({ write: (_c, _e, done) => done() })),
-      registry: new Registry(),
-      runsOf: () => [],
-    });
-    const images = { from: ['a:1'], to: ['a:2'] };
-    await recorder.flush(canary('team-a'), [entry(1, 'a1')], images);
-    await recorder.flush(canary('team-b'), [entry(1, 'b1')], images);
-    await recorder.flush(canary('team-a'), [entry(2, 'a2')], images);
-    await recorder.flush(canary('team-b'), [entry(2, 'b2')], images);
-    const messages = (key: string) =>
-      runs.get(key)!.map((t) => (t as unknown as { message: string }).message);
-    expect(messages('team-a/podinfo-1')).toEqual(['a1', 'a2']);
-    expect(messages('team-b/podinfo-1')).toEqual(['b1', 'b2']);
+    const recorder = recorderOn(kube);
+    await recorder.flush(canary('team-a'), [entry(1, 'a1', start)], images);
+    await recorder.flush(canary('team-b'), [entry(1, 'b1', start)], images);
+    await recorder.flush(canary('team-a'), [entry(2, 'a2', promoting)], images);
+    await recorder.flush(canary('team-b'), [entry(2, 'b2', promoting)], images);
+    expect(messages(runs, 'team-a/podinfo-1')).toEqual(['a1', 'a2']);
+    expect(messages(runs, 'team-b/podinfo-1')).toEqual(['b1', 'b2']);
+  });
+
+  it('lets a weight step wait in the outbox: an Event now, the run with the next phase change', async () => {
+    const { kube, runs, writes } = fakeKube();
+    const recorder = recorderOn(kube);
+    const c = canary('shop');
+    await recorder.flush(c, [entry(1, 'started', start)], images);
+    expect(writes).toEqual({ applies: 1, runPatches: 1, events: 1 });
+
+    // A step, flushed twice (the next reconcile sees the same outbox): one Event, no run write.
+    await recorder.flush(c, [entry(2, 'step 20')], images);
+    await recorder.flush(c, [entry(2, 'step 20')], images);
+    expect(writes).toEqual({ applies: 1, runPatches: 1, events: 2 });
+    expect(recorder.flushedSeq(c)).toBe(1);
+
+    // The phase change writes both pending entries in one patch.
+    await recorder.flush(c, [entry(2, 'step 20'), entry(3, 'promoting', promoting)], images);
+    expect(writes).toEqual({ applies: 1, runPatches: 2, events: 3 });
+    expect(messages(runs, 'shop/podinfo-1')).toEqual(['started', 'step 20', 'promoting']);
+    expect(recorder.flushedSeq(c)).toBe(3);
+  });
+
+  it(`writes the run anyway once ${runBatch} entries are waiting`, async () => {
+    const { kube, runs } = fakeKube();
+    const recorder = recorderOn(kube);
+    const c = canary('shop');
+    await recorder.flush(c, [entry(1, 'started', start)], images);
+    const outbox: RecordEntry[] = [];
+    for (let seq = 2; seq < 2 + runBatch; seq++) {
+      outbox.push(entry(seq, `step ${seq}`));
+      await recorder.flush(c, outbox, images);
+    }
+    expect(runs.get('shop/podinfo-1')).toHaveLength(1 + runBatch);
   });
 });
