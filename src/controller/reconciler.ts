@@ -417,6 +417,9 @@ export class Reconciler {
         status as Record<string, unknown>,
       );
       this.written.set(key, status);
+      // The echo of this write is not reconciled (isOwnEcho): a decision that set no
+      // time to look again gets the immediate second look the echo used to give it.
+      requeueAt ??= now;
     }
     this.deps.recorder.observe(canary, decision.phase, decision.context.weight);
     await this.deps.recorder.flush(canary, entries, imagesOf(primary, target));
