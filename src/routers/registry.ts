@@ -9,6 +9,11 @@ export class RouterRegistry {
     return this;
   }
 
+  /** Tells every router that a Canary is gone, so none keeps memory for it. */
+  forget(namespace: string, name: string): void {
+    for (const router of this.routers.values()) router.forget?.(namespace, name);
+  }
+
   /** The router for a provider, or an error message naming the known ones. */
   resolve(provider: string): Router | { error: string } {
     const name = provider.split(':')[0]!;

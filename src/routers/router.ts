@@ -38,4 +38,6 @@ export interface Router {
    * are left to garbage collection through their owner reference.
    */
   finalize(canary: Canary): Promise<void>;
+  /** Drops what the router remembers of a Canary that is gone (optional). */
+  forget?(namespace: string, name: string): void;
 }
