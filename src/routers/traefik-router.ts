@@ -1,0 +1,153 @@
+import * as k8s from '@kubernetes/client-node';
+import type { Canary } from '../api/types.js';
+import type { KubeAccess } from '../kube/access.js';
+import type { Strategy } from '../machine/steps.js';
+import { canaryLabel, namesOf, ownerReference } from '../workloads/workloads.js';
+import { readRoutingObject } from './read-routing-object.js';
+import type { Router, Routes } from './router.js';
+
+export const traefikServiceApiVersion = 'traefik.io/v1alpha1';
+
+interface TraefikBackend {
+  kind?: string;
+  name?: string;
+  port?: number | string;
+  weight?: number;
+  percent?: number;
+}
+
+/** The parts of a TraefikService read back. */
+export interface TraefikServiceObject {
+  spec?: {
+    weighted?: { services?: TraefikBackend[] };
+    mirroring?: TraefikBackend & { mirrors?: TraefikBackend[] };
+  };
+}
+
+/**
+ * The TraefikService `<apex>` for a split, which the user's IngressRoute names
+ * as its service. A weighted round robin over the primary and canary Services;
+ * a Service at weight 0 is left out, as Flagger does, so no Traefik version can
+ * read an absent weight as its default of 1. While the canary is mirrored
+ * (Weir mirrors only before any traffic moves, at weight 0), the apex is a
+ * `mirroring` service instead: the primary answers, the canary gets a copy of
+ * `analysis.mirrorWeight` percent of the requests.
+ */
+export function traefikService(canary: Canary, routes: Routes): Record<string, unknown> {
+  const names = namesOf(canary);
+  const s = canary.spec.service;
+  const backend = (name: string) => ({ kind: 'Service', name, port: s.port });
+  const spec =
+    routes.mirror && routes.canaryWeight === 0
+      ? {
+          mirroring: {
+            ...backend(names.apexPrimary),
+            mirrors: [
+              {
+                ...backend(names.apexCanary),
+                percent: canary.spec.analysis.mirrorWeight ?? 100,
+              },
+            ],
+          },
+        }
+      : {
+          weighted: {
+            services: [
+              { ...backend(names.apexPrimary), weight: 100 - routes.canaryWeight },
+              { ...backend(names.apexCanary), weight: routes.canaryWeight },
+            ].filter((b) => b.weight > 0),
+          },
+        };
+  return {
+    apiVersion: traefikServiceApiVersion,
+    kind: 'TraefikService',
+    metadata: {
+      name: names.apex,
+      namespace: canary.metadata.namespace,
+      // spec.service.apex metadata goes on the object Traefik reads, as in Flagger.
+      labels: { ...(s.apex?.labels ?? {}), [canaryLabel]: canary.metadata.name },
+      ...(s.apex?.annotations ? { annotations: s.apex.annotations } : {}),
+      ownerReferences: [ownerReference(canary)],
+    },
+    spec,
+  };
+}
+
+/**
+ * Why a TraefikService cannot run this Canary, or undefined. Request matching
+ * lives in the user's IngressRoute, not in the TraefikService Weir owns; and
+ * Traefik's sticky cookie pins every user to whichever Service served them
+ * first, primary included, so later weight steps would not move returning users.
+ */
+export function traefikUnsupported(canary: Canary, strategy: Strategy): string | undefined {
+  if (strategy === 'abTesting')
+    return 'the traefik provider cannot route by header or query (request matching lives in your IngressRoute, which Weir does not own): remove analysis.match (A/B testing), or use gatewayapi or contour';
+  if (canary.spec.analysis.sessionAffinity)
+    return "the traefik provider cannot pin sessions to the canary: Traefik's sticky cookie also pins users to the primary, so weight steps would stop moving them; remove analysis.sessionAffinity";
+  return undefined;
+}
+
+/** The split a TraefikService holds, or undefined when it has neither shape. */
+export function routesOfTraefikService(
+  canary: Canary,
+  object: TraefikServiceObject | undefined,
+): Routes | undefined {
+  const names = namesOf(canary);
+  const mirroring = object?.spec?.mirroring;
+  if (mirroring) {
+    return {
+      canaryWeight: mirroring.name === names.apexCanary ? 100 : 0,
+      matchToCanary: false,
+      mirror: (mirroring.mirrors ?? []).some((m) => m.name === names.apexCanary),
+    };
+  }
+  const services = object?.spec?.weighted?.services;
+  if (!services) return undefined;
+  const weight = (name: string) =>
+    services.filter((b) => b.name === name).reduce((sum, b) => sum + (b.weight ?? 1), 0);
+  const total = weight(names.apexPrimary) + weight(names.apexCanary);
+  return {
+    canaryWeight: total > 0 ? Math.round((weight(names.apexCanary) * 100) / total) : 0,
+    matchToCanary: false,
+    mirror: false,
+  };
+}
+
+/** Routes traffic with a Traefik TraefikService (traefik.io/v1alpha1) named by the user's IngressRoute. */
+export class TraefikRouter implements Router {
+  readonly name = 'traefik';
+
+  private readonly objects: k8s.KubernetesObjectApi;
+
+  constructor(
+    private readonly kube: KubeAccess,
+    kubeConfig: k8s.KubeConfig,
+  ) {
+    this.objects = k8s.KubernetesObjectApi.makeApiClient(kubeConfig);
+  }
+
+  unsupported(canary: Canary, strategy: Strategy): string | undefined {
+    return traefikUnsupported(canary, strategy);
+  }
+
+  async setRoutes(canary: Canary, routes: Routes): Promise<void> {
+    // Server-side apply of the whole object: switching between weighted and
+    // mirroring drops the other shape, since Weir's field manager owned it.
+    await this.kube.apply(traefikService(canary, routes) as k8s.KubernetesObject);
+  }
+
+  async getRoutes(canary: Canary): Promise<Routes | undefined> {
+    const object = await readRoutingObject<TraefikServiceObject>(
+      this.objects,
+      traefikServiceApiVersion,
+      'TraefikService',
+      canary,
+    );
+    return routesOfTraefikService(canary, object);
+  }
+
+  async finalize(canary: Canary): Promise<void> {
+    // The TraefikService is Weir's own: send everything to the target until it is collected.
+    await this.setRoutes(canary, { canaryWeight: 100, matchToCanary: false });
+  }
+}

@@ -1,0 +1,261 @@
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Canary } from '../../src/api/types.js';
+import type { App } from '../../src/app.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { startCluster, type Cluster } from '../harness/cluster.js';
+import {
+  followRelease,
+  readObject,
+  ScriptedChecks,
+  startController,
+} from '../harness/controller.js';
+import {
+  clientsFor,
+  createCanary,
+  createDeployment,
+  installWeirCrds,
+  readCanary,
+  setImage,
+  stepUntil,
+} from '../harness/weir.js';
+
+const namespace = 'mesh';
+
+type Provider = 'linkerd' | 'traefik' | 'contour';
+
+/** Where each router keeps its split: the object `<apex>` Weir writes. */
+const objectOf: Record<Provider, { apiVersion: string; kind: string }> = {
+  linkerd: { apiVersion: 'split.smi-spec.io/v1alpha2', kind: 'TrafficSplit' },
+  traefik: { apiVersion: 'traefik.io/v1alpha1', kind: 'TraefikService' },
+  contour: { apiVersion: 'projectcontour.io/v1', kind: 'HTTPProxy' },
+};
+
+/**
+ * The split as the API server holds it, read straight from the object (not
+ * through the router): "primary/canary" weights, "mirror N%" while mirrored,
+ * "ab " in front while requests are matched to the canary, "gone" once collected.
+ */
+function summarise(provider: Provider, name: string, obj: Record<string, any> | undefined): string {
+  if (!obj) return 'gone';
+  const weightOf = (list: { name?: string; service?: string; weight?: number }[], n: string) =>
+    list.find((b) => (b.name ?? b.service) === n)?.weight ?? 0;
+  const split = (list: any[]) =>
+    `${weightOf(list, `${name}-primary`)}/${weightOf(list, `${name}-canary`)}`;
+  switch (provider) {
+    case 'linkerd':
+      expect(obj.spec.service).toBe(name);
+      return split(obj.spec.backends);
+    case 'traefik':
+      if (obj.spec.mirroring) {
+        expect(obj.spec.mirroring.name).toBe(`${name}-primary`);
+        expect(obj.spec.mirroring.mirrors.map((m: any) => m.name)).toEqual([`${name}-canary`]);
+        return `mirror ${obj.spec.mirroring.mirrors[0].percent}%`;
+      }
+      return split(obj.spec.weighted.services);
+    case 'contour': {
+      const routes: any[] = obj.spec.routes;
+      const matched = routes.filter((r) =>
+        r.conditions.some((c: any) => c.header || c.queryParameter),
+      );
+      const weighted = routes.find((r) => !matched.includes(r));
+      const mirror = weighted.services.find((s: any) => s.mirror);
+      if (mirror) {
+        expect(mirror.name).toBe(`${name}-canary`);
+        return `mirror ${mirror.weight}%`;
+      }
+      for (const r of matched) expect(split(r.services)).toBe('0/100');
+      return `${matched.length ? 'ab ' : ''}${split(weighted.services)}`;
+    }
+  }
+}
+
+/** Consecutive duplicates removed. */
+const distinct = (values: string[]) => values.filter((v, i) => v !== values[i - 1]);
+
+// Given a real control plane with the SMI TrafficSplit, Traefik and Contour CRDs
+// installed, and Weir running in-process on a manual clock, each mesh router
+// writes objects the real schemas accept at every step of a release.
+describe('the linkerd, traefik and contour routers on the real control plane', () => {
+  let cluster: Cluster;
+  let app: App;
+  let objects: k8s.KubernetesObjectApi;
+  let apps: k8s.AppsV1Api;
+  const clock = new ManualClock(Date.parse('2026-12-01T10:00:00Z'));
+  const checks = new ScriptedChecks();
+
+  const read = (provider: Provider, name: string) =>
+    readObject(objects, objectOf[provider].apiVersion, objectOf[provider].kind, namespace, name);
+  const routing = async (provider: Provider, name: string) =>
+    summarise(provider, name, await read(provider, name));
+  const phaseIs = (name: string, phase: string) => async () =>
+    (await readCanary(objects, namespace, name)).status?.phase === phase ? true : undefined;
+  const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
+    stepUntil(app, clock, what, probe);
+
+  /** A Deployment `name` with two replicas and its Canary, bootstrapped to Initialized. */
+  async function bootstrap(
+    provider: Provider,
+    name: string,
+    analysis: Canary['spec']['analysis'],
+    extra: Partial<Canary['spec']> = {},
+  ): Promise<void> {
+    await createDeployment(apps, namespace, name, 2);
+    await createCanary(objects, namespace, name, { provider, analysis, ...extra });
+    await until(`${name} Initialized`, phaseIs(name, 'Initialized'));
+  }
+
+  /** Changes the image and returns the distinct splits seen, from before it until the release ends. */
+  async function release(provider: Provider, name: string): Promise<string[]> {
+    const before = await routing(provider, name);
+    await setImage(apps, namespace, name, `example.test/${name}:2`);
+    const steps = await followRelease({
+      app,
+      clock,
+      objects,
+      namespace,
+      name,
+      read: () => routing(provider, name),
+    });
+    expect(steps.at(-1)?.phase).toBe('Succeeded');
+    return distinct([before, ...steps.map((s) => s.routes)]);
+  }
+
+  beforeAll(async () => {
+    cluster = await startCluster({ nodes: 1 });
+    await installWeirCrds(cluster);
+    let kubeConfig: k8s.KubeConfig;
+    ({ kubeConfig, objects, apps } = clientsFor(cluster));
+    await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    app = await startController({ kubeConfig, clock, checks });
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await cluster?.stop();
+  });
+
+  describe.each(['linkerd', 'traefik', 'contour'] as const)('%s', (provider) => {
+    const name = `${provider}-web`;
+
+    it('steps a weighted release 0 → 10 → 20 → 30 and returns 100% to the primary after promotion', async () => {
+      await bootstrap(provider, name, { interval: '10s', stepWeight: 10, maxWeight: 30 });
+      const obj = await read(provider, name);
+      expect(obj?.metadata.labels).toMatchObject({ 'weir.dev/canary': name });
+      expect(obj?.metadata.ownerReferences).toEqual([
+        expect.objectContaining({ kind: 'Canary', name, controller: true }),
+      ]);
+      expect(await release(provider, name)).toEqual(['100/0', '90/10', '80/20', '70/30', '100/0']);
+    });
+
+    it('with revertOnDeletion, deleting the Canary leaves 100% on the target and gives it its replicas back', async () => {
+      await objects.patch(
+        {
+          apiVersion: 'weir.dev/v1alpha1',
+          kind: 'Canary',
+          metadata: { name, namespace },
+          spec: { revertOnDeletion: true },
+        } as any,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        k8s.PatchStrategy.MergePatch,
+      );
+      await until('the finalizer', async () =>
+        (await readCanary(objects, namespace, name)).metadata.finalizers?.includes(
+          'weir.dev/finalizer',
+        )
+          ? true
+          : undefined,
+      );
+      expect((await apps.readNamespacedDeployment({ name, namespace })).spec?.replicas).toBe(0);
+      await objects.delete({
+        apiVersion: 'weir.dev/v1alpha1',
+        kind: 'Canary',
+        metadata: { name, namespace },
+      });
+      await until('the Canary to be gone', async () =>
+        (await readCanary(objects, namespace, name).catch(() => undefined)) ? undefined : true,
+      );
+      // Garbage collection may already have taken the object; if not, it points at the target.
+      expect(['0/100', 'gone']).toContain(await routing(provider, name));
+      expect((await apps.readNamespacedDeployment({ name, namespace })).spec?.replicas).toBe(2);
+    });
+  });
+
+  const rejected: {
+    provider: Provider;
+    name: string;
+    analysis: Canary['spec']['analysis'];
+    message: string;
+  }[] = [
+    {
+      provider: 'linkerd',
+      name: 'linkerd-ab',
+      analysis: {
+        interval: '10s',
+        iterations: 2,
+        match: [{ headers: { 'x-canary': { exact: 'insider' } } }],
+      },
+      message:
+        'the linkerd provider routes with an SMI TrafficSplit, which can only split by weight',
+    },
+    {
+      provider: 'traefik',
+      name: 'traefik-ab',
+      analysis: {
+        interval: '10s',
+        iterations: 2,
+        match: [{ headers: { 'x-canary': { exact: 'insider' } } }],
+      },
+      message: 'the traefik provider cannot route by header or query',
+    },
+    {
+      provider: 'contour',
+      name: 'contour-sticky',
+      analysis: { interval: '10s', stepWeight: 10, sessionAffinity: { cookieName: 'canary' } },
+      message: 'the contour provider cannot pin sessions to the canary',
+    },
+  ];
+  it.each(rejected)(
+    '$provider rejects what it cannot route with Ready=False: "$message"',
+    async ({ provider, name, analysis, message }) => {
+      await createDeployment(apps, namespace, name, 1);
+      await createCanary(objects, namespace, name, { provider, analysis });
+      const ready = await until(`${name} UnsupportedStrategy`, async () => {
+        const c = (await readCanary(objects, namespace, name)).status?.conditions;
+        const r = c?.find((x) => x.type === 'Ready');
+        return r?.reason === 'UnsupportedStrategy' ? r : undefined;
+      });
+      expect(ready).toMatchObject({ status: 'False', message: expect.stringContaining(message) });
+      expect(await read(provider, name)).toBeUndefined();
+    },
+  );
+
+  it('contour routes matching requests to the canary during an A/B release, then drops the match', async () => {
+    await bootstrap('contour', 'contour-ab', {
+      interval: '10s',
+      iterations: 2,
+      match: [
+        { headers: { 'x-canary': { exact: 'insider' } } },
+        { headers: { 'user-agent': { prefix: 'Mozilla' } }, queryParams: { beta: { exact: '1' } } },
+      ],
+    });
+    expect(await release('contour', 'contour-ab')).toEqual(['100/0', 'ab 100/0', '100/0']);
+  });
+
+  it.each(['traefik', 'contour'] as const)(
+    '%s mirrors mirrorWeight percent to the canary through a blue/green analysis',
+    async (provider) => {
+      const name = `${provider}-mirror`;
+      await bootstrap(provider, name, {
+        interval: '10s',
+        iterations: 2,
+        mirror: true,
+        mirrorWeight: 50,
+      });
+      expect(await release(provider, name)).toEqual(['100/0', 'mirror 50%', '100/0']);
+    },
+  );
+});
