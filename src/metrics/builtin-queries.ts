@@ -24,6 +24,7 @@ export const telemetryOf: Record<string, TelemetrySource> = {
   gatewayapi: 'app',
   istio: 'istio',
   linkerd: 'linkerd',
+  smi: 'linkerd',
   nginx: 'nginx',
   contour: 'contour',
   traefik: 'traefik',
@@ -35,8 +36,14 @@ const appSelector = `namespace="{{ namespace }}", pod=~"{{ target }}-[0-9a-zA-Z]
 const app5xx = `code!~"5..", status!~"5..", status_code!~"5.."`;
 const istioSelector = `reporter="destination", destination_workload_namespace="{{ namespace }}", destination_workload="{{ target }}"`;
 const linkerdSelector = `namespace="{{ namespace }}", deployment="{{ target }}", direction="inbound"`;
-// The controller labels each request with the Service that served it: <apex>-canary or <apex>-primary.
-const nginxSelector = `namespace="{{ namespace }}", service="{{ backend }}"`;
+// ingress-nginx merges the canary Ingress into the locations of the user's Ingress: every request
+// carries that Ingress and its Service (the apex) as labels, and `canary` names the canary upstream
+// when the canary answered (empty otherwise). So the role decides the selector, not {{ backend }}.
+const nginxBase = `namespace="{{ namespace }}", ingress="{{ ingress }}", service="{{ service }}"`;
+const nginxSelector = {
+  canary: `${nginxBase}, canary!=""`,
+  primary: `${nginxBase}, canary=""`,
+} as const;
 const contourSelector = `envoy_cluster_name=~"{{ namespace }}_{{ backend }}_[0-9a-zA-Z-]+"`;
 const traefikSelector = `service=~"{{ namespace }}-{{ backend }}-[0-9a-zA-Z-]+@kubernetescrd"`;
 
@@ -45,8 +52,17 @@ const ratio = (metric: string, selector: string, ok: string) =>
 const p99 = (bucket: string, selector: string, toMs: string) =>
   `histogram_quantile(0.99, sum by (le) (rate(${bucket}{${selector}}[{{ interval }}])))${toMs}`;
 
-/** PromQL templates per telemetry source; rendered with the canary's or the primary's names. */
-const queries: Record<TelemetrySource, Record<BuiltinMetric, string>> = {
+/** Whose traffic a query measures. */
+export type QueryRole = 'canary' | 'primary';
+
+/**
+ * PromQL templates per telemetry source; rendered with the canary's or the primary's
+ * names. A function gives a different template per role, where names alone cannot tell.
+ */
+const queries: Record<
+  TelemetrySource,
+  Record<BuiltinMetric, string | ((role: QueryRole) => string)>
+> = {
   app: {
     'request-success-rate': ratio('http_request_duration_seconds_count', appSelector, app5xx),
     'request-duration': p99('http_request_duration_seconds_bucket', appSelector, ' * 1000'),
@@ -60,16 +76,14 @@ const queries: Record<TelemetrySource, Record<BuiltinMetric, string>> = {
     'request-duration': p99('response_latency_ms_bucket', linkerdSelector, ''),
   },
   nginx: {
-    'request-success-rate': ratio(
-      'nginx_ingress_controller_requests',
-      nginxSelector,
-      'status!~"5.."',
-    ),
-    'request-duration': p99(
-      'nginx_ingress_controller_request_duration_seconds_bucket',
-      nginxSelector,
-      ' * 1000',
-    ),
+    'request-success-rate': (role) =>
+      ratio('nginx_ingress_controller_requests', nginxSelector[role], 'status!~"5.."'),
+    'request-duration': (role) =>
+      p99(
+        'nginx_ingress_controller_request_duration_seconds_bucket',
+        nginxSelector[role],
+        ' * 1000',
+      ),
   },
   contour: {
     'request-success-rate': ratio(
@@ -89,13 +103,18 @@ const queries: Record<TelemetrySource, Record<BuiltinMetric, string>> = {
   },
 };
 
-/** The query template of a built-in metric for a router, or an error message. */
-export function builtinQuery(provider: string, metric: BuiltinMetric): string | { error: string } {
+/** The query template of a built-in metric for a router and role, or an error message. */
+export function builtinQuery(
+  provider: string,
+  metric: BuiltinMetric,
+  role: QueryRole = 'canary',
+): string | { error: string } {
   const router = provider.split(':')[0]!;
   const source = telemetryOf[router];
   if (!source)
     return {
       error: `built-in metric ${metric} has no query for router ${router}: use a MetricTemplate`,
     };
-  return queries[source][metric];
+  const query = queries[source][metric];
+  return typeof query === 'string' ? query : query(role);
 }

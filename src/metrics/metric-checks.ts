@@ -144,6 +144,8 @@ export class MetricChecks implements CheckRunner {
     const namespace = canary.metadata.namespace!;
     const router = canary.spec.provider ?? this.options.defaultProvider;
     let template: string;
+    // Only a built-in may need another template for the primary.
+    let primaryTemplate: string | undefined;
     let config: ProviderConfig | { error: string };
     if (spec.templateRef) {
       const ns = spec.templateRef.namespace ?? namespace;
@@ -164,6 +166,8 @@ export class MetricChecks implements CheckRunner {
       const q = builtinQuery(router, spec.name);
       if (typeof q !== 'string') return { spec, error: q.error };
       template = q;
+      const p = builtinQuery(router, spec.name, 'primary');
+      if (typeof p === 'string') primaryTemplate = p;
       config = this.defaultConfig(canary);
     } else {
       return { spec, error: 'needs a templateRef or a query' };
@@ -193,7 +197,9 @@ export class MetricChecks implements CheckRunner {
         spec,
         provider,
         canary: renderQuery(template, model('canary')),
-        ...(spec.comparePrimary ? { primary: renderQuery(template, model('primary')) } : {}),
+        ...(spec.comparePrimary
+          ? { primary: renderQuery(primaryTemplate ?? template, model('primary')) }
+          : {}),
         unit:
           !spec.templateRef && !spec.query && isBuiltin(spec.name) ? builtinUnits[spec.name] : '',
       };

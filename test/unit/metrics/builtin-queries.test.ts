@@ -20,13 +20,16 @@ describe('built-in queries', () => {
     '%s %s renders for both roles and selects the role’s workload',
     (router, metric) => {
       const template = builtinQuery(router, metric);
+      const primaryTemplate = builtinQuery(router, metric, 'primary');
       if (typeof template !== 'string') throw new Error(template.error);
+      if (typeof primaryTemplate !== 'string') throw new Error(primaryTemplate.error);
       const canary = renderQuery(template, model('canary'));
-      const primary = renderQuery(template, model('primary'));
+      const primary = renderQuery(primaryTemplate, model('primary'));
       expect(canary).not.toMatch(/\{\{|\}\}/);
       expect(canary).toContain('[1m]');
       expect(canary).toContain('shop');
-      expect(primary).toMatch(/podinfo-primary/);
+      // ingress-nginx labels both sides with the user's Ingress and apex Service (see below).
+      if (router !== 'nginx') expect(primary).toMatch(/podinfo-primary/);
       expect(canary).not.toBe(primary);
       if (metric === 'request-duration') expect(canary).toMatch(/^histogram_quantile\(0\.99,/);
       else expect(canary).toMatch(/\* 100$/);
@@ -41,6 +44,15 @@ describe('built-in queries', () => {
       error:
         'built-in metric request-duration has no query for router skipper: use a MetricTemplate',
     });
+  });
+
+  it('nginx tells the canary from the primary by the canary upstream label of the user’s Ingress', () => {
+    const render = (role: QueryModel['role']) =>
+      renderQuery(builtinQuery('nginx', 'request-success-rate', role) as string, model(role));
+    const selector = 'namespace="shop", ingress="podinfo", service="podinfo"';
+    expect(render('canary')).toContain(`{${selector}, canary!="", status!~"5.."}`);
+    expect(render('primary')).toContain(`{${selector}, canary="", status!~"5.."}`);
+    expect(builtinQuery('nginx', 'request-duration', 'primary')).toContain('canary=""');
   });
 
   it('the pod pattern of the app telemetry tells canary pods from primary pods', () => {

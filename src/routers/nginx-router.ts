@@ -1,0 +1,311 @@
+import * as k8s from '@kubernetes/client-node';
+import type { CanaryAnalysis } from '../api/canary-schema.js';
+import type { Canary } from '../api/types.js';
+import { RoutingBlocked } from '../errors.js';
+import type { KubeAccess } from '../kube/access.js';
+import type { Strategy } from '../machine/steps.js';
+import { canaryLabel, namesOf, ownerReference } from '../workloads/workloads.js';
+import type { Router, Routes } from './router.js';
+
+const prefix = 'nginx.ingress.kubernetes.io';
+
+/** The ingress-nginx canary annotations Weir sets on `<ingress>-canary`. */
+export const nginxAnnotations = {
+  canary: `${prefix}/canary`,
+  weight: `${prefix}/canary-weight`,
+  header: `${prefix}/canary-by-header`,
+  headerValue: `${prefix}/canary-by-header-value`,
+  headerPattern: `${prefix}/canary-by-header-pattern`,
+  cookie: `${prefix}/canary-by-cookie`,
+} as const;
+
+/** What `analysis.match` becomes on an NGINX canary Ingress: at most one header and one cookie. */
+export interface NginxMatch {
+  header?: { name: string; value: string } | { name: string; pattern: string };
+  /** Requests carrying this cookie with the value `always` go to the canary. */
+  cookie?: string;
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Maps `analysis.match` onto ingress-nginx's canary-by-header and canary-by-cookie,
+ * or says why it cannot. NGINX tries the header, then the cookie, then the weight,
+ * so separate match entries (any of which routes to the canary) map cleanly; what
+ * an entry requires together, several headers, or query parameters do not. As in
+ * Flagger, a `cookie` header's `exact` value names the cookie. NGINX searches a
+ * pattern anywhere in the value, so a `regex` is anchored to match the whole
+ * value, as Envoy-based routers do.
+ */
+export function nginxMatch(analysis: CanaryAnalysis): NginxMatch | { error: string } {
+  const result: NginxMatch = {};
+  for (const [i, m] of (analysis.match ?? []).entries()) {
+    const at = `analysis.match[${i}]`;
+    if (m.queryParams && Object.keys(m.queryParams).length > 0)
+      return { error: `${at}.queryParams: an NGINX canary Ingress cannot match query parameters` };
+    if (m.sourceLabels)
+      return {
+        error: `${at}.sourceLabels selects callers by workload labels, which only Istio can do`,
+      };
+    const headers = Object.entries(m.headers ?? {});
+    if (headers.length === 0)
+      return { error: `${at} has no header: the nginx provider matches one header or one cookie` };
+    if (headers.length > 1)
+      return {
+        error: `${at} requires ${headers.map(([n]) => n).join(' and ')} together; an NGINX canary matches one header or one cookie per entry: split them into separate entries or keep one`,
+      };
+    const [name, v] = headers[0]!;
+    if (name.toLowerCase() === 'cookie') {
+      if (v.exact === undefined)
+        return {
+          error: `${at}.headers.${name}: for NGINX, exact names the cookie (requests where it is "always" reach the canary); prefix, suffix and regex cannot be expressed`,
+        };
+      if (result.cookie !== undefined)
+        return {
+          error: `${at}: NGINX routes by one cookie only (canary-by-cookie), and ${result.cookie} is already matched`,
+        };
+      result.cookie = v.exact;
+      continue;
+    }
+    if (result.header)
+      return {
+        error: `${at}: NGINX routes by one header only (canary-by-header), and ${result.header.name} is already matched`,
+      };
+    result.header =
+      v.exact !== undefined
+        ? { name, value: v.exact }
+        : {
+            name,
+            pattern:
+              v.prefix !== undefined
+                ? `^${escape(v.prefix)}`
+                : v.suffix !== undefined
+                  ? `${escape(v.suffix)}$`
+                  : `^(?:${v.regex ?? '.*'})$`,
+          };
+  }
+  return result;
+}
+
+/** Annotations of the user's Ingress worth keeping on the clone: the legacy class and NGINX settings that are not canary ones. */
+function inherited(annotations: Record<string, string> = {}): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(annotations).filter(
+      ([k]) =>
+        k === 'kubernetes.io/ingress.class' ||
+        (k.startsWith(`${prefix}/`) && !k.startsWith(nginxAnnotations.canary)),
+    ),
+  );
+}
+
+/** Rewrites a backend that reaches the apex Service to the canary Service; undefined for any other. */
+function toCanary(
+  backend: k8s.V1IngressBackend | undefined,
+  apex: string,
+  apexCanary: string,
+): k8s.V1IngressBackend | undefined {
+  if (backend?.service?.name !== apex) return undefined;
+  return { service: { ...backend.service, name: apexCanary } };
+}
+
+/** The spec of `<ingress>-canary`: the user's rules and default backend, only where they reach the apex, pointed at `<apex>-canary`. */
+export function canaryIngressSpec(canary: Canary, source: k8s.V1Ingress): k8s.V1IngressSpec {
+  const { apex, apexCanary } = namesOf(canary);
+  const rules = (source.spec?.rules ?? []).flatMap((rule) => {
+    const paths = (rule.http?.paths ?? []).flatMap((p) => {
+      const backend = toCanary(p.backend, apex, apexCanary);
+      return backend ? [{ ...p, backend }] : [];
+    });
+    return paths.length > 0 ? [{ ...rule, http: { paths } }] : [];
+  });
+  const defaultBackend = toCanary(source.spec?.defaultBackend, apex, apexCanary);
+  return {
+    ...(source.spec?.ingressClassName ? { ingressClassName: source.spec.ingressClassName } : {}),
+    ...(defaultBackend ? { defaultBackend } : {}),
+    ...(rules.length > 0 ? { rules } : {}),
+    ...(source.spec?.tls?.length ? { tls: source.spec.tls } : {}),
+  };
+}
+
+/**
+ * `<ingress>-canary`: a clone of the user's Ingress whose apex backends point at
+ * `<apex>-canary`, with the canary annotations for the split. Not matching
+ * (weighted canary, blue/green) sets only the weight; A/B sets the header or cookie
+ * and weight 0, so requests that do not match stay on the primary.
+ */
+export function canaryIngress(
+  canary: Canary,
+  source: k8s.V1Ingress,
+  routes: Routes,
+): k8s.V1Ingress {
+  const annotations: Record<string, string> = {
+    ...inherited(source.metadata?.annotations),
+    [nginxAnnotations.canary]: 'true',
+    [nginxAnnotations.weight]: String(routes.matchToCanary ? 0 : routes.canaryWeight),
+  };
+  if (routes.matchToCanary) {
+    const match = nginxMatch(canary.spec.analysis);
+    if ('error' in match) throw new Error(`nginx router: ${match.error}`);
+    if (match.header) {
+      annotations[nginxAnnotations.header] = match.header.name;
+      if ('value' in match.header) annotations[nginxAnnotations.headerValue] = match.header.value;
+      else annotations[nginxAnnotations.headerPattern] = match.header.pattern;
+    }
+    if (match.cookie !== undefined) annotations[nginxAnnotations.cookie] = match.cookie;
+  }
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: {
+      name: `${source.metadata!.name}-canary`,
+      namespace: canary.metadata.namespace!,
+      // Not the user's labels: GitOps tools track objects by label and would prune the clone.
+      labels: { [canaryLabel]: canary.metadata.name! },
+      annotations,
+      ownerReferences: [ownerReference(canary)],
+    },
+    spec: canaryIngressSpec(canary, source),
+  };
+}
+
+/** Reads an Ingress; undefined when it does not exist. */
+export type IngressReader = (namespace: string, name: string) => Promise<k8s.V1Ingress | undefined>;
+
+/** An {@link IngressReader} on the API server. */
+export function ingressReader(kubeConfig: k8s.KubeConfig): IngressReader {
+  const api = kubeConfig.makeApiClient(k8s.NetworkingV1Api);
+  return (namespace, name) =>
+    api.readNamespacedIngress({ namespace, name }).catch((err: { code?: number }) => {
+      if (err.code === 404) return undefined;
+      throw err;
+    });
+}
+
+interface Remembered {
+  /** What the copy was read for: a changed Canary reads again. */
+  input: string;
+  ingress: k8s.V1Ingress;
+  /** Whether the routes last applied sent no traffic to the canary. */
+  atRest: boolean;
+}
+
+/**
+ * ingress-nginx: a canary Ingress `<ingress>-canary` next to the user's Ingress
+ * (`spec.ingressRef`), which Weir reads but never changes. Weighted canaries,
+ * blue/green and A/B by one header and/or one cookie; no mirroring, no session
+ * affinity.
+ */
+export class NginxRouter implements Router {
+  readonly name = 'nginx';
+
+  /**
+   * The user's Ingress per Canary. It is read again whenever traffic leaves or
+   * returns to the primary (a release starts moving, or ends), so the steps in
+   * between read nothing, and a change to the Ingress is picked up by the next
+   * release at the latest.
+   */
+  private readonly remembered = new Map<string, Remembered>();
+
+  constructor(
+    private readonly kube: KubeAccess,
+    private readonly read: IngressReader,
+  ) {}
+
+  forget(namespace: string, name: string): void {
+    this.remembered.delete(`${namespace}/${name}`);
+  }
+
+  unsupported(canary: Canary, strategy: Strategy): string | undefined {
+    const ref = canary.spec.ingressRef;
+    if (!ref)
+      return `the nginx provider needs spec.ingressRef: the Ingress that routes to Service ${namesOf(canary).apex}, which Weir clones as <name>-canary`;
+    if (ref.apiVersion !== 'networking.k8s.io/v1')
+      return `spec.ingressRef.apiVersion ${ref.apiVersion} is not served: the nginx provider reads networking.k8s.io/v1 Ingresses`;
+    const analysis = canary.spec.analysis;
+    if (analysis.mirror || canary.spec.service.mirror?.length)
+      return 'the nginx provider cannot mirror traffic: an NGINX canary Ingress ignores mirror annotations and Weir does not change your Ingress; remove analysis.mirror (and service.mirror)';
+    if (analysis.sessionAffinity)
+      return 'the nginx provider cannot keep users on the canary (analysis.sessionAffinity): NGINX routes by cookie only when the client already sends it with the value "always" and cannot set it on canary answers; remove sessionAffinity, or opt users in with an analysis.match cookie';
+    if (strategy === 'abTesting') {
+      const match = nginxMatch(analysis);
+      if ('error' in match) return match.error;
+    }
+    return undefined;
+  }
+
+  async setRoutes(canary: Canary, routes: Routes): Promise<void> {
+    const key = `${canary.metadata.namespace}/${canary.metadata.name}`;
+    const input = `${canary.metadata.uid}/${canary.metadata.generation}`;
+    const atRest = routes.canaryWeight === 0 && !routes.matchToCanary;
+    const memo = this.remembered.get(key);
+    const source =
+      memo && memo.input === input && !atRest && !memo.atRest
+        ? { ingress: memo.ingress }
+        : await this.source(canary);
+    if ('blocked' in source) throw source.blocked;
+    await this.kube.apply(canaryIngress(canary, source.ingress, routes));
+    this.remembered.set(key, { input, ingress: source.ingress, atRest });
+  }
+
+  async getRoutes(canary: Canary): Promise<Routes | undefined> {
+    const ref = canary.spec.ingressRef;
+    if (!ref) return undefined;
+    const ingress = await this.read(canary.metadata.namespace!, `${ref.name}-canary`);
+    const a = ingress?.metadata?.annotations;
+    if (!a) return undefined;
+    const matchToCanary = nginxAnnotations.header in a || nginxAnnotations.cookie in a;
+    return {
+      canaryWeight: Number(a[nginxAnnotations.weight] ?? 0),
+      matchToCanary,
+      mirror: false,
+    };
+  }
+
+  async finalize(canary: Canary): Promise<void> {
+    const key = `${canary.metadata.namespace}/${canary.metadata.name}`;
+    const memo = this.remembered.get(key);
+    this.remembered.delete(key);
+    if (!canary.spec.ingressRef) return;
+    const source = memo ? { ingress: memo.ingress } : await this.source(canary);
+    // Without the user's Ingress (or with a name taken by someone else) there is nothing
+    // to hand back: the clone goes with the Canary, and deletion must not wait for the user.
+    if ('blocked' in source) return;
+    await this.kube.apply(
+      canaryIngress(canary, source.ingress, { canaryWeight: 100, matchToCanary: false }),
+    );
+  }
+
+  /** Reads the user's Ingress and checks that the clone can be made without harm. */
+  private async source(
+    canary: Canary,
+  ): Promise<{ ingress: k8s.V1Ingress } | { blocked: RoutingBlocked }> {
+    const namespace = canary.metadata.namespace!;
+    const name = canary.spec.ingressRef!.name;
+    const { apex } = namesOf(canary);
+    const ingress = await this.read(namespace, name);
+    if (!ingress)
+      return {
+        blocked: new RoutingBlocked(
+          'IngressNotFound',
+          `Ingress ${namespace}/${name} (spec.ingressRef) not found: create it, or name the Ingress that routes to Service ${apex}`,
+        ),
+      };
+    const spec = canaryIngressSpec(canary, ingress);
+    if (!spec.rules && !spec.defaultBackend)
+      return {
+        blocked: new RoutingBlocked(
+          'IngressBackendNotFound',
+          `Ingress ${namespace}/${name} has no backend on Service ${apex}: point the paths to release at Service ${apex} (port ${canary.spec.service.port})`,
+        ),
+      };
+    const existing = await this.read(namespace, `${name}-canary`);
+    if (existing && !existing.metadata?.ownerReferences?.some((o) => o.uid === canary.metadata.uid))
+      return {
+        blocked: new RoutingBlocked(
+          'NameConflict',
+          `Ingress ${namespace}/${name}-canary exists and is not owned by this Canary: rename or delete it`,
+        ),
+      };
+    return { ingress };
+  }
+}

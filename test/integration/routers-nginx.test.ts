@@ -1,0 +1,272 @@
+import * as k8s from '@kubernetes/client-node';
+import * as yaml from 'js-yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Canary } from '../../src/api/types.js';
+import type { App } from '../../src/app.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { startCluster, type Cluster } from '../harness/cluster.js';
+import {
+  followRelease,
+  readObject,
+  ScriptedChecks,
+  startController,
+} from '../harness/controller.js';
+import {
+  clientsFor,
+  createCanary,
+  createDeployment,
+  installWeirCrds,
+  readCanary,
+  setImage,
+  stepUntil,
+} from '../harness/weir.js';
+
+const namespace = 'nginx-apps';
+const a = 'nginx.ingress.kubernetes.io/';
+
+type Ingress = k8s.V1Ingress & { metadata: k8s.V1ObjectMeta };
+
+/** The user's Ingress for `name`: one host, `/` to Service `name` on port 9898, beside another Service. */
+const userIngress = (name: string, extra: Partial<k8s.V1ObjectMeta> = {}) => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'Ingress',
+  metadata: { name, namespace, ...extra },
+  spec: {
+    ingressClassName: 'nginx',
+    rules: [
+      {
+        host: `${name}.example.test`,
+        http: {
+          paths: [
+            {
+              path: '/',
+              pathType: 'Prefix',
+              backend: { service: { name, port: { number: 9898 } } },
+            },
+            {
+              path: '/static',
+              pathType: 'Prefix',
+              backend: { service: { name: 'assets', port: { number: 80 } } },
+            },
+          ],
+        },
+      },
+    ],
+  },
+});
+
+// Given a real control plane and Weir running in-process on a manual clock, the
+// nginx router keeps `<ingress>-canary` next to the user's Ingress, which the
+// real API server validates at every step, and never writes the user's Ingress.
+describe('the nginx router on the real control plane', () => {
+  let cluster: Cluster;
+  let app: App;
+  let objects: k8s.KubernetesObjectApi;
+  let apps: k8s.AppsV1Api;
+  let kubeConfig: k8s.KubeConfig;
+  const clock = new ManualClock(Date.parse('2026-12-03T10:00:00Z'));
+  const checks = new ScriptedChecks();
+
+  const canary = (name: string) => readCanary(objects, namespace, name);
+  const readIngress = (name: string) =>
+    readObject<Ingress>(objects, 'networking.k8s.io/v1', 'Ingress', namespace, name);
+  const phaseIs = (name: string, phase: string) => async () =>
+    (await canary(name)).status?.phase === phase ? true : undefined;
+  const until = <T>(what: string, probe: () => Promise<T | undefined>, maxSteps?: number) =>
+    stepUntil(app, clock, what, probe, maxSteps ? { maxSteps } : {});
+
+  /** The canary annotations of `<ingress>-canary` in one line, e.g. `weight=10` or `weight=0 header=x-canary:insider`. */
+  const summary = async (ingress: string) => {
+    const an = (await readIngress(`${ingress}-canary`))?.metadata.annotations;
+    if (!an) return 'absent';
+    return [
+      `weight=${an[`${a}canary-weight`]}`,
+      ...(an[`${a}canary-by-header`]
+        ? [`header=${an[`${a}canary-by-header`]}:${an[`${a}canary-by-header-value`]}`]
+        : []),
+      ...(an[`${a}canary-by-cookie`] ? [`cookie=${an[`${a}canary-by-cookie`]}`] : []),
+    ].join(' ');
+  };
+  /** As a user (or a GitOps tool) would: kubectl apply, with its own field manager. */
+  const applyAsUser = (manifest: unknown) =>
+    cluster.kubectl(['apply', '-f', '-'], yaml.dump(manifest));
+
+  async function bootstrap(
+    name: string,
+    spec: Partial<Canary['spec']> & Pick<Canary['spec'], 'analysis'>,
+  ) {
+    await createDeployment(apps, namespace, name, 2);
+    await createCanary(objects, namespace, name, {
+      provider: 'nginx',
+      ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name },
+      service: { port: 9898 },
+      ...spec,
+    });
+    await until(`${name} Initialized`, phaseIs(name, 'Initialized'));
+  }
+
+  beforeAll(async () => {
+    // An Ingress is a built-in kind: no router CRDs needed.
+    cluster = await startCluster({ nodes: 1, routerCrds: false });
+    await installWeirCrds(cluster);
+    ({ objects, apps, kubeConfig } = clientsFor(cluster));
+    await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    app = await startController({ kubeConfig, clock, checks });
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await cluster?.stop();
+  });
+
+  it('steps a weighted release 0 → 10 → 20 → 30 and back to 0 on the canary Ingress, leaving the user’s alone', async () => {
+    await applyAsUser(userIngress('podinfo'));
+    const before = (await readIngress('podinfo'))!;
+    await bootstrap('podinfo', { analysis: { interval: '10s', stepWeight: 10, maxWeight: 30 } });
+
+    const clone = (await readIngress('podinfo-canary'))!;
+    expect(clone.spec).toEqual({
+      ingressClassName: 'nginx',
+      rules: [
+        {
+          host: 'podinfo.example.test',
+          http: {
+            paths: [
+              {
+                path: '/',
+                pathType: 'Prefix',
+                backend: { service: { name: 'podinfo-canary', port: { number: 9898 } } },
+              },
+            ],
+          },
+        },
+      ],
+    });
+    expect(clone.metadata.labels).toEqual({ 'weir.dev/canary': 'podinfo' });
+    expect(clone.metadata.annotations?.[`${a}canary`]).toBe('true');
+    expect(clone.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Canary', name: 'podinfo' });
+    expect(await summary('podinfo')).toBe('weight=0');
+
+    await setImage(apps, namespace, 'podinfo', 'example.test/podinfo:2');
+    const steps = await followRelease({
+      app,
+      clock,
+      objects,
+      namespace,
+      name: 'podinfo',
+      read: () => summary('podinfo'),
+    });
+    expect(steps.at(-1)?.phase).toBe('Succeeded');
+    expect(steps.map((s) => s.routes).filter((r, i, all) => r !== all[i - 1])).toEqual([
+      'weight=0',
+      'weight=10',
+      'weight=20',
+      'weight=30',
+      'weight=0',
+    ]);
+    // The user's Ingress was never written.
+    expect((await readIngress('podinfo'))!.metadata.resourceVersion).toBe(
+      before.metadata.resourceVersion,
+    );
+  });
+
+  it('routes requests with the A/B header to the canary during the analysis, by weight 0 otherwise', async () => {
+    await applyAsUser(userIngress('search'));
+    await bootstrap('search', {
+      analysis: {
+        interval: '10s',
+        iterations: 2,
+        match: [
+          { headers: { 'x-canary': { exact: 'insider' } } },
+          { headers: { cookie: { exact: 'canary' } } },
+        ],
+      },
+    });
+    expect(await summary('search')).toBe('weight=0');
+    await setImage(apps, namespace, 'search', 'example.test/search:2');
+    await until('search Progressing', phaseIs('search', 'Progressing'));
+    expect(await summary('search')).toBe('weight=0 header=x-canary:insider cookie=canary');
+    await until('search Succeeded', phaseIs('search', 'Succeeded'));
+    expect(await summary('search')).toBe('weight=0');
+  });
+
+  it('blocks with IngressNotFound until the Ingress exists, then carries on', async () => {
+    await createDeployment(apps, namespace, 'orders', 1);
+    await createCanary(objects, namespace, 'orders', {
+      provider: 'nginx',
+      ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'orders' },
+      service: { port: 9898 },
+      analysis: { interval: '10s', stepWeight: 50 },
+    });
+    const ready = await until('an IngressNotFound condition', async () => {
+      const r = (await canary('orders')).status?.conditions?.find((c) => c.type === 'Ready');
+      return r?.reason === 'IngressNotFound' ? r : undefined;
+    });
+    expect(ready).toMatchObject({ status: 'False' });
+    expect(ready.message).toMatch(/Ingress nginx-apps\/orders \(spec\.ingressRef\) not found/);
+    expect(await summary('orders')).toBe('absent');
+
+    await applyAsUser(userIngress('orders'));
+    // Weir does not watch Ingresses: it looks again a minute later.
+    await until('orders Initialized', phaseIs('orders', 'Initialized'), 120);
+    expect(await summary('orders')).toBe('weight=0');
+  });
+
+  it('revertOnDeletion: deleting the Canary routes all traffic to the target, and leaves the user’s Ingress exactly as it was', async () => {
+    await applyAsUser(
+      userIngress('ledger', {
+        labels: { team: 'ledger', 'app.kubernetes.io/instance': 'shop' },
+        annotations: { [`${a}proxy-body-size`]: '8m', 'example.test/owner': 'ledger-team' },
+      }),
+    );
+    const before = (await readIngress('ledger'))!;
+    await bootstrap('ledger', {
+      revertOnDeletion: true,
+      analysis: { interval: '10s', stepWeight: 50, maxWeight: 50 },
+    });
+    const clone = (await readIngress('ledger-canary'))!;
+    // Only what NGINX reads is copied: not the user's labels (GitOps tools track by them).
+    expect(clone.metadata.labels).toEqual({ 'weir.dev/canary': 'ledger' });
+    expect(clone.metadata.annotations).toEqual({
+      [`${a}proxy-body-size`]: '8m',
+      [`${a}canary`]: 'true',
+      [`${a}canary-weight`]: '0',
+    });
+
+    // Everything that happens to the clone while the Canary goes.
+    const seen: string[] = [];
+    const watch = await new k8s.Watch(kubeConfig).watch(
+      `/apis/networking.k8s.io/v1/namespaces/${namespace}/ingresses`,
+      { fieldSelector: 'metadata.name=ledger-canary' },
+      (type, obj: Ingress) =>
+        seen.push(`${type} weight=${obj.metadata.annotations?.[`${a}canary-weight`]}`),
+      () => undefined,
+    );
+    try {
+      await objects.delete({
+        apiVersion: 'weir.dev/v1alpha1',
+        kind: 'Canary',
+        metadata: { name: 'ledger', namespace },
+      });
+      await until('the Canary and its canary Ingress to be gone', async () =>
+        (await canary('ledger').catch(() => undefined)) === undefined &&
+        (await readIngress('ledger-canary')) === undefined
+          ? true
+          : undefined,
+      );
+    } finally {
+      watch.abort();
+    }
+    expect(seen).toContain('MODIFIED weight=100');
+    expect(seen.indexOf('MODIFIED weight=100')).toBeLessThan(
+      seen.findIndex((s) => s.startsWith('DELETED')),
+    );
+
+    const after = (await readIngress('ledger'))!;
+    expect(after.spec).toEqual(before.spec);
+    expect(after.metadata.labels).toEqual(before.metadata.labels);
+    expect(after.metadata.annotations).toEqual(before.metadata.annotations);
+    expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);
+    expect(after.metadata.ownerReferences).toBeUndefined();
+  });
+});
