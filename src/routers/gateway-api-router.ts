@@ -1,18 +1,21 @@
+import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import type { CanaryAnalysis } from '../api/canary-schema.js';
 import type { Canary } from '../api/types.js';
 import type { KubeAccess } from '../kube/access.js';
-import { durationMs } from '../machine/steps.js';
+import { durationMs, type Strategy } from '../machine/steps.js';
 import { canaryLabel, namesOf, ownerReference } from '../workloads/workloads.js';
 import type { Router, Routes } from './router.js';
 
 type HeaderMatch = NonNullable<NonNullable<CanaryAnalysis['match']>[number]['headers']>[string];
+type Rule = Record<string, unknown>;
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function valueMatch(
   name: string,
   m: HeaderMatch,
 ): { type: 'Exact' | 'RegularExpression'; name: string; value: string } {
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   if (m.exact !== undefined) return { type: 'Exact', name, value: m.exact };
   if (m.prefix !== undefined)
     return { type: 'RegularExpression', name, value: `^${escape(m.prefix)}.*` };
@@ -31,25 +34,125 @@ export function httpRouteMatches(analysis: CanaryAnalysis): Record<string, unkno
   }));
 }
 
-/** The HTTPRoute `<apex>` for a split: weighted primary/canary backends, plus A/B rules. */
+/** The session-affinity cookies of the release in progress (`analysis.sessionAffinity`). */
+export interface AffinityCookies {
+  canary: { name: string; value: string };
+  primary?: { name: string; value: string };
+  maxAge: number;
+}
+
+/**
+ * The cookies that pin users during this release. The value is derived from the
+ * Canary's uid and the revision being released (`status.lastAppliedSpec`), so it
+ * is the same after a controller restart, differs from one release to the next
+ * (a cookie from an earlier release no longer pins anyone), and needs no status
+ * field of its own, unlike Flagger's random value.
+ */
+export function affinityCookies(canary: Canary): AffinityCookies | undefined {
+  const affinity = canary.spec.analysis.sessionAffinity;
+  if (!affinity) return undefined;
+  const release = `${canary.metadata.uid ?? ''}/${canary.status?.lastAppliedSpec ?? ''}`;
+  const value = (role: string) =>
+    createHash('sha256').update(`${release}/${role}`).digest('hex').slice(0, 16);
+  return {
+    canary: { name: affinity.cookieName, value: value('canary') },
+    ...(affinity.primaryCookieName
+      ? { primary: { name: affinity.primaryCookieName, value: value('primary') } }
+      : {}),
+    maxAge: affinity.maxAge ?? 86400,
+  };
+}
+
+// Matches a Cookie header holding `name=value` (any value when undefined), wherever it is in the list.
+const cookiePrefix = '^(.*; ?)?';
+const cookieMatch = (name: string, value?: string) => ({
+  headers: [
+    {
+      type: 'RegularExpression',
+      name: 'Cookie',
+      value: `${cookiePrefix}${escape(name)}=${value === undefined ? '[^;]*' : escape(value)}(;.*)?$`,
+    },
+  ],
+});
+const setCookie = (value: string) => ({
+  type: 'ResponseHeaderModifier',
+  responseHeaderModifier: { add: [{ name: 'Set-Cookie', value }] },
+});
+
+/** The HTTPRoute `<apex>` for a split: weighted primary/canary backends, plus A/B and affinity rules. */
 export function httpRoute(canary: Canary, routes: Routes): Record<string, unknown> {
   const names = namesOf(canary);
   const s = canary.spec.service;
   const port = s.port;
-  const backends = (canaryWeight: number) => [
-    { group: '', kind: 'Service', name: names.apexPrimary, port, weight: 100 - canaryWeight },
-    { group: '', kind: 'Service', name: names.apexCanary, port, weight: canaryWeight },
+  const ref = (name: string, weight: number, filters?: Rule[]) => ({
+    group: '',
+    kind: 'Service',
+    name,
+    port,
+    weight,
+    ...(filters ? { filters } : {}),
+  });
+  const backends = (canaryWeight: number, filters: { primary?: Rule[]; canary?: Rule[] } = {}) => [
+    ref(names.apexPrimary, 100 - canaryWeight, filters.primary),
+    ref(names.apexCanary, canaryWeight, filters.canary),
   ];
   const timeouts = s.timeout
     ? { timeouts: { request: `${Math.round(durationMs(s.timeout, 0) / 1000)}s` } }
     : {};
-  const rules: Record<string, unknown>[] = [];
+  const rules: Rule[] = [];
+  const weight = routes.canaryWeight;
+  const cookies = affinityCookies(canary);
+  const pinned: { primary?: Rule[]; canary?: Rule[] } = {};
+  if (cookies) {
+    const { maxAge } = cookies;
+    const pins = [
+      { cookie: cookies.canary, to: 100, side: 'canary' as const },
+      ...(cookies.primary ? [{ cookie: cookies.primary, to: 0, side: 'primary' as const }] : []),
+    ];
+    for (const { cookie, to, side } of pins) {
+      if (weight > 0) {
+        // Users who got the cookie from a weighted answer keep reaching the same side;
+        // the weighted rule below hands the cookie out.
+        rules.push({
+          matches: [cookieMatch(cookie.name, cookie.value)],
+          backendRefs: backends(to),
+          ...timeouts,
+        });
+        pinned[side] = [setCookie(`${cookie.name}=${cookie.value}; Max-Age=${maxAge}; Path=/`)];
+      } else {
+        // No release moving traffic: whoever still holds a cookie gets it expired.
+        rules.push({
+          matches: [cookieMatch(cookie.name)],
+          filters: [setCookie(`${cookie.name}=; Max-Age=0; Path=/`)],
+          backendRefs: backends(0),
+          ...timeouts,
+        });
+      }
+    }
+  }
   if (routes.matchToCanary) {
     for (const match of httpRouteMatches(canary.spec.analysis)) {
       rules.push({ matches: [match], backendRefs: backends(100), ...timeouts });
     }
   }
-  rules.push({ backendRefs: backends(routes.canaryWeight), ...timeouts });
+  const mirrorWeight = canary.spec.analysis.mirrorWeight;
+  const mirror = routes.mirror
+    ? [
+        {
+          type: 'RequestMirror',
+          requestMirror: {
+            backendRef: { group: '', kind: 'Service', name: names.apexCanary, port },
+            ...(mirrorWeight !== undefined ? { percent: mirrorWeight } : {}),
+          },
+        },
+      ]
+    : undefined;
+  // The weighted rule is always last: getRoutes reads the split from it.
+  rules.push({
+    ...(mirror ? { filters: mirror } : {}),
+    backendRefs: backends(weight, pinned),
+    ...timeouts,
+  });
   return {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
@@ -74,6 +177,22 @@ export function httpRoute(canary: Canary, routes: Routes): Record<string, unknow
   };
 }
 
+interface StoredRule {
+  matches?: { headers?: { name?: string; type?: string; value?: string }[] }[];
+  filters?: { type?: string; requestMirror?: { backendRef?: { name?: string } } }[];
+  backendRefs?: { name: string; weight?: number }[];
+}
+
+/** A rule Weir adds for session affinity: its matches test the Cookie header only. */
+const isAffinityRule = (r: StoredRule) =>
+  (r.matches?.length ?? 0) > 0 &&
+  r.matches!.every(
+    (m) =>
+      m.headers?.length === 1 &&
+      m.headers[0]!.name === 'Cookie' &&
+      (m.headers[0]!.value ?? '').startsWith(cookiePrefix),
+  );
+
 /** Routes traffic with a Gateway API HTTPRoute (v1, standard channel). */
 export class GatewayApiRouter implements Router {
   readonly name = 'gatewayapi';
@@ -87,7 +206,15 @@ export class GatewayApiRouter implements Router {
     this.objects = k8s.KubernetesObjectApi.makeApiClient(kubeConfig);
   }
 
-  unsupported(): string | undefined {
+  unsupported(canary: Canary, strategy: Strategy): string | undefined {
+    const analysis = canary.spec.analysis;
+    const istioOnly = (analysis.match ?? []).findIndex((m) => m.sourceLabels);
+    if (istioOnly >= 0)
+      return `analysis.match[${istioOnly}].sourceLabels selects callers by workload labels, which only Istio can do: the gatewayapi provider matches headers and queryParams`;
+    if (analysis.sessionAffinity && strategy !== 'canary')
+      return 'analysis.sessionAffinity pins users who reached the canary through its weight: it needs stepWeight or stepWeights, and blue/green or A/B testing sends no weighted traffic';
+    if (analysis.mirror && strategy === 'abTesting')
+      return 'analysis.mirror works with blue/green (iterations) and weighted canaries, not with A/B testing (match): remove one of them';
     return undefined;
   }
 
@@ -102,20 +229,20 @@ export class GatewayApiRouter implements Router {
         kind: 'HTTPRoute',
         metadata: { name: namesOf(canary).apex, namespace: canary.metadata.namespace! },
       })
-      .catch(() => undefined)) as
-      | {
-          spec?: {
-            rules?: { matches?: unknown[]; backendRefs?: { name: string; weight?: number }[] }[];
-          };
-        }
-      | undefined;
+      .catch(() => undefined)) as { spec?: { rules?: StoredRule[] } } | undefined;
     const rules = route?.spec?.rules ?? [];
-    const weighted = rules.find((r) => !r.matches || r.matches.length === 0) ?? rules.at(-1);
-    const canaryRef = weighted?.backendRefs?.find((b) => b.name === namesOf(canary).apexCanary);
+    // The API server gives every rule a default path match, so the weighted rule is found by position.
+    const weighted = rules.at(-1);
     if (!weighted) return undefined;
+    const canaryName = namesOf(canary).apexCanary;
+    const canaryWeight = (r: StoredRule) =>
+      r.backendRefs?.find((b) => b.name === canaryName)?.weight ?? 0;
     return {
-      canaryWeight: canaryRef?.weight ?? 0,
-      matchToCanary: rules.some((r) => (r.matches?.length ?? 0) > 0),
+      canaryWeight: canaryWeight(weighted),
+      matchToCanary: rules.slice(0, -1).some((r) => !isAffinityRule(r) && canaryWeight(r) === 100),
+      mirror: (weighted.filters ?? []).some(
+        (f) => f.type === 'RequestMirror' && f.requestMirror?.backendRef?.name === canaryName,
+      ),
     };
   }
 

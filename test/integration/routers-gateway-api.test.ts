@@ -1,0 +1,195 @@
+import * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Canary } from '../../src/api/types.js';
+import type { App } from '../../src/app.js';
+import { createKubeAccess } from '../../src/kube/access.js';
+import { GatewayApiRouter } from '../../src/routers/gateway-api-router.js';
+import type { Routes } from '../../src/routers/router.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { startCluster, type Cluster } from '../harness/cluster.js';
+import {
+  followRelease,
+  readObject,
+  ScriptedChecks,
+  startController,
+} from '../harness/controller.js';
+import {
+  clientsFor,
+  createCanary,
+  createDeployment,
+  installWeirCrds,
+  readCanary,
+  setImage,
+  stepUntil,
+} from '../harness/weir.js';
+
+const namespace = 'gateway-apps';
+
+interface Rule {
+  matches?: { headers?: { name: string; value: string }[] }[];
+  filters?: { type: string; requestMirror?: { backendRef: { name: string }; percent?: number } }[];
+  backendRefs: {
+    name: string;
+    weight: number;
+    filters?: { responseHeaderModifier: { add: { name: string; value: string }[] } }[];
+  }[];
+}
+
+// Given a real control plane with the Gateway API v1.4.1 standard-channel CRDs and
+// Weir running in-process on a manual clock, the HTTPRoutes for mirroring and
+// session affinity are accepted by the real schema at every step.
+describe('the gatewayapi router on the real control plane', () => {
+  let cluster: Cluster;
+  let app: App;
+  let objects: k8s.KubernetesObjectApi;
+  let apps: k8s.AppsV1Api;
+  let router: GatewayApiRouter;
+  const clock = new ManualClock(Date.parse('2026-12-04T10:00:00Z'));
+  const checks = new ScriptedChecks();
+
+  const canary = (name: string) => readCanary(objects, namespace, name);
+  const rules = async (name: string): Promise<Rule[]> =>
+    (
+      await readObject<{ spec: { rules: Rule[] } }>(
+        objects,
+        'gateway.networking.k8s.io/v1',
+        'HTTPRoute',
+        namespace,
+        name,
+      )
+    )?.spec.rules ?? [];
+  const phaseIs = (name: string, phase: string) => async () =>
+    (await canary(name)).status?.phase === phase ? true : undefined;
+  const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
+    stepUntil(app, clock, what, probe);
+
+  /** One rule in one line: `[cookie name] primary/canary [mirror N%]`. */
+  const line = (name: string, r: Rule) => {
+    const w = (role: string) => r.backendRefs.find((b) => b.name === `${name}-${role}`)?.weight;
+    const cookie = r.matches?.[0]?.headers?.find((h) => h.name === 'Cookie');
+    const mirror = r.filters?.find((f) => f.type === 'RequestMirror')?.requestMirror;
+    return [
+      ...(cookie ? [`cookie ${/\)\?([^=]+)=/.exec(cookie.value)?.[1]}`] : []),
+      `${w('primary')}/${w('canary')}`,
+      ...(mirror ? [`mirror ${mirror.backendRef.name} ${mirror.percent ?? 100}%`] : []),
+    ].join(' ');
+  };
+  const summary = async (name: string) => (await rules(name)).map((r) => line(name, r)).join(' | ');
+
+  async function bootstrap(name: string, analysis: Canary['spec']['analysis']) {
+    await createDeployment(apps, namespace, name, 2);
+    await createCanary(objects, namespace, name, {
+      provider: 'gatewayapi',
+      service: { port: 9898, gatewayRefs: [{ name: 'public' }], hosts: [`${name}.example.test`] },
+      analysis,
+    });
+    await until(`${name} Initialized`, phaseIs(name, 'Initialized'));
+  }
+
+  async function release<R>(name: string, read: () => Promise<R>) {
+    await setImage(apps, namespace, name, `example.test/${name}:2`);
+    const steps = await followRelease({ app, clock, objects, namespace, name, read });
+    expect(steps.at(-1)?.phase).toBe('Succeeded');
+    return steps;
+  }
+
+  beforeAll(async () => {
+    cluster = await startCluster({ nodes: 1 });
+    await installWeirCrds(cluster);
+    let kubeConfig: k8s.KubeConfig;
+    ({ objects, apps, kubeConfig } = clientsFor(cluster));
+    router = new GatewayApiRouter(createKubeAccess(kubeConfig), kubeConfig);
+    await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    app = await startController({ kubeConfig, clock, checks });
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await cluster?.stop();
+  });
+
+  it('blue/green with mirroring: a RequestMirror filter during the analysis, gone after promotion', async () => {
+    await bootstrap('billing', { interval: '10s', iterations: 2, mirror: true, mirrorWeight: 50 });
+    expect(await summary('billing')).toBe('100/0');
+    const steps = await release('billing', async () => ({
+      summary: await summary('billing'),
+      routes: await router.getRoutes((await canary('billing')) as Canary),
+    }));
+    const during = steps.filter((s) => s.phase === 'Progressing').map((s) => s.routes);
+    expect(during.map((r) => r.summary)).toContain('100/0 mirror billing-canary 50%');
+    expect(during.find((r) => r.summary.includes('mirror'))?.routes).toEqual<Routes>({
+      canaryWeight: 0,
+      matchToCanary: false,
+      mirror: true,
+    });
+    expect(steps.at(-1)?.routes).toEqual({
+      summary: '100/0',
+      routes: { canaryWeight: 0, matchToCanary: false, mirror: false },
+    });
+  });
+
+  it('session affinity: a sticky Cookie rule and Set-Cookie on the canary at a middle weight, expired after', async () => {
+    await bootstrap('cart', {
+      interval: '10s',
+      stepWeight: 20,
+      maxWeight: 40,
+      sessionAffinity: {
+        cookieName: 'cart-canary',
+        primaryCookieName: 'cart-primary',
+        maxAge: 600,
+      },
+    });
+    expect(await summary('cart')).toBe(
+      'cookie cart-canary 100/0 | cookie cart-primary 100/0 | 100/0',
+    );
+    const steps = await release('cart', async () => JSON.stringify(await rules('cart')));
+    const at20 = steps
+      .map((s) => JSON.parse(s.routes) as Rule[])
+      .find((r) => line('cart', r.at(-1)!) === '80/20')!;
+    expect(at20.map((r) => line('cart', r)).join(' | ')).toBe(
+      'cookie cart-canary 0/100 | cookie cart-primary 100/0 | 80/20',
+    );
+    const pattern = at20[0]!.matches![0]!.headers![0]!.value;
+    const value = /cart-canary=([0-9a-f]+)/.exec(pattern)![1];
+    expect(new RegExp(pattern).test(`session=1; cart-canary=${value}`)).toBe(true);
+    const setCookies = at20[2]!.backendRefs.map(
+      (b) => b.filters?.[0]?.responseHeaderModifier.add[0]?.value,
+    );
+    expect(setCookies[1]).toBe(`cart-canary=${value}; Max-Age=600; Path=/`);
+    expect(setCookies[0]).toMatch(/^cart-primary=[0-9a-f]+; Max-Age=600; Path=\/$/);
+    // The same cookie at 40%: users who reached the canary at 20% stay there.
+    const at40 = steps
+      .map((s) => JSON.parse(s.routes) as Rule[])
+      .find((r) => line('cart', r.at(-1)!) === '60/40')!;
+    expect(at40[0]!.matches).toEqual(at20[0]!.matches);
+    expect(await summary('cart')).toBe(
+      'cookie cart-canary 100/0 | cookie cart-primary 100/0 | 100/0',
+    );
+    expect(await router.getRoutes((await canary('cart')) as Canary)).toEqual({
+      canaryWeight: 0,
+      matchToCanary: false,
+      mirror: false,
+    });
+  });
+
+  it('getRoutes sees A/B rules on the route the API server defaulted', async () => {
+    await bootstrap('search', {
+      interval: '10s',
+      iterations: 2,
+      match: [{ headers: { 'x-canary': { exact: 'insider' } } }],
+    });
+    expect(await router.getRoutes((await canary('search')) as Canary)).toEqual({
+      canaryWeight: 0,
+      matchToCanary: false,
+      mirror: false,
+    });
+    await setImage(apps, namespace, 'search', 'example.test/search:2');
+    await until('search Progressing', phaseIs('search', 'Progressing'));
+    expect(await router.getRoutes((await canary('search')) as Canary)).toEqual({
+      canaryWeight: 0,
+      matchToCanary: true,
+      mirror: false,
+    });
+    await until('search Succeeded', phaseIs('search', 'Succeeded'));
+  });
+});
