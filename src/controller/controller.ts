@@ -6,8 +6,13 @@ import type { AlertProvider, Canary, CanaryRun, MetricTemplate } from '../api/ty
 import { createKubeAccess, type KubeAccess } from '../kube/access.js';
 import { createInformer, type ResilientInformer } from '../kube/informer.js';
 import { GatewayApiRouter } from '../routers/gateway-api-router.js';
+import { IstioRouter } from '../routers/istio-router.js';
+import { ContourRouter } from '../routers/contour-router.js';
 import { KubernetesRouter } from '../routers/kubernetes-router.js';
+import { LinkerdRouter } from '../routers/linkerd-router.js';
+import { NginxRouter, ingressReader } from '../routers/nginx-router.js';
 import { RouterRegistry } from '../routers/registry.js';
+import { TraefikRouter } from '../routers/traefik-router.js';
 import type { Clock } from '../util/clock.js';
 import { WeirError } from '../errors.js';
 import { canaryLabel } from '../workloads/workloads.js';
@@ -162,6 +167,12 @@ export function createController(options: ControllerOptions): Controller {
 
   const routers = new RouterRegistry()
     .register(new GatewayApiRouter(kube, kubeConfig))
+    .register(new IstioRouter(kube, kubeConfig))
+    .register(new LinkerdRouter(kube, kubeConfig))
+    .register(new LinkerdRouter(kube, kubeConfig, 'smi'))
+    .register(new TraefikRouter(kube, kubeConfig))
+    .register(new ContourRouter(kube, kubeConfig))
+    .register(new NginxRouter(kube, ingressReader(kubeConfig)))
     .register(
       new KubernetesRouter(kube, (c) =>
         deployments.cache.get(c.spec.targetRef.name, c.metadata.namespace),

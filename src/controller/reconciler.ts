@@ -132,6 +132,7 @@ export class Reconciler {
       this.validated.delete(key);
       this.applied.delete(key);
       this.deps.recorder.forget(namespace, name);
+      this.deps.routers.forget(namespace, name);
       return;
     }
     const canary = this.freshest(key, cached);
