@@ -6,6 +6,7 @@ import type { Strategy } from '../machine/steps.js';
 import { canaryLabel, namesOf, ownerReference } from '../workloads/workloads.js';
 import { readRoutingObject } from './read-routing-object.js';
 import type { Router, Routes } from './router.js';
+import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';
 
 export const httpProxyApiVersion = 'projectcontour.io/v1';
 
@@ -164,9 +165,30 @@ export function httpProxy(canary: Canary, routes: Routes): Record<string, unknow
   };
 }
 
+/**
+ * The HTTPProxy `<apex>` is included by the user's root HTTPProxy: it carries
+ * path conditions, timeouts and retries; the virtual host (hostnames, CORS) is
+ * the root proxy's.
+ */
+export const contourServiceFields: ServiceFieldSupport = {
+  honoured: ['match', 'retries', 'timeout'],
+  instead: {
+    hosts:
+      'the hostname is the virtualhost.fqdn of your root HTTPProxy, which includes HTTPProxy <apex>; set it there and remove it',
+    corsPolicy:
+      'CORS is configured on the virtualhost of your root HTTPProxy (virtualhost.corsPolicy); set it there and remove it',
+    rewrite:
+      'Weir does not write a pathRewritePolicy on its HTTPProxy; rewrite in the application or in front of Contour, and remove it',
+    headers:
+      "Weir's HTTPProxy sets only the l5d-dst-override header; set request and response headers in Contour's configuration (policy.request-headers, policy.response-headers) and remove it",
+  },
+};
+
 /** Why an HTTPProxy cannot run this Canary as declared, or undefined. */
 export function contourUnsupported(canary: Canary, _strategy: Strategy): string | undefined {
   const { analysis, service } = canary.spec;
+  const fields = serviceFieldsUnsupported('contour', canary, contourServiceFields);
+  if (fields) return fields;
   for (const [i, m] of (analysis.match ?? []).entries()) {
     if (m.sourceLabels)
       return `the contour provider cannot match analysis.match[${i}].sourceLabels (source workloads are an Istio feature): match on headers or queryParams`;

@@ -5,24 +5,21 @@ import type { Canary } from '../api/types.js';
 import type { KubeAccess } from '../kube/access.js';
 import { durationMs, type Strategy } from '../machine/steps.js';
 import { canaryLabel, namesOf, ownerReference } from '../workloads/workloads.js';
+import {
+  gatewayApiServiceFields,
+  mergeMatches,
+  serviceFilters,
+  serviceMatches,
+  serviceRouteProblem,
+  valueMatch,
+  withFilters,
+} from './gateway-api-service.js';
 import type { Router, Routes } from './router.js';
+import { serviceFieldsUnsupported } from './service-fields.js';
 
-type HeaderMatch = NonNullable<NonNullable<CanaryAnalysis['match']>[number]['headers']>[string];
 type Rule = Record<string, unknown>;
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-function valueMatch(
-  name: string,
-  m: HeaderMatch,
-): { type: 'Exact' | 'RegularExpression'; name: string; value: string } {
-  if (m.exact !== undefined) return { type: 'Exact', name, value: m.exact };
-  if (m.prefix !== undefined)
-    return { type: 'RegularExpression', name, value: `^${escape(m.prefix)}.*` };
-  if (m.suffix !== undefined)
-    return { type: 'RegularExpression', name, value: `.*${escape(m.suffix)}$` };
-  return { type: 'RegularExpression', name, value: m.regex ?? '.*' };
-}
 
 /** Gateway API HTTPRoute matches for `analysis.match` (headers and query parameters). */
 export function httpRouteMatches(analysis: CanaryAnalysis): Record<string, unknown>[] {
@@ -79,11 +76,28 @@ const setCookie = (value: string) => ({
   responseHeaderModifier: { add: [{ name: 'Set-Cookie', value }] },
 });
 
-/** The HTTPRoute `<apex>` for a split: weighted primary/canary backends, plus A/B and affinity rules. */
+/**
+ * The HTTPRoute `<apex>` for a split: weighted primary/canary backends, plus A/B
+ * and affinity rules. Every rule carries spec.service's matches (narrowed by the
+ * rule's own), filters and timeout. Throws on spec.service fields unsupported()
+ * rejects.
+ */
 export function httpRoute(canary: Canary, routes: Routes): Record<string, unknown> {
   const names = namesOf(canary);
   const s = canary.spec.service;
   const port = s.port;
+  const base = serviceMatches(s);
+  const common = serviceFilters(s);
+  if ('error' in base) throw new Error(`gatewayapi router: ${base.error}`);
+  if ('error' in common) throw new Error(`gatewayapi router: ${common.error}`);
+  const rule = (matches: Rule[] | undefined, own: Rule[], rest: Rule): Rule => {
+    const filters = withFilters(common, own);
+    return {
+      ...(matches && matches.length > 0 ? { matches } : {}),
+      ...(filters.length > 0 ? { filters } : {}),
+      ...rest,
+    };
+  };
   const ref = (name: string, weight: number, filters?: Rule[]) => ({
     group: '',
     kind: 'Service',
@@ -113,26 +127,30 @@ export function httpRoute(canary: Canary, routes: Routes): Record<string, unknow
       if (weight > 0) {
         // Users who got the cookie from a weighted answer keep reaching the same side;
         // the weighted rule below hands the cookie out.
-        rules.push({
-          matches: [cookieMatch(cookie.name, cookie.value)],
-          backendRefs: backends(to),
-          ...timeouts,
-        });
+        rules.push(
+          rule(mergeMatches([cookieMatch(cookie.name, cookie.value)], base), [], {
+            backendRefs: backends(to),
+            ...timeouts,
+          }),
+        );
         pinned[side] = [setCookie(`${cookie.name}=${cookie.value}; Max-Age=${maxAge}; Path=/`)];
       } else {
         // No release moving traffic: whoever still holds a cookie gets it expired.
-        rules.push({
-          matches: [cookieMatch(cookie.name)],
-          filters: [setCookie(`${cookie.name}=; Max-Age=0; Path=/`)],
-          backendRefs: backends(0),
-          ...timeouts,
-        });
+        rules.push(
+          rule(
+            mergeMatches([cookieMatch(cookie.name)], base),
+            [setCookie(`${cookie.name}=; Max-Age=0; Path=/`)],
+            { backendRefs: backends(0), ...timeouts },
+          ),
+        );
       }
     }
   }
   if (routes.matchToCanary) {
     for (const match of httpRouteMatches(canary.spec.analysis)) {
-      rules.push({ matches: [match], backendRefs: backends(100), ...timeouts });
+      rules.push(
+        rule(mergeMatches([match], base), [], { backendRefs: backends(100), ...timeouts }),
+      );
     }
   }
   const mirrorWeight = canary.spec.analysis.mirrorWeight;
@@ -148,11 +166,7 @@ export function httpRoute(canary: Canary, routes: Routes): Record<string, unknow
       ]
     : undefined;
   // The weighted rule is always last: getRoutes reads the split from it.
-  rules.push({
-    ...(mirror ? { filters: mirror } : {}),
-    backendRefs: backends(weight, pinned),
-    ...timeouts,
-  });
+  rules.push(rule(base, mirror ?? [], { backendRefs: backends(weight, pinned), ...timeouts }));
   return {
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
@@ -183,14 +197,11 @@ interface StoredRule {
   backendRefs?: { name: string; weight?: number }[];
 }
 
-/** A rule Weir adds for session affinity: its matches test the Cookie header only. */
+/** A rule Weir adds for session affinity: every match tests the Cookie header the way Weir writes it. */
 const isAffinityRule = (r: StoredRule) =>
   (r.matches?.length ?? 0) > 0 &&
-  r.matches!.every(
-    (m) =>
-      m.headers?.length === 1 &&
-      m.headers[0]!.name === 'Cookie' &&
-      (m.headers[0]!.value ?? '').startsWith(cookiePrefix),
+  r.matches!.every((m) =>
+    (m.headers ?? []).some((h) => h.name === 'Cookie' && (h.value ?? '').startsWith(cookiePrefix)),
   );
 
 /** Routes traffic with a Gateway API HTTPRoute (v1, standard channel). */
@@ -207,6 +218,10 @@ export class GatewayApiRouter implements Router {
   }
 
   unsupported(canary: Canary, strategy: Strategy): string | undefined {
+    const problem =
+      serviceFieldsUnsupported(this.name, canary, gatewayApiServiceFields) ??
+      serviceRouteProblem(canary.spec.service);
+    if (problem) return problem;
     const analysis = canary.spec.analysis;
     const istioOnly = (analysis.match ?? []).findIndex((m) => m.sourceLabels);
     if (istioOnly >= 0)

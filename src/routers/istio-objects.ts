@@ -5,6 +5,7 @@ import type { Canary } from '../api/types.js';
 import type { Strategy } from '../machine/steps.js';
 import { canaryLabel, namesOf, ownerReference } from '../workloads/workloads.js';
 import type { Routes } from './router.js';
+import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';
 
 /**
  * The pure half of the Istio router: the VirtualService and DestinationRules for
@@ -46,17 +47,62 @@ export function isTcp(canary: Canary): boolean {
   return canary.spec.service.appProtocol?.toLowerCase() === 'tcp';
 }
 
+/** The routing fields of spec.service an HTTP VirtualService and its DestinationRules carry. */
+export const istioServiceFields: ServiceFieldSupport = {
+  honoured: [
+    'gateways',
+    'hosts',
+    'delegation',
+    'trafficPolicy',
+    'match',
+    'rewrite',
+    'retries',
+    'headers',
+    'corsPolicy',
+    'timeout',
+  ],
+  instead: {
+    gatewayRefs:
+      'Gateway API parents are for the gatewayapi provider; the istio provider attaches to the Istio Gateways listed in spec.service.gateways',
+    mirror:
+      'Gateway API mirror backends are for the gatewayapi provider; with istio, analysis.mirror mirrors traffic to the canary',
+  },
+};
+
+const tcpRoute =
+  'an Istio TCP route (appProtocol: tcp) carries only weights and ports; remove it, or use an HTTP appProtocol';
+
+/** A TCP service is routed with `tcp` routes, which have none of the HTTP fields. */
+export const istioTcpServiceFields: ServiceFieldSupport = {
+  honoured: ['gateways', 'hosts', 'delegation', 'trafficPolicy', 'match'],
+  instead: {
+    ...istioServiceFields.instead,
+    rewrite: tcpRoute,
+    retries: tcpRoute,
+    headers: tcpRoute,
+    corsPolicy: tcpRoute,
+    timeout: tcpRoute,
+  },
+};
+
 /** Why the istio provider cannot run a Canary as declared, or undefined when it can. */
 export function istioUnsupported(canary: Canary, strategy: Strategy): string | undefined {
   const s = canary.spec.service;
   const analysis = canary.spec.analysis;
+  const fields = serviceFieldsUnsupported(
+    'istio',
+    canary,
+    isTcp(canary) ? istioTcpServiceFields : istioServiceFields,
+  );
+  if (fields) return fields;
   if (s.delegation && (s.hosts?.length || s.gateways?.length))
     return 'spec.service.delegation: a delegate VirtualService has no hosts or gateways (the including VirtualService has them); remove spec.service.hosts and spec.service.gateways, or turn delegation off';
-  if (s.gatewayRefs?.length)
-    return 'spec.service.gatewayRefs is for the gatewayapi provider: the istio provider attaches to Istio Gateways listed in spec.service.gateways';
-  if (s.mirror?.length)
-    return 'spec.service.mirror (Gateway API mirror backends) is for the gatewayapi provider: with istio, use analysis.mirror to mirror traffic to the canary';
   if (isTcp(canary)) {
+    for (const [i, m] of (s.match ?? []).entries()) {
+      const other = Object.keys(m).filter((k) => k !== 'port');
+      if (other.length > 0)
+        return `spec.service.match[${i}]: the istio provider matches a TCP service (appProtocol: tcp) by port only; remove ${other.join(', ')}`;
+    }
     if (strategy === 'abTesting')
       return 'the istio provider cannot match requests of a TCP service (appProtocol: tcp): use stepWeight or iterations';
     if (analysis.mirror)

@@ -3,7 +3,25 @@ import type { KubeAccess } from '../kube/access.js';
 import type { Strategy } from '../machine/steps.js';
 import { selectorLabel, services } from '../workloads/workloads.js';
 import type { Router, Routes } from './router.js';
+import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';
 import type * as k8s from '@kubernetes/client-node';
+
+const proxyOnly =
+  'a Service has no HTTP routing (the kubernetes provider only points the apex Service at the primary or the canary pods): use a mesh or Gateway API provider for it, or remove it';
+
+/** The kubernetes provider routes nothing but the apex Service's selector. */
+export const kubernetesServiceFields: ServiceFieldSupport = {
+  honoured: [],
+  instead: {
+    hosts: proxyOnly,
+    match: proxyOnly,
+    rewrite: proxyOnly,
+    retries: proxyOnly,
+    headers: proxyOnly,
+    corsPolicy: proxyOnly,
+    timeout: proxyOnly,
+  },
+};
 
 /**
  * No mesh: blue/green by pointing the apex Service at the primary or the canary
@@ -17,11 +35,17 @@ export class KubernetesRouter implements Router {
     private readonly target: (canary: Canary) => k8s.V1Deployment | undefined,
   ) {}
 
-  unsupported(_canary: Canary, strategy: Strategy): string | undefined {
+  unsupported(canary: Canary, strategy: Strategy): string | undefined {
+    const fields = serviceFieldsUnsupported(this.name, canary, kubernetesServiceFields);
+    if (fields) return fields;
     if (strategy === 'canary')
       return 'the kubernetes provider cannot split traffic by weight: use iterations (blue/green), or a mesh or Gateway API provider for stepWeight';
     if (strategy === 'abTesting')
       return 'the kubernetes provider cannot route by request headers: use a mesh or Gateway API provider for A/B testing';
+    if (canary.spec.analysis.mirror)
+      return 'the kubernetes provider cannot mirror traffic (a Service only selects pods): remove analysis.mirror or use a mesh or Gateway API provider';
+    if (canary.spec.analysis.sessionAffinity)
+      return 'the kubernetes provider cannot pin sessions by cookie: remove analysis.sessionAffinity or use a mesh or Gateway API provider';
     return undefined;
   }
 

@@ -5,6 +5,7 @@ import type { Strategy } from '../machine/steps.js';
 import { canaryLabel, namesOf, ownerReference } from '../workloads/workloads.js';
 import { readRoutingObject } from './read-routing-object.js';
 import type { Router, Routes } from './router.js';
+import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';
 
 /**
  * The TrafficSplit version Weir writes: v1alpha2 (integer weights) is the one
@@ -13,7 +14,15 @@ import type { Router, Routes } from './router.js';
  */
 export const trafficSplitApiVersion = 'split.smi-spec.io/v1alpha2';
 
-/** The TrafficSplit `<apex>` for a split: the apex Service divided between primary and canary. */
+/**
+ * The Service a TrafficSplit divides: the apex, or the one `spec.service.hosts`
+ * names, as in Flagger, where the first host is the TrafficSplit's root service.
+ */
+export function rootService(canary: Canary): string {
+  return canary.spec.service.hosts?.[0] ?? namesOf(canary).apex;
+}
+
+/** The TrafficSplit `<apex>` for a split: the root Service divided between primary and canary. */
 export function trafficSplit(canary: Canary, routes: Routes): Record<string, unknown> {
   const names = namesOf(canary);
   return {
@@ -26,7 +35,7 @@ export function trafficSplit(canary: Canary, routes: Routes): Record<string, unk
       ownerReferences: [ownerReference(canary)],
     },
     spec: {
-      service: names.apex,
+      service: rootService(canary),
       backends: [
         { service: names.apexPrimary, weight: 100 - routes.canaryWeight },
         { service: names.apexCanary, weight: routes.canaryWeight },
@@ -34,6 +43,26 @@ export function trafficSplit(canary: Canary, routes: Routes): Record<string, unk
     },
   };
 }
+
+const weightsOnly =
+  'an SMI TrafficSplit only divides the traffic of a Service by weight; configure it in the mesh or in the ingress in front of it, and remove it';
+
+/** An SMI TrafficSplit carries the root Service (spec.service.hosts) and weights, nothing else. */
+export const trafficSplitServiceFields: ServiceFieldSupport = {
+  honoured: ['hosts'],
+  instead: {
+    match: weightsOnly,
+    rewrite: weightsOnly,
+    headers: weightsOnly,
+    corsPolicy: weightsOnly,
+    retries:
+      'an SMI TrafficSplit has no retries; with Linkerd, set retry.linkerd.io annotations on the apex Service through spec.service.apex.annotations',
+    timeout:
+      'an SMI TrafficSplit has no timeouts; with Linkerd, set timeout.linkerd.io annotations on the apex Service through spec.service.apex.annotations',
+  },
+};
+
+const dnsLabel = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /**
  * Why an SMI TrafficSplit cannot run this Canary, or undefined. Linkerd's SMI
@@ -45,6 +74,13 @@ export function trafficSplitUnsupported(
   canary: Canary,
   strategy: Strategy,
 ): string | undefined {
+  const fields = serviceFieldsUnsupported(provider, canary, trafficSplitServiceFields);
+  if (fields) return fields;
+  const hosts = canary.spec.service.hosts ?? [];
+  if (hosts.length > 1)
+    return `spec.service.hosts: the ${provider} provider's TrafficSplit divides one Service (the first host in Flagger, which ignored the others); keep one, or remove hosts to divide the apex Service ${namesOf(canary).apex}`;
+  if (hosts.length === 1 && !dnsLabel.test(hosts[0]!))
+    return `spec.service.hosts[0] "${hosts[0]}" is not a Service name: the ${provider} provider's TrafficSplit divides the Service it names; give the name of a Service in namespace ${canary.metadata.namespace}, or remove hosts to divide the apex Service`;
   const analysis = canary.spec.analysis;
   if (strategy === 'abTesting')
     return `the ${provider} provider routes with an SMI TrafficSplit, which can only split by weight: remove analysis.match (A/B testing) or use a provider that matches headers, such as gatewayapi or contour`;

@@ -6,6 +6,7 @@ import type { KubeAccess } from '../kube/access.js';
 import type { Strategy } from '../machine/steps.js';
 import { canaryLabel, namesOf, ownerReference } from '../workloads/workloads.js';
 import type { Router, Routes } from './router.js';
+import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';
 
 const prefix = 'nginx.ingress.kubernetes.io';
 
@@ -168,6 +169,28 @@ export function canaryIngress(
   };
 }
 
+/** Advice for a setting ingress-nginx takes from the user's Ingress, which the canary Ingress follows. */
+const onYourIngress = (what: string) =>
+  `set ${what} on your Ingress (spec.ingressRef): NGINX applies the main Ingress's settings to canary traffic too, and Weir does not change it`;
+
+/**
+ * The canary Ingress carries only the canary annotations and the user's
+ * backends: every other setting comes from the user's Ingress.
+ */
+export const nginxServiceFields: ServiceFieldSupport = {
+  honoured: [],
+  instead: {
+    hosts: onYourIngress('the hosts'),
+    match: onYourIngress('the paths'),
+    rewrite: onYourIngress('nginx.ingress.kubernetes.io/rewrite-target'),
+    retries: onYourIngress('the nginx.ingress.kubernetes.io/proxy-next-upstream annotations'),
+    timeout: onYourIngress('nginx.ingress.kubernetes.io/proxy-read-timeout'),
+    headers: onYourIngress('header annotations (nginx.ingress.kubernetes.io/custom-headers)'),
+    corsPolicy: onYourIngress('nginx.ingress.kubernetes.io/enable-cors and the cors-* annotations'),
+    mirror: onYourIngress('nginx.ingress.kubernetes.io/mirror-target'),
+  },
+};
+
 /** Reads an Ingress; undefined when it does not exist. */
 export type IngressReader = (namespace: string, name: string) => Promise<k8s.V1Ingress | undefined>;
 
@@ -221,9 +244,11 @@ export class NginxRouter implements Router {
       return `the nginx provider needs spec.ingressRef: the Ingress that routes to Service ${namesOf(canary).apex}, which Weir clones as <name>-canary`;
     if (ref.apiVersion !== 'networking.k8s.io/v1')
       return `spec.ingressRef.apiVersion ${ref.apiVersion} is not served: the nginx provider reads networking.k8s.io/v1 Ingresses`;
+    const fields = serviceFieldsUnsupported(this.name, canary, nginxServiceFields);
+    if (fields) return fields;
     const analysis = canary.spec.analysis;
-    if (analysis.mirror || canary.spec.service.mirror?.length)
-      return 'the nginx provider cannot mirror traffic: an NGINX canary Ingress ignores mirror annotations and Weir does not change your Ingress; remove analysis.mirror (and service.mirror)';
+    if (analysis.mirror)
+      return 'the nginx provider cannot mirror traffic to the canary: an NGINX canary Ingress ignores mirror annotations and Weir does not change your Ingress; remove analysis.mirror';
     if (analysis.sessionAffinity)
       return 'the nginx provider cannot keep users on the canary (analysis.sessionAffinity): NGINX routes by cookie only when the client already sends it with the value "always" and cannot set it on canary answers; remove sessionAffinity, or opt users in with an analysis.match cookie';
     if (strategy === 'abTesting') {

@@ -5,6 +5,7 @@ import type { Strategy } from '../machine/steps.js';
 import { canaryLabel, namesOf, ownerReference } from '../workloads/workloads.js';
 import { readRoutingObject } from './read-routing-object.js';
 import type { Router, Routes } from './router.js';
+import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';
 
 export const traefikServiceApiVersion = 'traefik.io/v1alpha1';
 
@@ -73,6 +74,27 @@ export function traefikService(canary: Canary, routes: Routes): Record<string, u
   };
 }
 
+const inIngressRoute = (what: string) =>
+  `${what} belongs on your IngressRoute (which names TraefikService <apex>), not on the TraefikService Weir owns; set it there and remove it`;
+
+/**
+ * A TraefikService carries only the weighted (or mirroring) Services: routing
+ * and middlewares live in the user's IngressRoute, which Weir does not write.
+ */
+export const traefikServiceFields: ServiceFieldSupport = {
+  honoured: [],
+  instead: {
+    hosts: inIngressRoute('the Host() rule'),
+    match: inIngressRoute('the request match'),
+    rewrite: inIngressRoute('a ReplacePath or ReplacePathRegex Middleware'),
+    headers: inIngressRoute('a Headers Middleware'),
+    corsPolicy: inIngressRoute('a Headers Middleware with CORS settings'),
+    retries: inIngressRoute('a Retry Middleware'),
+    timeout:
+      'Traefik sets timeouts in a ServersTransport (forwardingTimeouts) or on its entry points, not on a TraefikService; configure one there and remove it',
+  },
+};
+
 /**
  * Why a TraefikService cannot run this Canary, or undefined. Request matching
  * lives in the user's IngressRoute, not in the TraefikService Weir owns; and
@@ -80,6 +102,8 @@ export function traefikService(canary: Canary, routes: Routes): Record<string, u
  * first, primary included, so later weight steps would not move returning users.
  */
 export function traefikUnsupported(canary: Canary, strategy: Strategy): string | undefined {
+  const fields = serviceFieldsUnsupported('traefik', canary, traefikServiceFields);
+  if (fields) return fields;
   if (strategy === 'abTesting')
     return 'the traefik provider cannot route by header or query (request matching lives in your IngressRoute, which Weir does not own): remove analysis.match (A/B testing), or use gatewayapi or contour';
   if (canary.spec.analysis.sessionAffinity)

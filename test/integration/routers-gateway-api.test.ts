@@ -76,11 +76,20 @@ describe('the gatewayapi router on the real control plane', () => {
   };
   const summary = async (name: string) => (await rules(name)).map((r) => line(name, r)).join(' | ');
 
-  async function bootstrap(name: string, analysis: Canary['spec']['analysis']) {
+  async function bootstrap(
+    name: string,
+    analysis: Canary['spec']['analysis'],
+    service: Partial<Canary['spec']['service']> = {},
+  ) {
     await createDeployment(apps, namespace, name, 2);
     await createCanary(objects, namespace, name, {
       provider: 'gatewayapi',
-      service: { port: 9898, gatewayRefs: [{ name: 'public' }], hosts: [`${name}.example.test`] },
+      service: {
+        port: 9898,
+        gatewayRefs: [{ name: 'public' }],
+        hosts: [`${name}.example.test`],
+        ...service,
+      },
       analysis,
     });
     await until(`${name} Initialized`, phaseIs(name, 'Initialized'));
@@ -191,5 +200,73 @@ describe('the gatewayapi router on the real control plane', () => {
       mirror: false,
     });
     await until('search Succeeded', phaseIs('search', 'Succeeded'));
+  });
+
+  it('spec.service matches, header changes, rewrite and mirrors pass the real schema on every kind of rule', async () => {
+    await bootstrap(
+      'orders',
+      { interval: '10s', stepWeight: 20, maxWeight: 40, sessionAffinity: { cookieName: 'pin' } },
+      {
+        match: [{ uri: { prefix: '/orders' }, headers: { 'x-tenant': { exact: 'eu' } } }],
+        headers: {
+          request: { set: { 'x-routed-by': 'weir' } },
+          response: { add: { 'x-served-by': 'weir' }, remove: ['server'] },
+        },
+        rewrite: { uri: '/', type: 'ReplacePrefixMatch' },
+        mirror: [{ backendRef: { name: 'orders-shadow', port: 9898 } }],
+        timeout: '10s',
+      },
+    );
+    // At rest the cookie rule expires the cookie: its Set-Cookie joins spec.service's response modifier.
+    const atRest = await rules('orders');
+    expect(atRest.map((r) => line('orders', r))).toEqual([
+      'cookie pin 100/0 mirror orders-shadow 100%',
+      '100/0 mirror orders-shadow 100%',
+    ]);
+    expect(atRest.map((r) => r.filters?.map((f) => f.type))).toEqual([
+      ['RequestHeaderModifier', 'ResponseHeaderModifier', 'URLRewrite', 'RequestMirror'],
+      ['RequestHeaderModifier', 'ResponseHeaderModifier', 'URLRewrite', 'RequestMirror'],
+    ]);
+    expect(
+      (atRest[0]!.filters![1] as { responseHeaderModifier?: { add?: unknown[] } })
+        .responseHeaderModifier?.add,
+    ).toEqual([
+      { name: 'x-served-by', value: 'weir' },
+      { name: 'Set-Cookie', value: 'pin=; Max-Age=0; Path=/' },
+    ]);
+    const current = (await canary('orders')) as Canary;
+    // A weighted step with sticky cookies, then A/B (the Canary's analysis swapped in memory).
+    await router.setRoutes(current, { canaryWeight: 20, matchToCanary: false });
+    expect((await rules('orders')).map((r) => line('orders', r))).toEqual([
+      'cookie pin 0/100 mirror orders-shadow 100%',
+      '80/20 mirror orders-shadow 100%',
+    ]);
+    const ab: Canary = {
+      ...current,
+      spec: {
+        ...current.spec,
+        analysis: {
+          interval: '10s',
+          iterations: 2,
+          match: [{ headers: { 'x-canary': { exact: 'insider' } } }],
+        },
+      },
+    };
+    await router.setRoutes(ab, { canaryWeight: 0, matchToCanary: true });
+    const abRules = await rules('orders');
+    expect(abRules[0]!.matches).toEqual([
+      {
+        path: { type: 'PathPrefix', value: '/orders' },
+        headers: [
+          { type: 'Exact', name: 'x-tenant', value: 'eu' },
+          { type: 'Exact', name: 'x-canary', value: 'insider' },
+        ],
+      },
+    ]);
+    expect(await router.getRoutes(ab)).toEqual({
+      canaryWeight: 0,
+      matchToCanary: true,
+      mirror: false,
+    });
   });
 });

@@ -188,6 +188,7 @@ describe('the linkerd, traefik and contour routers on the real control plane', (
     provider: Provider;
     name: string;
     analysis: Canary['spec']['analysis'];
+    service?: Canary['spec']['service'];
     message: string;
   }[] = [
     {
@@ -217,12 +218,37 @@ describe('the linkerd, traefik and contour routers on the real control plane', (
       analysis: { interval: '10s', stepWeight: 10, sessionAffinity: { cookieName: 'canary' } },
       message: 'the contour provider cannot pin sessions to the canary',
     },
+    {
+      provider: 'linkerd',
+      name: 'linkerd-timeout',
+      analysis: { interval: '10s', stepWeight: 10 },
+      service: { port: 80, timeout: '5s' },
+      message: 'spec.service.timeout is not supported by the linkerd provider',
+    },
+    {
+      provider: 'traefik',
+      name: 'traefik-hosts',
+      analysis: { interval: '10s', stepWeight: 10 },
+      service: { port: 80, hosts: ['shop.example.test'] },
+      message: 'spec.service.hosts is not supported by the traefik provider',
+    },
+    {
+      provider: 'contour',
+      name: 'contour-cors',
+      analysis: { interval: '10s', stepWeight: 10 },
+      service: { port: 80, corsPolicy: { allowOrigin: ['*'] } },
+      message: 'spec.service.corsPolicy is not supported by the contour provider',
+    },
   ];
   it.each(rejected)(
     '$provider rejects what it cannot route with Ready=False: "$message"',
-    async ({ provider, name, analysis, message }) => {
+    async ({ provider, name, analysis, service, message }) => {
       await createDeployment(apps, namespace, name, 1);
-      await createCanary(objects, namespace, name, { provider, analysis });
+      await createCanary(objects, namespace, name, {
+        provider,
+        analysis,
+        ...(service ? { service } : {}),
+      });
       const ready = await until(`${name} UnsupportedStrategy`, async () => {
         const c = (await readCanary(objects, namespace, name)).status?.conditions;
         const r = c?.find((x) => x.type === 'Ready');

@@ -215,6 +215,23 @@ describe('contourUnsupported', () => {
         /^the contour provider cannot retry on non-idempotent \(spec.service.retries.retryOn\)/,
     },
     {
+      what: 'path matches, timeout and retries',
+      spec: {
+        service: {
+          match: [{ uri: { prefix: '/api' } }],
+          timeout: '5s',
+          retries: { attempts: 2, retryOn: '5xx' },
+        },
+      },
+      message: undefined,
+    },
+    {
+      what: "hostnames and CORS, which are the root HTTPProxy's",
+      spec: { service: { hosts: ['shop.example'], corsPolicy: { allowOrigin: ['*'] } } },
+      message:
+        /^spec\.service\.hosts is not supported by the contour provider: the hostname is the virtualhost\.fqdn of your root HTTPProxy.*; spec\.service\.corsPolicy is not supported by the contour provider: CORS is configured on the virtualhost of your root HTTPProxy/,
+    },
+    {
       what: 'mirrorWeight 0',
       spec: { analysis: { mirror: true, mirrorWeight: 0 } },
       message: /^analysis.mirrorWeight 0 cannot be expressed in Contour/,

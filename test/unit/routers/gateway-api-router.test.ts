@@ -95,6 +95,127 @@ describe('httpRoute', () => {
   });
 });
 
+describe('httpRoute: spec.service', () => {
+  const routed = (service: Partial<Canary['spec']['service']>, analysis = {}) =>
+    canaryWith({ service, analysis });
+  const requestSet = {
+    type: 'RequestHeaderModifier',
+    requestHeaderModifier: { set: [{ name: 'x-routed-by', value: 'weir' }] },
+  };
+
+  it('carries the service matches, header changes, rewrite and mirrors on the weighted rule', () => {
+    const c = routed({
+      hosts: ['shop.example'],
+      match: [{ uri: { prefix: '/api' }, method: { exact: 'GET' } }],
+      headers: {
+        request: { set: { 'x-routed-by': 'weir' } },
+        response: { add: { 'x-served': 'yes' }, remove: ['server'] },
+      },
+      rewrite: { uri: '/v2', authority: 'api.internal' },
+      mirror: [{ backendRef: { name: 'shadow', port: 80 } }],
+    });
+    const route = httpRoute(c, { canaryWeight: 30, matchToCanary: false }) as any;
+    expect(route.spec.hostnames).toEqual(['shop.example']);
+    expect(route.spec.rules).toEqual([
+      {
+        matches: [{ path: { type: 'PathPrefix', value: '/api' }, method: 'GET' }],
+        filters: [
+          requestSet,
+          {
+            type: 'ResponseHeaderModifier',
+            responseHeaderModifier: {
+              add: [{ name: 'x-served', value: 'yes' }],
+              remove: ['server'],
+            },
+          },
+          {
+            type: 'URLRewrite',
+            // Without a type the full path is replaced, as in Flagger.
+            urlRewrite: {
+              hostname: 'api.internal',
+              path: { type: 'ReplaceFullPath', replaceFullPath: '/v2' },
+            },
+          },
+          {
+            type: 'RequestMirror',
+            requestMirror: { backendRef: { group: '', kind: 'Service', name: 'shadow', port: 80 } },
+          },
+        ],
+        backendRefs: [ref('podinfo-primary', 70), ref('podinfo-canary', 30)],
+      },
+    ]);
+  });
+
+  it('narrows every A/B match with every service match, and keeps the filters on each rule', () => {
+    const c = routed(
+      {
+        match: [
+          { uri: { prefix: '/api' }, headers: { 'x-tenant': { exact: 'a' } } },
+          { uri: { exact: '/health' } },
+        ],
+        headers: { request: { set: { 'x-routed-by': 'weir' } } },
+      },
+      {
+        stepWeight: undefined,
+        iterations: 2,
+        match: [{ headers: { 'x-tenant': { exact: 'b' } } }],
+      },
+    );
+    const rules = rulesOf(c, 0, { ab: true });
+    expect(rules.map((r) => r.matches)).toEqual([
+      [
+        {
+          path: { type: 'PathPrefix', value: '/api' },
+          headers: [{ type: 'Exact', name: 'x-tenant', value: 'b' }],
+        },
+        {
+          path: { type: 'Exact', value: '/health' },
+          headers: [{ type: 'Exact', name: 'x-tenant', value: 'b' }],
+        },
+      ],
+      [
+        {
+          path: { type: 'PathPrefix', value: '/api' },
+          headers: [{ type: 'Exact', name: 'x-tenant', value: 'a' }],
+        },
+        { path: { type: 'Exact', value: '/health' } },
+      ],
+    ]);
+    expect(rules.map((r) => r.filters)).toEqual([[requestSet], [requestSet]]);
+  });
+
+  it('joins the expiring Set-Cookie to the service response header changes (one modifier per rule)', () => {
+    const c = released(
+      routed(
+        { headers: { response: { set: { 'x-served': 'yes' } } } },
+        { sessionAffinity: { cookieName: 'pin' } },
+      ),
+    );
+    expect(rulesOf(c, 0)[0]!.filters).toEqual([
+      {
+        type: 'ResponseHeaderModifier',
+        responseHeaderModifier: {
+          set: [{ name: 'x-served', value: 'yes' }],
+          add: [{ name: 'Set-Cookie', value: 'pin=; Max-Age=0; Path=/' }],
+        },
+      },
+    ]);
+  });
+
+  it('replaces a path prefix when rewrite.type says so', () => {
+    const c = routed({
+      match: [{ uri: { prefix: '/shop' } }],
+      rewrite: { uri: '/', type: 'ReplacePrefixMatch' },
+    });
+    expect(rulesOf(c, 0)[0]!.filters).toEqual([
+      {
+        type: 'URLRewrite',
+        urlRewrite: { path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/' } },
+      },
+    ]);
+  });
+});
+
 describe('session affinity', () => {
   const sticky = released(
     canaryWith({ analysis: { sessionAffinity: { cookieName: 'pin', maxAge: 600 } } }),
@@ -239,4 +360,63 @@ describe('GatewayApiRouter.unsupported', () => {
     if (message) expect(problem).toMatch(message);
     else expect(problem).toBeUndefined();
   });
+  it.each([
+    {
+      what: 'every field the HTTPRoute carries',
+      service: {
+        gatewayRefs: [{ name: 'public' }],
+        hosts: ['a.example'],
+        match: [{ uri: { regex: '/api/.*' }, queryParams: { v: { exact: '2' } } }],
+        rewrite: { authority: 'b.example' },
+        headers: { request: { remove: ['x-debug'] } },
+        timeout: '5s',
+        mirror: [{ backendRef: { name: 'shadow' } }],
+      },
+      message: undefined,
+    },
+    {
+      what: 'retries, which the standard HTTPRoute lacks',
+      service: { retries: { attempts: 3 } },
+      message:
+        /^spec\.service\.retries is not supported by the gatewayapi provider: the standard Gateway API HTTPRoute has no retry policy; configure retries with your Gateway implementation's own policy resource/,
+    },
+    {
+      what: 'Istio gateways and traffic policy',
+      service: { gateways: ['public'], trafficPolicy: { tls: { mode: 'SIMPLE' } } },
+      message:
+        /^spec\.service\.gateways is not supported by the gatewayapi provider: .*spec\.service\.gatewayRefs; spec\.service\.trafficPolicy is not supported by the gatewayapi provider: /,
+    },
+    {
+      what: 'a match on what an HTTPRoute cannot test',
+      service: { match: [{ uri: { prefix: '/' } }, { sourceLabels: { app: 'x' } }] },
+      message:
+        /^spec\.service\.match\[1\]\.sourceLabels cannot be expressed in a Gateway API HTTPRoute/,
+    },
+    {
+      what: 'a method matched by prefix',
+      service: { match: [{ method: { prefix: 'P' } }] },
+      message:
+        /^spec\.service\.match\[0\]\.method: a Gateway API HTTPRoute matches a method exactly only/,
+    },
+    {
+      what: 'an unknown header operation',
+      service: { headers: { request: { append: { a: 'b' } } } },
+      message: /^spec\.service\.headers\.request\.append is not a header operation/,
+    },
+    {
+      what: 'a prefix rewrite without one prefix match',
+      service: {
+        match: [{ uri: { exact: '/a' } }],
+        rewrite: { uri: '/', type: 'ReplacePrefixMatch' },
+      },
+      message: /^spec\.service\.rewrite\.type ReplacePrefixMatch needs one path prefix/,
+    },
+  ] as { what: string; service: Partial<Canary['spec']['service']>; message?: RegExp }[])(
+    'spec.service: $what',
+    ({ service, message }) => {
+      const problem = router.unsupported(canaryWith({ service }), 'canary');
+      if (message) expect(problem).toMatch(message);
+      else expect(problem).toBeUndefined();
+    },
+  );
 });

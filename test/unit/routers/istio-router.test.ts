@@ -443,12 +443,51 @@ describe('istioUnsupported', () => {
     {
       name: 'Gateway API parents',
       service: { gatewayRefs: [{ name: 'public' }] },
-      problem: /gatewayRefs is for the gatewayapi provider/,
+      problem:
+        /^spec\.service\.gatewayRefs is not supported by the istio provider: Gateway API parents are for the gatewayapi provider; .* spec\.service\.gateways$/,
     },
     {
       name: 'Gateway API mirror backends',
       service: { mirror: [{ backendRef: { name: 'x' } }] },
-      problem: /spec.service.mirror .* is for the gatewayapi provider/,
+      problem:
+        /^spec\.service\.mirror is not supported by the istio provider: .* analysis\.mirror mirrors traffic to the canary$/,
+    },
+    {
+      name: 'App Mesh fields',
+      service: { meshName: 'shop', backends: ['ledger'] },
+      problem:
+        /^spec\.service\.meshName is not supported by the istio provider: .*App Mesh.*; spec\.service\.backends is not supported by the istio provider: /,
+    },
+    {
+      name: 'every Istio field of an HTTP service',
+      service: {
+        gateways: ['public'],
+        hosts: ['a.example'],
+        trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } },
+        match: [{ uri: { prefix: '/api' } }],
+        rewrite: { uri: '/' },
+        retries: { attempts: 2 },
+        headers: { request: { set: { a: 'b' } } },
+        corsPolicy: { allowMethods: ['GET'] },
+        timeout: '5s',
+      },
+      problem: undefined,
+    },
+    {
+      name: 'HTTP fields on a TCP service',
+      service: { appProtocol: 'tcp', timeout: '5s', retries: { attempts: 2 } },
+      problem:
+        /^spec\.service\.timeout is not supported by the istio provider: an Istio TCP route .*; spec\.service\.retries is not supported/,
+    },
+    {
+      name: 'a TCP service matched by port',
+      service: { appProtocol: 'tcp', match: [{ port: 5432 }], hosts: ['db'] },
+      problem: undefined,
+    },
+    {
+      name: 'a TCP service matched by path',
+      service: { appProtocol: 'tcp', match: [{ port: 5432, uri: { prefix: '/' } }] },
+      problem: /^spec\.service\.match\[0\]: .* TCP service .* by port only; remove uri$/,
     },
     {
       name: 'A/B testing of a TCP service',

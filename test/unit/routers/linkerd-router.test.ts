@@ -43,6 +43,19 @@ describe('trafficSplit', () => {
     },
   );
 
+  it('divides the Service spec.service.hosts names, as Flagger does', () => {
+    const split = trafficSplit(canaryWith({ service: { hosts: ['web'] } }), {
+      canaryWeight: 10,
+      matchToCanary: false,
+    }) as any;
+    expect(split.metadata.name).toBe('podinfo');
+    expect(split.spec.service).toBe('web');
+    expect(split.spec.backends.map((b: any) => b.service)).toEqual([
+      'podinfo-primary',
+      'podinfo-canary',
+    ]);
+  });
+
   it('names the apex after spec.service.name when it is set', () => {
     const split = trafficSplit(canaryWith({ service: { name: 'web' } }), {
       canaryWeight: 10,
@@ -113,6 +126,36 @@ describe('trafficSplitUnsupported', () => {
     },
   ] satisfies UnsupportedCase[])('$what: $message', ({ analysis, strategy, message }) => {
     const result = trafficSplitUnsupported('linkerd', canaryWith({ analysis }), strategy);
+    if (message === undefined) expect(result).toBeUndefined();
+    else expect(result).toMatch(message);
+  });
+
+  it.each([
+    {
+      what: 'retries and timeout',
+      service: { retries: { attempts: 2 }, timeout: '5s' },
+      message:
+        /^spec\.service\.timeout is not supported by the linkerd provider: .*timeout\.linkerd\.io annotations on the apex Service through spec\.service\.apex\.annotations; spec\.service\.retries is not supported by the linkerd provider: .*retry\.linkerd\.io/,
+    },
+    {
+      what: 'Istio gateways',
+      service: { gateways: ['public'] },
+      message:
+        /^spec\.service\.gateways is not supported by the linkerd provider: .*Istio gateways/,
+    },
+    { what: 'one host, the root Service', service: { hosts: ['web'] }, message: undefined },
+    {
+      what: 'two hosts',
+      service: { hosts: ['web', 'www'] },
+      message: /^spec\.service\.hosts: the linkerd provider's TrafficSplit divides one Service/,
+    },
+    {
+      what: 'a host that is no Service name',
+      service: { hosts: ['shop.example.com'] },
+      message: /^spec\.service\.hosts\[0\] "shop\.example\.com" is not a Service name/,
+    },
+  ])('spec.service: $what', ({ service, message }) => {
+    const result = trafficSplitUnsupported('linkerd', canaryWith({ service }), 'canary');
     if (message === undefined) expect(result).toBeUndefined();
     else expect(result).toMatch(message);
   });

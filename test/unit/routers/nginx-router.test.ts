@@ -239,7 +239,16 @@ describe('NginxRouter.unsupported', () => {
       analysis: {},
       strategy: 'canary',
       spec: { service: { port: 9898, mirror: [{ backendRef: { name: 'shadow', port: 80 } }] } },
-      message: /cannot mirror traffic/,
+      message:
+        /^spec\.service\.mirror is not supported by the nginx provider: set nginx\.ingress\.kubernetes\.io\/mirror-target on your Ingress/,
+    },
+    {
+      what: "routing fields NGINX takes from the user's Ingress",
+      analysis: {},
+      strategy: 'canary',
+      spec: { service: { port: 9898, retries: { attempts: 3 }, hosts: ['shop.example'] } },
+      message:
+        /^spec\.service\.hosts is not supported by the nginx provider: set the hosts on your Ingress \(spec\.ingressRef\).*; spec\.service\.retries is not supported by the nginx provider: set the nginx\.ingress\.kubernetes\.io\/proxy-next-upstream annotations on your Ingress/,
     },
     {
       what: 'session affinity',

@@ -142,3 +142,20 @@ describe('traefikUnsupported', () => {
     else expect(result).toMatch(message);
   });
 });
+
+describe('traefikUnsupported: spec.service', () => {
+  it('rejects what belongs on the IngressRoute, naming what to use there', () => {
+    const result = traefikUnsupported(
+      canaryWith({ service: { hosts: ['shop.example'], retries: { attempts: 2 } } }),
+      'canary',
+    );
+    expect(result).toMatch(
+      /^spec\.service\.hosts is not supported by the traefik provider: the Host\(\) rule belongs on your IngressRoute .*; spec\.service\.retries is not supported by the traefik provider: a Retry Middleware belongs on your IngressRoute/,
+    );
+  });
+
+  it('accepts the apex metadata, which goes on the TraefikService', () => {
+    const canary = canaryWith({ service: { apex: { annotations: { a: 'b' } }, portName: 'web' } });
+    expect(traefikUnsupported(canary, 'canary')).toBeUndefined();
+  });
+});
