@@ -2,14 +2,23 @@ import * as k8s from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CanaryStatus } from '../../src/api/types.js';
+import * as yaml from 'js-yaml';
+import type { Canary, CanaryStatus } from '../../src/api/types.js';
 import { createApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
+import { createKubeAccess } from '../../src/kube/access.js';
 import { createLogger } from '../../src/logger.js';
+import { ContourRouter } from '../../src/routers/contour-router.js';
+import { IstioRouter } from '../../src/routers/istio-router.js';
+import { LinkerdRouter } from '../../src/routers/linkerd-router.js';
+import { NginxRouter, ingressReader } from '../../src/routers/nginx-router.js';
+import type { Router } from '../../src/routers/router.js';
+import { TraefikRouter } from '../../src/routers/traefik-router.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
 import { helm, renderChart, serviceAccountKubeConfig } from '../harness/helm.js';
 import { repoRoot } from '../harness/tools.js';
+import { waitFor } from '../harness/wait.js';
 import {
   clientsFor,
   createCanary,
@@ -132,5 +141,133 @@ describe('the Helm chart', () => {
     expect(await code(rbac.listClusterRole())).toBe(403);
     // And what it needs is allowed (a sanity check of the denials above).
     expect(await code(apps.listNamespacedDeployment({ namespace: team }))).toBe(200);
+  });
+
+  // The routers each flag enables, and the API group its rule grants.
+  const routerFlags = {
+    istio: 'networking.istio.io',
+    linkerd: 'split.smi-spec.io',
+    traefik: 'traefik.io',
+    contour: 'projectcontour.io',
+    nginx: 'networking.k8s.io',
+  } as const;
+  type Flag = keyof typeof routerFlags;
+  const chartValues = { replicaCount: 0, metricsServer: '' };
+
+  it('each routers.<name> flag adds the rule of its own router only', async () => {
+    const groups = async (set: Record<string, boolean>) => {
+      const docs = yaml.loadAll(await renderChart(system, { ...chartValues, ...set })) as {
+        kind?: string;
+        rules?: { apiGroups: string[] }[];
+      }[];
+      const role = docs.find((d) => d?.kind === 'ClusterRole')!;
+      return new Set(role.rules!.flatMap((r) => r.apiGroups));
+    };
+    const none = await groups({ 'routers.gatewayapi': false });
+    expect(none.has('gateway.networking.k8s.io')).toBe(false);
+    expect((await groups({})).has('gateway.networking.k8s.io')).toBe(true);
+    for (const [flag, group] of Object.entries(routerFlags)) {
+      const added = [...(await groups({ 'routers.gatewayapi': false, [`routers.${flag}`]: true }))];
+      expect(added.filter((g) => !none.has(g))).toEqual([group]);
+    }
+  });
+
+  it('lets the ServiceAccount do what each router does once its flag is set, and not before', async () => {
+    const { objects } = clientsFor(cluster);
+    // The user's Ingress the nginx router reads and clones, routing to the apex Service.
+    await objects.create({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'podinfo', namespace: team },
+      spec: {
+        rules: [
+          {
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'podinfo', port: { number: 80 } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    } as k8s.KubernetesObject);
+    const stored = await readCanary(objects, team, 'podinfo');
+    const canary: Canary = {
+      ...stored,
+      spec: {
+        ...stored.spec,
+        ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' },
+      },
+    };
+    // Fresh routers as the ServiceAccount, so none remembers an earlier read.
+    const routers = (): Record<Flag, Router> => {
+      const kube = createKubeAccess(sa);
+      return {
+        istio: new IstioRouter(kube, sa),
+        linkerd: new LinkerdRouter(kube, sa),
+        traefik: new TraefikRouter(kube, sa),
+        contour: new ContourRouter(kube, sa),
+        nginx: new NginxRouter(kube, ingressReader(sa)),
+      };
+    };
+    const status = (p: Promise<unknown>) =>
+      p.then(
+        () => 200,
+        (e: { code?: number }) => e.code ?? e,
+      );
+
+    // The chart's defaults: every one of these routers is refused, before it writes anything.
+    for (const [flag, router] of Object.entries(routers())) {
+      expect([
+        flag,
+        await status(router.setRoutes(canary, { canaryWeight: 10, matchToCanary: false })),
+      ]).toEqual([flag, 403]);
+    }
+
+    await cluster.kubectl(
+      ['apply', '-f', '-'],
+      await renderChart(system, {
+        ...chartValues,
+        ...Object.fromEntries(Object.keys(routerFlags).map((f) => [`routers.${f}`, true])),
+      }),
+    );
+    // Each router's whole cycle: create its objects, step them, hand traffic back.
+    for (const [flag, router] of Object.entries(routers())) {
+      await waitFor(
+        async () => (
+          await router.setRoutes(canary, { canaryWeight: 10, matchToCanary: false }),
+          true
+        ),
+        { timeoutMs: 30_000, what: `the ${flag} router to be allowed (RBAC propagation)` },
+      );
+      await router.setRoutes(canary, { canaryWeight: 20, matchToCanary: false });
+      await router.finalize(canary);
+    }
+    // What was written, read back as the admin.
+    const read = (apiVersion: string, kind: string, name: string) =>
+      objects.read({ apiVersion, kind, metadata: { name, namespace: team } }).then(
+        () => true,
+        () => false,
+      );
+    expect(
+      await Promise.all([
+        read('networking.istio.io/v1', 'VirtualService', 'podinfo'),
+        read('networking.istio.io/v1', 'DestinationRule', 'podinfo-canary'),
+        read('split.smi-spec.io/v1alpha2', 'TrafficSplit', 'podinfo'),
+        read('traefik.io/v1alpha1', 'TraefikService', 'podinfo'),
+        read('projectcontour.io/v1', 'HTTPProxy', 'podinfo'),
+        read('networking.k8s.io/v1', 'Ingress', 'podinfo-canary'),
+      ]),
+    ).toEqual([true, true, true, true, true, true]);
+    // Still nothing beyond what the routers use.
+    const networking = sa.makeApiClient(k8s.NetworkingV1Api);
+    expect(
+      await status(networking.deleteNamespacedIngress({ name: 'podinfo', namespace: team })),
+    ).toBe(403);
+    expect(await status(networking.listNamespacedIngress({ namespace: team }))).toBe(403);
   });
 });
