@@ -5,6 +5,7 @@ import type { Canary } from '../../src/api/types.js';
 import type { App } from '../../src/app.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
+import { waitFor } from '../harness/wait.js';
 import {
   followRelease,
   readObject,
@@ -248,11 +249,18 @@ describe('the nginx router on the real control plane', () => {
         kind: 'Canary',
         metadata: { name: 'ledger', namespace },
       });
-      await until('the Canary and its canary Ingress to be gone', async () =>
-        (await canary('ledger').catch(() => undefined)) === undefined &&
-        (await readIngress('ledger-canary')) === undefined
-          ? true
-          : undefined,
+      await until('the Canary to be gone', async () =>
+        (await canary('ledger').catch(() => undefined)) === undefined ? true : undefined,
+      );
+      // The garbage collector runs on real time (and learns of Weir's kinds late in a
+      // fresh cluster), not on the controller's manual clock.
+      await waitFor(
+        async () => ((await readIngress('ledger-canary')) === undefined ? true : undefined),
+        {
+          timeoutMs: 120_000,
+          intervalMs: 500,
+          what: 'the garbage collector to remove ledger-canary',
+        },
       );
     } finally {
       watch.abort();
