@@ -47,7 +47,7 @@ Flags (each also read from the environment variable shown):
   --log-level LEVEL                 trace|debug|info|warn|error (WEIR_LOG_LEVEL); default info
   --watch-namespace NS              only watch this namespace (WEIR_WATCH_NAMESPACE); default all
   --provider NAME                   router for Canaries that name none (WEIR_PROVIDER); default gatewayapi
-  --concurrency N                   Canaries reconciled at once (WEIR_CONCURRENCY); default 8
+  --concurrency N                   Canaries reconciled at once (WEIR_CONCURRENCY); default 32
   --metrics-server URL              Prometheus for built-in metrics (WEIR_METRICS_SERVER), e.g. http://prometheus.monitoring:9090
   --leader-elect                    elect a leader through a Lease; others stand by (WEIR_LEADER_ELECT=true)
   --leader-election-namespace NS    namespace of the Lease (WEIR_LEADER_ELECTION_NAMESPACE, else POD_NAMESPACE)
@@ -122,7 +122,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerC
       `--provider: "${provider}" is not a provider name such as gatewayapi or kubernetes`,
     );
   }
-  const concurrencyText = values.concurrency ?? env.WEIR_CONCURRENCY ?? '8';
+  const concurrencyText = values.concurrency ?? env.WEIR_CONCURRENCY ?? '32';
   const concurrency = Number(concurrencyText);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
     throw invalidConfig(

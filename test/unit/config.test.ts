@@ -6,7 +6,7 @@ describe('parseConfig', () => {
   it('uses the documented defaults when nothing is given', () => {
     expect(parseConfig([], {})).toEqual({
       provider: 'gatewayapi',
-      concurrency: 8,
+      concurrency: 32,
       crossNamespaceRefs: true,
       metricsAddress: { host: '0.0.0.0', port: 8080 },
       probeAddress: { host: '0.0.0.0', port: 8081 },
