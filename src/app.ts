@@ -10,6 +10,7 @@ import type { CheckRunner } from './controller/checks.js';
 import { realClock, type Clock } from './util/clock.js';
 import { hostname } from 'node:os';
 import { LeaderElector, type Role } from './kube/leader-election.js';
+import { countingKubeConfig } from './kube/request-metrics.js';
 import type { WebhookClientOptions } from './webhooks/webhook-client.js';
 import type { DeliveryQueue } from './notifications/delivery-queue.js';
 
@@ -56,9 +57,11 @@ export interface App {
  * (ready only once every cache has synced).
  */
 export function createApp(deps: AppDependencies): App {
-  const { config, kubeConfig, logger } = deps;
+  const { config, logger } = deps;
   const registry = deps.registry ?? new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'weir_' });
+  // Every API request of this app is counted client-side (weir_kube_requests_total).
+  const kubeConfig = countingKubeConfig(deps.kubeConfig, registry);
   new Gauge({
     name: 'weir_build_info',
     help: 'Weir build information; the value is always 1.',
