@@ -24,7 +24,26 @@ export interface ClusterOptions {
   runtime?: ComponentRuntime;
   /** Bound on the whole start-up, in milliseconds (default 180 s). */
   timeoutMs?: number;
+  /** Pods each KWOK node admits (default 5000). */
+  podsPerNode?: number;
+  /** Client-side rate limit of kube-controller-manager and kube-scheduler (default 200 qps, burst 400). */
+  clientRateLimit?: { qps: number; burst: number };
+  /**
+   * Extra flags per component, placed after the harness's own (for a flag given
+   * twice, the last one wins). Paths must lie under the cluster's directory for
+   * the container runtime.
+   */
+  extraArgs?: Partial<Record<ControlPlaneComponent, string[]>>;
+  /**
+   * An audit policy (YAML). When set, the API server writes JSON audit events for
+   * what it selects to {@link Cluster.auditLogPath}.
+   */
+  auditPolicy?: string;
 }
+
+/** The components {@link startCluster} runs. */
+export type ControlPlaneComponent =
+  'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok';
 
 /** A running local control plane. Call `stop()` when done; it removes everything. */
 export interface Cluster {
@@ -35,6 +54,10 @@ export interface Cluster {
   /** API server URL, on loopback. */
   readonly server: string;
   readonly runtime: ComponentRuntime['kind'];
+  /** The API server's audit log (JSON lines), when an audit policy was given. */
+  readonly auditLogPath?: string;
+  /** The running components, with their process ids under the process runtime. */
+  readonly components: readonly { name: string; pid?: number }[];
   /** Runs the pinned kubectl against this cluster and returns its stdout. */
   kubectl(args: string[], input?: string): Promise<string>;
   stop(): Promise<void>;
@@ -48,7 +71,9 @@ export interface Cluster {
  * already started is stopped before the error is rethrown.
  */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
-  const { nodes = 3, routerCrds = true, timeoutMs = 180_000 } = options;
+  const { nodes = 3, routerCrds = true, timeoutMs = 180_000, podsPerNode = 5000 } = options;
+  const rate = options.clientRateLimit ?? { qps: 200, burst: 400 };
+  const extra = (name: ControlPlaneComponent) => options.extraArgs?.[name] ?? [];
   const runtime = options.runtime ?? selectRuntime();
   const dir = await mkdtemp(path.join(tmpdir(), 'weir-cluster-'));
   const started: Running[] = [];
@@ -77,11 +102,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const server = `https://127.0.0.1:${apiPort}`;
     const kubeconfigPath = file('admin.kubeconfig');
     await writeFile(kubeconfigPath, adminKubeconfig(server, pki), { mode: 0o600 });
-    const start = async (name: Parameters<typeof component>[0], args: string[]) => {
+    const start = async (name: ControlPlaneComponent, args: string[]) => {
       started.push(
         await runtime.start({
           component: component(name),
-          args,
+          args: [...args, ...extra(name)],
           shareDir: dir,
           logFile: file(`${name}.log`),
         }),
@@ -103,6 +128,19 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       '--unsafe-no-fsync=true',
       '--log-level=warn',
     ]);
+    let auditLogPath: string | undefined;
+    const audit: string[] = [];
+    if (options.auditPolicy !== undefined) {
+      auditLogPath = file('audit.log');
+      await writeFile(file('audit-policy.yaml'), options.auditPolicy);
+      audit.push(
+        `--audit-policy-file=${file('audit-policy.yaml')}`,
+        `--audit-log-path=${auditLogPath}`,
+        '--audit-log-format=json',
+        // Batched: the API server does not wait for the file on each request.
+        '--audit-log-mode=batch',
+      );
+    }
     await waitFor(
       async () => ((await httpGet(`${etcdUrl}/health`)).includes('"true"') ? true : undefined),
       {
@@ -130,6 +168,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       '--allow-privileged=true',
       '--profiling=false',
       '--v=0',
+      ...audit,
     ]);
     const tls = { ca: pki.ca.certPem, cert: pki.admin.certPem, key: pki.admin.keyPem };
     await waitFor(
@@ -157,8 +196,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       `--service-account-private-key-file=${file('sa.key')}`,
       `--root-ca-file=${file('ca.crt')}`,
       '--use-service-account-credentials=false',
-      '--kube-api-qps=200',
-      '--kube-api-burst=400',
+      `--kube-api-qps=${rate.qps}`,
+      `--kube-api-burst=${rate.burst}`,
       '--concurrent-deployment-syncs=20',
       '--concurrent-replicaset-syncs=20',
     ]);
@@ -166,8 +205,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       ...common,
       ...delegated,
       `--secure-port=${schedPort}`,
-      '--kube-api-qps=200',
-      '--kube-api-burst=400',
+      `--kube-api-qps=${rate.qps}`,
+      `--kube-api-burst=${rate.burst}`,
     ]);
     await start('kwok', [
       `--kubeconfig=${kubeconfigPath}`,
@@ -189,7 +228,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       return (await child).stdout;
     };
 
-    await kubectl(['apply', '-f', '-'], kwokNodes(nodes));
+    await kubectl(['apply', '-f', '-'], kwokNodes(nodes, podsPerNode));
     if (routerCrds) await installRouterCrds(kubectl, dir, remaining());
     await waitFor(
       async () => {
@@ -217,7 +256,20 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       },
     );
 
-    return { dir, kubeconfigPath, server, runtime: runtime.kind, kubectl, stop };
+    const components = started.map((r) => ({
+      name: r.name,
+      ...(r.pid !== undefined ? { pid: r.pid } : {}),
+    }));
+    return {
+      dir,
+      kubeconfigPath,
+      server,
+      runtime: runtime.kind,
+      ...(auditLogPath ? { auditLogPath } : {}),
+      components,
+      kubectl,
+      stop,
+    };
   } catch (err) {
     const logs = await tailLogs(dir);
     await stop();
@@ -252,7 +304,7 @@ async function installRouterCrds(
   ]);
 }
 
-function kwokNodes(count: number): string {
+function kwokNodes(count: number, pods: number): string {
   return Array.from({ length: count }, (_, i) =>
     yaml.dump({
       apiVersion: 'v1',
@@ -269,8 +321,8 @@ function kwokNodes(count: number): string {
       },
       // KWOK fakes the kubelet, so a node can hold thousands of pods.
       status: {
-        allocatable: { cpu: '64', memory: '256Gi', pods: '5000' },
-        capacity: { cpu: '64', memory: '256Gi', pods: '5000' },
+        allocatable: { cpu: '64', memory: '256Gi', pods: String(pods) },
+        capacity: { cpu: '64', memory: '256Gi', pods: String(pods) },
       },
     }),
   ).join('---\n');

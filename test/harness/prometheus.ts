@@ -33,6 +33,8 @@ export interface PromSample {
 export interface PrometheusServer {
   /** Base URL, e.g. http://127.0.0.1:41234 */
   readonly url: string;
+  /** Process id (process runtime only), e.g. for reading /proc. */
+  readonly pid?: number;
   /** Runs an instant query through the HTTP API and returns the vector result. */
   query(promql: string): Promise<PromSample[]>;
   stop(): Promise<void>;
@@ -99,6 +101,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     );
     return {
       url,
+      ...(running.pid !== undefined ? { pid: running.pid } : {}),
       stop,
       async query(promql) {
         const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`, {

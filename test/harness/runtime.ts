@@ -90,6 +90,8 @@ export interface RunSpec {
 /** A started component. `stop()` is idempotent and waits until it is gone. */
 export interface Running {
   readonly name: string;
+  /** Process id on this machine (process runtime only), e.g. for reading /proc. */
+  readonly pid?: number;
   stop(): Promise<void>;
 }
 
@@ -163,6 +165,7 @@ class ProcessRuntime implements ComponentRuntime {
     let stopped: Promise<void> | undefined;
     return {
       name: spec.component.name,
+      ...(child.pid !== undefined ? { pid: child.pid } : {}),
       stop: () =>
         (stopped ??= (async () => {
           if (child.exitCode === null && child.signalCode === null) {
