@@ -37,7 +37,9 @@ export function summaryTable(results: readonly SizeResult[]): string {
       f(r.bootstrap.seconds, 1),
       triple(rel?.detectionMs),
       triple(rel?.latenessMs),
-      api ? f(api.writesPerWeightStep, 2) : '–',
+      api
+        ? `${f(api.writesPerWeightStep, 2)} / ${api.steadyStep ? f(api.steadyStep.perStep, 2) : '–'}`
+        : '–',
       reads !== undefined ? f(reads, 2) : '–',
       r.prometheus
         ? `${f(r.prometheus.perSecond, 1)} / ${f(r.prometheus.meanMs, 1)} / ${f(r.controllerQueries?.p99Ms, 0)}`
@@ -58,7 +60,7 @@ export function summaryTable(results: readonly SizeResult[]): string {
       'bootstrap s',
       'detection ms p50/p99/max',
       'step lateness ms p50/p99/max',
-      'writes/step',
+      'writes/step all / steady',
       'reads/step',
       'Prom q/s / mean ms / ctrl-side p99 ms',
       'RSS MiB max/final',
@@ -142,7 +144,14 @@ export function writeBreakdown(results: readonly SizeResult[]): string[] {
     const rec = r.reconciles
       ? `; reconciles ${(r.reconciles.queries / releases).toFixed(1)} per release, p50 ${f(r.reconciles.p50Ms, 0)} ms, p99 ${f(r.reconciles.p99Ms, 0)} ms`
       : '';
-    return [`${r.canaries}: writes per release: ${parts.join(', ')}${rec}`];
+    const steady = r.apiRequests?.steadyStep;
+    const step =
+      steady && steady.steps > 0
+        ? `; a steady weight step (${steady.steps} measured): ${Object.entries(steady.byResource)
+            .map(([k, v]) => `${k} ${f(v, 2)}`)
+            .join(', ')}`
+        : '';
+    return [`${r.canaries}: writes per release: ${parts.join(', ')}${rec}${step}`];
   });
 }
 

@@ -7,6 +7,7 @@ import { freePort } from '../../test/harness/ports.js';
 import { repoRoot } from '../../test/harness/tools.js';
 import { setImage } from '../../test/harness/weir.js';
 import { countAuditLog, type RequestCounts, type Window } from './audit.js';
+import { readWrites, steadyStepWrites, type SteadySteps } from './step-writes.js';
 import {
   compileController,
   defaultControllerArgv,
@@ -90,6 +91,8 @@ export interface SizeResult {
     perRelease: Record<string, number>;
     perWeightStep: Record<string, number>;
     writesPerWeightStep: number;
+    /** Writes of a steady weight step (mid-release), by the Canary's objects. */
+    steadyStep?: SteadySteps;
   };
   clientRequests?: { release: Record<string, number> };
   /** Instant queries as Prometheus recorded them (its own request histogram). */
@@ -524,6 +527,10 @@ export async function runSize(
         writesPerWeightStep: round(
           writes.reduce((a, v) => a + (release.byVerb[v] ?? 0), 0) / steps,
           2,
+        ),
+        steadyStep: steadyStepWrites(
+          await readWrites(env.cluster.auditLogPath, controllerUser, releaseStart, releaseEnd + 1),
+          canaries,
         ),
       };
     }
