@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { CanaryPhase } from '../api/canary-schema.js';
@@ -83,6 +84,11 @@ type Condition = NonNullable<CanaryStatus['conditions']>[number];
 export class Reconciler {
   /** The routes last applied per Canary, so an unchanged split is not written again. */
   private readonly applied = new Map<string, string>();
+  /**
+   * The primary last applied per Canary (a hash of what was applied, and the
+   * generation the API server gave it), so Promoting's polls do not write it again.
+   */
+  private readonly primaries = new Map<string, string>();
   /** The status last written per Canary: the cache may not have seen it yet. */
   private readonly written = new Map<string, CanaryStatus>();
   /** What the last reconcile of each Canary read besides its status (see `isOwnEcho`). */
@@ -131,6 +137,7 @@ export class Reconciler {
       this.reconciledInput.delete(key);
       this.validated.delete(key);
       this.applied.delete(key);
+      this.primaries.delete(key);
       this.deps.recorder.forget(namespace, name);
       this.deps.routers.forget(namespace, name);
       return;
@@ -299,8 +306,16 @@ export class Reconciler {
 
     // Primary (with its config copies) from the target's current template; idempotent.
     const applyPrimary = async () => {
-      for (const c of primaryConfigs(canary, configs)) await this.deps.kube.apply(c);
-      await this.deps.kube.apply(primaryDeployment(canary, target, primary, label, configs));
+      const copies = primaryConfigs(canary, configs);
+      const deployment = primaryDeployment(canary, target, primary, label, configs);
+      const content = createHash('sha256')
+        .update(JSON.stringify([copies, deployment]))
+        .digest('hex');
+      // Unchanged content on an unchanged primary (same generation): nothing to write.
+      if (this.primaries.get(key) === `${content}/${primary?.metadata?.generation}`) return;
+      for (const c of copies) await this.deps.kube.apply(c);
+      const applied = await this.deps.kube.apply(deployment);
+      this.primaries.set(key, `${content}/${applied?.metadata?.generation}`);
     };
     // The target gets the primary's replica count back when Weir had scaled it to zero.
     const scaleTargetUp = async () => {
