@@ -12,6 +12,17 @@ function duration(from: string | undefined, to: string | undefined): string {
 type Transition = NonNullable<NonNullable<CanaryRun['status']>['transitions']>[number];
 
 /**
+ * A run's transitions with the entries of it still waiting in the Canary status
+ * (its outbox: weight steps reach the run in batches, see Recorder.flush), by seq.
+ */
+export function withPending(run: CanaryRun, pending: RecordEntry[]): Transition[] {
+  const recorded = run.status?.transitions ?? [];
+  const seqs = new Set(recorded.map((t) => (t as { seq?: number }).seq));
+  const waiting = pending.filter((e) => e.run === run.metadata.name && !seqs.has(e.seq));
+  return [...recorded, ...(waiting as Transition[])];
+}
+
+/**
  * Renders the CanaryRuns of a Canary as a timeline, oldest first: one header per
  * release attempt, then one line per transition with its cause. `pending` are the
  * entries still waiting in the Canary status (its outbox) to be written to their run.
@@ -31,10 +42,7 @@ export function formatHistory(
       `${run.metadata.name}  revision ${run.spec.revision}  ${run.status?.result ?? 'InProgress'}  (${duration(run.spec.startTime, run.status?.endTime)})`,
     );
     lines.push(`  images: ${from} -> ${to}`);
-    const recorded = run.status?.transitions ?? [];
-    const seqs = new Set(recorded.map((t) => (t as { seq?: number }).seq));
-    const waiting = pending.filter((e) => e.run === run.metadata.name && !seqs.has(e.seq));
-    for (const t of [...recorded, ...(waiting as Transition[])]) {
+    for (const t of withPending(run, pending)) {
       const metrics = (t.metrics ?? [])
         .map((m) => {
           const value = m.value === undefined ? 'no data' : String(Number(m.value.toFixed(2)));

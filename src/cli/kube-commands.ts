@@ -4,7 +4,7 @@ import { group, version } from '../api/crds.js';
 import { manualAnnotations } from '../api/annotations.js';
 import { canaryLabel } from '../workloads/workloads.js';
 import type { RecordEntry } from '../controller/records.js';
-import { formatHistory } from './history.js';
+import { formatHistory, withPending } from './history.js';
 import type { CanaryView } from './get-view.js';
 
 /** Where a command acts: a kubeconfig and a namespace, as kubectl resolves them. */
@@ -136,9 +136,12 @@ export async function getView(t: Target, name: string): Promise<CanaryView> {
   ]);
   const images = (d: k8s.V1Deployment | undefined) =>
     (d?.spec?.template.spec?.containers ?? []).map((c) => c.image ?? '');
+  const outbox = (canary.status?.machine as { outbox?: RecordEntry[] } | undefined)?.outbox ?? [];
   return {
     canary,
-    ...(run ? { run } : {}),
+    ...(run
+      ? { run: { ...run, status: { ...run.status, transitions: withPending(run, outbox) } } }
+      : {}),
     images: {
       primary: images(primary),
       canary: (target?.spec?.replicas ?? 0) > 0 ? images(target) : [],
