@@ -1,11 +1,11 @@
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { CanaryAnalysis } from '../api/canary-schema.js';
 import type { Canary } from '../api/types.js';
 import type { KubeAccess } from '../kube/access.js';
 import type { Strategy } from '../machine/steps.js';
 import { canaryLabel, namesOf, ownerReference } from '../workloads/workloads.js';
-import { readRoutingObject } from './read-routing-object.js';
-import type { Router, Routes } from './router.js';
+import { OwnedObjectRouter } from './owned-object-router.js';
+import type { Routes } from './router.js';
 import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';
 
 export const httpProxyApiVersion = 'projectcontour.io/v1';
@@ -247,38 +247,15 @@ export function routesOfHttpProxy(
 }
 
 /** Routes traffic with a Contour HTTPProxy (projectcontour.io/v1) included by the user's root proxy. */
-export class ContourRouter implements Router {
-  readonly name = 'contour';
-
-  private readonly objects: k8s.KubernetesObjectApi;
-
-  constructor(
-    private readonly kube: KubeAccess,
-    kubeConfig: k8s.KubeConfig,
-  ) {
-    this.objects = k8s.KubernetesObjectApi.makeApiClient(kubeConfig);
-  }
-
-  unsupported(canary: Canary, strategy: Strategy): string | undefined {
-    return contourUnsupported(canary, strategy);
-  }
-
-  async setRoutes(canary: Canary, routes: Routes): Promise<void> {
-    await this.kube.apply(httpProxy(canary, routes) as k8s.KubernetesObject);
-  }
-
-  async getRoutes(canary: Canary): Promise<Routes | undefined> {
-    const object = await readRoutingObject<HttpProxyObject>(
-      this.objects,
-      httpProxyApiVersion,
-      'HTTPProxy',
-      canary,
-    );
-    return routesOfHttpProxy(canary, object);
-  }
-
-  async finalize(canary: Canary): Promise<void> {
-    // The HTTPProxy is Weir's own: send everything to the target until it is collected.
-    await this.setRoutes(canary, { canaryWeight: 100, matchToCanary: false });
+export class ContourRouter extends OwnedObjectRouter<HttpProxyObject> {
+  constructor(kube: KubeAccess, kubeConfig: k8s.KubeConfig) {
+    super(kube, kubeConfig, {
+      name: 'contour',
+      apiVersion: httpProxyApiVersion,
+      kind: 'HTTPProxy',
+      build: httpProxy,
+      routesOf: routesOfHttpProxy,
+      unsupported: contourUnsupported,
+    });
   }
 }

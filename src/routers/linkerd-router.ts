@@ -1,10 +1,10 @@
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { Canary } from '../api/types.js';
 import type { KubeAccess } from '../kube/access.js';
 import type { Strategy } from '../machine/steps.js';
 import { canaryLabel, namesOf, ownerReference } from '../workloads/workloads.js';
-import { readRoutingObject } from './read-routing-object.js';
-import type { Router, Routes } from './router.js';
+import { OwnedObjectRouter } from './owned-object-router.js';
+import type { Routes } from './router.js';
 import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';
 
 /**
@@ -123,37 +123,15 @@ export function routesOfTrafficSplit(
  * `<apex>`. Registered as `linkerd` and as `smi`, Flagger's generic SMI name
  * (`smi:v1alpha2` resolves to `smi`).
  */
-export class LinkerdRouter implements Router {
-  private readonly objects: k8s.KubernetesObjectApi;
-
-  constructor(
-    private readonly kube: KubeAccess,
-    kubeConfig: k8s.KubeConfig,
-    readonly name: 'linkerd' | 'smi' = 'linkerd',
-  ) {
-    this.objects = k8s.KubernetesObjectApi.makeApiClient(kubeConfig);
-  }
-
-  unsupported(canary: Canary, strategy: Strategy): string | undefined {
-    return trafficSplitUnsupported(this.name, canary, strategy);
-  }
-
-  async setRoutes(canary: Canary, routes: Routes): Promise<void> {
-    await this.kube.apply(trafficSplit(canary, routes) as k8s.KubernetesObject);
-  }
-
-  async getRoutes(canary: Canary): Promise<Routes | undefined> {
-    const split = await readRoutingObject<TrafficSplitObject>(
-      this.objects,
-      trafficSplitApiVersion,
-      'TrafficSplit',
-      canary,
-    );
-    return routesOfTrafficSplit(canary, split);
-  }
-
-  async finalize(canary: Canary): Promise<void> {
-    // The TrafficSplit is Weir's own: send everything to the target until it is collected.
-    await this.setRoutes(canary, { canaryWeight: 100, matchToCanary: false });
+export class LinkerdRouter extends OwnedObjectRouter<TrafficSplitObject> {
+  constructor(kube: KubeAccess, kubeConfig: k8s.KubeConfig, name: 'linkerd' | 'smi' = 'linkerd') {
+    super(kube, kubeConfig, {
+      name,
+      apiVersion: trafficSplitApiVersion,
+      kind: 'TrafficSplit',
+      build: trafficSplit,
+      routesOf: routesOfTrafficSplit,
+      unsupported: (canary, strategy) => trafficSplitUnsupported(name, canary, strategy),
+    });
   }
 }

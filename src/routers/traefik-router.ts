@@ -1,10 +1,10 @@
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { Canary } from '../api/types.js';
 import type { KubeAccess } from '../kube/access.js';
 import type { Strategy } from '../machine/steps.js';
 import { canaryLabel, namesOf, ownerReference } from '../workloads/workloads.js';
-import { readRoutingObject } from './read-routing-object.js';
-import type { Router, Routes } from './router.js';
+import { OwnedObjectRouter } from './owned-object-router.js';
+import type { Routes } from './router.js';
 import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';
 
 export const traefikServiceApiVersion = 'traefik.io/v1alpha1';
@@ -138,40 +138,15 @@ export function routesOfTraefikService(
 }
 
 /** Routes traffic with a Traefik TraefikService (traefik.io/v1alpha1) named by the user's IngressRoute. */
-export class TraefikRouter implements Router {
-  readonly name = 'traefik';
-
-  private readonly objects: k8s.KubernetesObjectApi;
-
-  constructor(
-    private readonly kube: KubeAccess,
-    kubeConfig: k8s.KubeConfig,
-  ) {
-    this.objects = k8s.KubernetesObjectApi.makeApiClient(kubeConfig);
-  }
-
-  unsupported(canary: Canary, strategy: Strategy): string | undefined {
-    return traefikUnsupported(canary, strategy);
-  }
-
-  async setRoutes(canary: Canary, routes: Routes): Promise<void> {
-    // Server-side apply of the whole object: switching between weighted and
-    // mirroring drops the other shape, since Weir's field manager owned it.
-    await this.kube.apply(traefikService(canary, routes) as k8s.KubernetesObject);
-  }
-
-  async getRoutes(canary: Canary): Promise<Routes | undefined> {
-    const object = await readRoutingObject<TraefikServiceObject>(
-      this.objects,
-      traefikServiceApiVersion,
-      'TraefikService',
-      canary,
-    );
-    return routesOfTraefikService(canary, object);
-  }
-
-  async finalize(canary: Canary): Promise<void> {
-    // The TraefikService is Weir's own: send everything to the target until it is collected.
-    await this.setRoutes(canary, { canaryWeight: 100, matchToCanary: false });
+export class TraefikRouter extends OwnedObjectRouter<TraefikServiceObject> {
+  constructor(kube: KubeAccess, kubeConfig: k8s.KubeConfig) {
+    super(kube, kubeConfig, {
+      name: 'traefik',
+      apiVersion: traefikServiceApiVersion,
+      kind: 'TraefikService',
+      build: traefikService,
+      routesOf: routesOfTraefikService,
+      unsupported: traefikUnsupported,
+    });
   }
 }
