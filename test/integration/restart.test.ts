@@ -215,7 +215,19 @@ describe('SIGKILL at any moment does not change a release', () => {
     const primary = await apps.readNamespacedDeployment({ name: 'web-primary', namespace });
     expect(primary.spec?.template.spec?.containers[0]?.image).toBe(releases.at(-1)!.image);
 
-    const list = (await objects.list<CanaryRun>('weir.dev/v1alpha1', 'CanaryRun', namespace)).items;
+    // The Canary's status reports the end before its run records it (the run is
+    // written right after, from the outbox): wait until every run has its result.
+    const list = await waitFor(
+      async () => {
+        const items = (await objects.list<CanaryRun>('weir.dev/v1alpha1', 'CanaryRun', namespace))
+          .items;
+        const ended = releases.every((r) =>
+          items.some((run) => run.spec.images?.to?.[0] === r.image && run.status?.result),
+        );
+        return ended ? items : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, what: `every run to record its result` },
+    );
     const runs = list.sort((a, b) => a.spec.startTime.localeCompare(b.spec.startTime));
     const byImage = (image: string) => runs.filter((r) => r.spec.images?.to?.[0] === image);
     // One run per release: a restart never starts a second one.
