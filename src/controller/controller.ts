@@ -32,7 +32,7 @@ import { WebhookChecks } from '../webhooks/webhook-checks.js';
 import { WebhookClient, type WebhookClientOptions } from '../webhooks/webhook-client.js';
 import { allChecks, type CheckRunner } from './checks.js';
 import { Reconciler } from './reconciler.js';
-import { Recorder } from './recorder.js';
+import { Recorder, trimEndedRun } from './recorder.js';
 import { WorkQueue } from './work-queue.js';
 
 /** Options for {@link createController}. */
@@ -128,6 +128,11 @@ export function createController(options: ControllerOptions): Controller {
     logger,
     path: path(`/apis/${group}/${version}`, 'canaryruns'),
     list: listCustom('canaryruns'),
+    trim: trimEndedRun,
+    indexBy: (run) => {
+      const canary = run.metadata?.labels?.[canaryLabel];
+      return canary === undefined ? undefined : `${run.metadata?.namespace}/${canary}`;
+    },
   });
   const deployments = createInformer<k8s.V1Deployment>({
     kubeConfig,
@@ -201,8 +206,15 @@ export function createController(options: ControllerOptions): Controller {
       plan: (canary, entry, run) => planner.plan(canary, entry, run),
       send: (ds) => deliveries.enqueue(ds),
     },
-    runsOf: (namespace, canary) =>
-      runs.cache.list(namespace).filter((r) => r.metadata?.labels?.[canaryLabel] === canary),
+    runsOf: (namespace, canary) => runs.indexed(`${namespace}/${canary}`),
+    readRun: async (namespace, name) =>
+      (await custom.getNamespacedCustomObject({
+        group,
+        version,
+        namespace,
+        plural: 'canaryruns',
+        name,
+      })) as CanaryRun,
   });
   const metricChecks = new MetricChecks({
     registry: new MetricProviderRegistry().register('prometheus', prometheusProvider),

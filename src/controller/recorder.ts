@@ -22,8 +22,10 @@ export interface RecorderOptions {
   kube: KubeAccess;
   logger: Logger;
   registry: Registry;
-  /** The CanaryRuns of a Canary, from the informer cache. */
+  /** The CanaryRuns of a Canary, from the informer cache (ended runs may be trimmed: see `trimEndedRun`). */
   runsOf: (namespace: string, canary: string) => CanaryRun[];
+  /** Reads one CanaryRun from the API server: only for the rare append to a trimmed run. */
+  readRun?: (namespace: string, name: string) => Promise<CanaryRun | undefined>;
   /** Notifications and event webhooks: planned per transition, sent once it is recorded. */
   deliveries?: {
     plan(canary: Canary, entry: RecordEntry, run: RunInfo): DeliveryPlan;
@@ -49,10 +51,16 @@ export class Recorder {
   private readonly flushed = new Map<string, number>();
   /** Highest seq whose Event, log line and metrics were emitted, per Canary. */
   private readonly announced = new Map<string, number>();
-  /** Transitions written per run (key `namespace/run`), newer than the cache may be. */
-  private readonly written = new Map<string, { seq: number }[]>();
-  /** Images and start of the runs this process created, until the cache has them. */
-  private readonly started = new Map<string, { images: RunInfo['images']; startTime: string }>();
+  /**
+   * The transitions last written to a run, per Canary, newer than the cache may be.
+   * Only the newest run is held (a Canary appends to no other); the entry goes with its Canary.
+   */
+  private readonly written = new Map<string, { run: string; transitions: { seq: number }[] }>();
+  /** Images and start of the run this process last created, per Canary, until the cache has it. */
+  private readonly started = new Map<
+    string,
+    { run: string; images: RunInfo['images']; startTime: string }
+  >();
 
   constructor(private readonly options: RecorderOptions) {
     const registers = [options.registry];
@@ -138,6 +146,8 @@ export class Recorder {
   forget(namespace: string, name: string): void {
     this.flushed.delete(`${namespace}/${name}`);
     this.announced.delete(`${namespace}/${name}`);
+    this.written.delete(`${namespace}/${name}`);
+    this.started.delete(`${namespace}/${name}`);
     this.weight.remove({ namespace, name });
     this.phase.remove({ namespace, name });
     for (const metric of this.metricNames.get(`${namespace}/${name}`) ?? []) {
@@ -244,7 +254,10 @@ export class Recorder {
         images: { from: cached.spec.images?.from ?? [], to: cached.spec.images?.to ?? [] },
         startTime: cached.spec.startTime,
       };
-    return { name, ...(this.started.get(`${ns}/${name}`) ?? { images, startTime: entry.time }) };
+    const started = this.started.get(`${ns}/${canary.metadata.name}`);
+    if (started?.run === name)
+      return { name, images: started.images, startTime: started.startTime };
+    return { name, images, startTime: entry.time };
   }
 
   /** Appends entries to their run in one status write, creating the run first if it is new. */
@@ -255,16 +268,28 @@ export class Recorder {
     images: { from: string[]; to: string[] },
   ): Promise<void> {
     const ns = canary.metadata.namespace!;
+    const canaryKey = `${ns}/${canary.metadata.name}`;
     const cached = this.options
       .runsOf(ns, canary.metadata.name!)
       .find((r) => r.metadata.name === name);
-    const runKey = `${ns}/${name}`;
-    const existing = (this.written.get(runKey) ?? cached?.status?.transitions ?? []) as ({
+    const mine = this.written.get(canaryKey);
+    let existing = (
+      mine?.run === name ? mine.transitions : (cached?.status?.transitions ?? [])
+    ) as ({
       seq: number;
     } & Record<string, unknown>)[];
     const fresh = planned.filter(({ entry }) => !existing.some((t) => t.seq === entry.seq));
     if (fresh.length === 0) return;
-    if (!cached && !this.written.has(runKey)) {
+    if (mine?.run !== name && cached && trimmed.has(cached)) {
+      // The cache keeps only the last transition of an ended run: appending needs the rest.
+      const read = await this.options.readRun?.(ns, name);
+      if (!read)
+        throw new Error(
+          `CanaryRun ${ns}/${name} is ended and could not be read back to append to it`,
+        );
+      existing = (read.status?.transitions ?? []) as typeof existing;
+    }
+    if (!cached && mine?.run !== name) {
       const first = fresh[0]!.entry;
       const run: CanaryRun = {
         apiVersion,
@@ -283,7 +308,7 @@ export class Recorder {
         },
       };
       await this.options.kube.apply(run as unknown as k8s.KubernetesObject);
-      this.started.set(runKey, { images, startTime: first.time });
+      this.started.set(canaryKey, { run: name, images, startTime: first.time });
       await this.prune(canary, name, first.time);
     }
     const deliveries: Delivery[] = [];
@@ -322,7 +347,7 @@ export class Recorder {
         ...(ended ? { result: resultOf(ended), endTime: ended.time } : {}),
       },
     );
-    this.written.set(runKey, transitions);
+    this.written.set(canaryKey, { run: name, transitions });
     if (deliveries.length) this.options.deliveries!.send(deliveries);
   }
 
@@ -348,8 +373,6 @@ export class Recorder {
         kind: 'CanaryRun',
         metadata: { name: old.metadata.name!, namespace: old.metadata.namespace! },
       });
-      this.written.delete(`${old.metadata.namespace}/${old.metadata.name}`);
-      this.started.delete(`${old.metadata.namespace}/${old.metadata.name}`);
     }
   }
 
@@ -407,4 +430,19 @@ function resultOf(entry: RecordEntry): string | undefined {
   if (entry.to === 'Succeeded') return 'Promoted';
   if (entry.to === 'Failed') return entry.reason === 'Aborted' ? 'Aborted' : 'RolledBack';
   return undefined;
+}
+
+/** Runs whose cached copy was trimmed by `trimEndedRun`. */
+const trimmed = new WeakSet<CanaryRun>();
+
+/**
+ * Trims an ended CanaryRun in the informer cache to its last transition. The
+ * recorder needs an ended run's spec, result and last seq, never its history, and
+ * with ten runs kept per Canary the histories are most of the cache.
+ */
+export function trimEndedRun(run: CanaryRun): void {
+  const transitions = run.status?.transitions;
+  if (!run.status?.result || !transitions || transitions.length <= 1) return;
+  run.status.transitions = transitions.slice(-1);
+  trimmed.add(run);
 }

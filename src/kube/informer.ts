@@ -10,6 +10,8 @@ export interface ResilientInformer<T extends k8s.KubernetesObject> {
   start(): Promise<void>;
   stop(): Promise<void>;
   onChange(handler: (obj: T) => void): void;
+  /** The cached objects whose `indexBy` key is `key` (empty without `indexBy`). */
+  indexed(key: string): T[];
 }
 
 /** Options for {@link createInformer}. */
@@ -22,6 +24,10 @@ export interface InformerOptions<T extends k8s.KubernetesObject> {
   labelSelector?: string;
   /** First and largest delay before restarting a failed watch, in ms. */
   backoff?: { initialMs: number; maxMs: number };
+  /** Drops more of a cached object than `slim` does; runs on every add and update. */
+  trim?: (obj: T) => void;
+  /** A key to look cached objects up by (e.g. an owner's label), kept current by the watch. */
+  indexBy?: (obj: T) => string | undefined;
 }
 
 /**
@@ -57,8 +63,35 @@ export function createInformer<T extends k8s.KubernetesObject>(
   const notify = (obj: T) => handlers.forEach((h) => h(obj));
   // client-node keeps in its cache the very object it hands to these callbacks, so
   // slimming it here, before anyone else sees it, is what the cache holds.
-  informer.on('add', slim);
-  informer.on('update', slim);
+  const trim = (obj: T) => {
+    slim(obj);
+    options.trim?.(obj);
+  };
+  informer.on('add', trim);
+  informer.on('update', trim);
+  const index = new Map<string, Map<string, T>>();
+  const indexedAs = new Map<string, string>();
+  if (options.indexBy) {
+    const indexBy = options.indexBy;
+    const unindex = (id: string) => {
+      const was = indexedAs.get(id);
+      if (was === undefined) return;
+      index.get(was)?.delete(id);
+      if (index.get(was)?.size === 0) index.delete(was);
+      indexedAs.delete(id);
+    };
+    const reindex = (obj: T) => {
+      const id = idOf(obj);
+      unindex(id);
+      const key = indexBy(obj);
+      if (key === undefined) return;
+      index.set(key, (index.get(key) ?? new Map<string, T>()).set(id, obj));
+      indexedAs.set(id, key);
+    };
+    informer.on('add', reindex);
+    informer.on('update', reindex);
+    informer.on('delete', (obj) => unindex(idOf(obj)));
+  }
   informer.on('add', notify);
   informer.on('update', notify);
   informer.on('delete', notify);
@@ -103,8 +136,13 @@ export function createInformer<T extends k8s.KubernetesObject>(
     onChange(handler) {
       handlers.push(handler);
     },
+    indexed(key) {
+      return [...(index.get(key)?.values() ?? [])];
+    },
   };
 }
+
+const idOf = (obj: k8s.KubernetesObject) => `${obj.metadata?.namespace}/${obj.metadata?.name}`;
 
 const lastApplied = 'kubectl.kubernetes.io/last-applied-configuration';
 

@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import type { Canary } from '../../../src/api/types.js';
-import { Recorder, runBatch } from '../../../src/controller/recorder.js';
+import type { Canary, CanaryRun } from '../../../src/api/types.js';
+import { Recorder, runBatch, trimEndedRun } from '../../../src/controller/recorder.js';
 import type { RecordEntry } from '../../../src/controller/records.js';
 import type { KubeAccess } from '../../../src/kube/access.js';
 import { createLogger } from '../../../src/logger.js';
@@ -108,5 +108,46 @@ describe('Recorder', () => {
       await recorder.flush(c, outbox, images);
     }
     expect(runs.get('shop/podinfo-1')).toHaveLength(1 + runBatch);
+  });
+
+  it('trims an ended run in the cache to its last transition, and reads it back before appending to it', async () => {
+    const { kube, runs } = fakeKube();
+    const full = [1, 2, 3].map((seq) => ({ ...entry(seq, `m${seq}`), to: 'Succeeded' }));
+    const stored = {
+      apiVersion: 'weir.dev/v1alpha1',
+      kind: 'CanaryRun',
+      metadata: { name: 'podinfo-1', namespace: 'shop', labels: { 'weir.dev/canary': 'podinfo' } },
+      spec: { canary: 'podinfo', revision: 'r1', startTime: '2026-11-22T10:00:00.000Z' },
+      status: { transitions: full, result: 'Promoted' },
+    } as unknown as CanaryRun;
+    const cached = structuredClone(stored);
+    trimEndedRun(cached);
+    expect(cached.status!.transitions!.map((t) => (t as { seq: number }).seq)).toEqual([3]);
+    const reads: string[] = [];
+    const recorder = new Recorder({
+      kube,
+      logger: createLogger('info', new Writable({ write: (_c, _e, done) => done() })),
+      registry: new Registry(),
+      runsOf: () => [cached],
+      readRun: async (namespace, name) => {
+        reads.push(`${namespace}/${name}`);
+        return stored;
+      },
+    });
+    const c = canary('shop');
+    // The cache's last seq is enough to know what is recorded: nothing is read or written.
+    expect(recorder.flushedSeq(c)).toBe(3);
+    await recorder.flush(c, full, images);
+    expect(reads).toEqual([]);
+    // An entry that still belongs to the ended run: its history is read back, not lost.
+    await recorder.flush(c, [...full, entry(4, 'late', promoting)], images);
+    expect(reads).toEqual(['shop/podinfo-1']);
+    expect(messages(runs, 'shop/podinfo-1')).toEqual(['m1', 'm2', 'm3', 'late']);
+  });
+
+  it('leaves a run that has not ended as it is', () => {
+    const open = { status: { transitions: [{ seq: 1 }, { seq: 2 }] } } as unknown as CanaryRun;
+    trimEndedRun(open);
+    expect(open.status!.transitions).toHaveLength(2);
   });
 });

@@ -1,5 +1,9 @@
+import * as k8s from '@kubernetes/client-node';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { slim } from '../../../src/kube/informer.js';
+import { createInformer, slim } from '../../../src/kube/informer.js';
+import { createLogger } from '../../../src/logger.js';
 
 describe('slim', () => {
   it('drops managed fields and the last-applied annotation, and keeps everything else', () => {
@@ -22,5 +26,95 @@ describe('slim', () => {
       metadata: { name: 'podinfo', annotations: { 'weir.dev/revision': 'abc' } },
       spec: { replicas: 2 },
     });
+  });
+});
+
+/** A watch endpoint on 127.0.0.1 that streams the events a test pushes. */
+async function watchServer() {
+  let stream: ServerResponse | undefined;
+  const connected = new Set<() => void>();
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.flushHeaders();
+    stream = res;
+    for (const c of connected) c();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const kubeConfig = new k8s.KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'local', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: 'nobody' }],
+    contexts: [{ name: 'local', cluster: 'local', user: 'nobody' }],
+    currentContext: 'local',
+  });
+  return {
+    kubeConfig,
+    connected: () =>
+      stream ? Promise.resolve() : new Promise<void>((resolve) => connected.add(resolve)),
+    send: (type: string, object: unknown) => stream!.write(`${JSON.stringify({ type, object })}\n`),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+const run = (name: string, canary: string, rv: string, transitions = 1, result?: string) => ({
+  apiVersion: 'weir.dev/v1alpha1',
+  kind: 'CanaryRun',
+  metadata: { name, namespace: 'shop', resourceVersion: rv, labels: { 'weir.dev/canary': canary } },
+  status: {
+    transitions: Array.from({ length: transitions }, (_, i) => ({ seq: i + 1 })),
+    ...(result ? { result } : {}),
+  },
+});
+type Run = ReturnType<typeof run>;
+
+describe('createInformer', () => {
+  it('keeps the index current through adds, a label change and a delete, and trims what it caches', async () => {
+    const api = await watchServer();
+    const informer = createInformer<Run>({
+      kubeConfig: api.kubeConfig,
+      path: '/apis/weir.dev/v1alpha1/canaryruns',
+      list: async () => ({
+        apiVersion: 'v1',
+        kind: 'List',
+        metadata: { resourceVersion: '1' },
+        items: [run('web-1', 'web', '1')],
+      }),
+      logger: createLogger('silent'),
+      trim: (r) => {
+        if (r.status.result) r.status.transitions = r.status.transitions.slice(-1);
+      },
+      indexBy: (r) => `${r.metadata.namespace}/${r.metadata.labels['weir.dev/canary']}`,
+    });
+    const names = (key: string) =>
+      informer
+        .indexed(key)
+        .map((r) => r.metadata.name)
+        .sort();
+    const seen = new Promise<void>((resolve) =>
+      informer.onChange((r) => r.metadata.resourceVersion === '5' && resolve()),
+    );
+    try {
+      await informer.start();
+      await api.connected();
+      expect(names('shop/web')).toEqual(['web-1']);
+      api.send('ADDED', run('web-2', 'web', '2', 3));
+      api.send('ADDED', run('api-1', 'api', '3'));
+      api.send('MODIFIED', run('web-2', 'api', '4', 3, 'Promoted'));
+      api.send('DELETED', run('web-1', 'web', '5'));
+      await seen;
+      expect(names('shop/web')).toEqual([]);
+      expect(names('shop/api')).toEqual(['api-1', 'web-2']);
+      expect(informer.indexed('shop/api').find((r) => r.metadata.name === 'web-2')!.status).toEqual(
+        { transitions: [{ seq: 3 }], result: 'Promoted' },
+      );
+      expect(informer.cache.get('web-2', 'shop')!.status.transitions).toEqual([{ seq: 3 }]);
+    } finally {
+      await informer.stop();
+      await api.close();
+    }
   });
 });
