@@ -21,7 +21,7 @@ import {
   writeBreakdown,
   type Machine,
 } from './scale/report.js';
-import { runSize, type SizeResult } from './scale/run.js';
+import { runSize, type MemoryTrend, type SizeResult } from './scale/run.js';
 
 let options: ScaleOptions | undefined;
 try {
@@ -111,7 +111,7 @@ const md = [
   ...results.flatMap((r) =>
     r.soak
       ? [
-          `Soak (${r.canaries} canaries, ${r.soak.seconds}s, ${r.soak.releasesCompleted} releases): RSS first ${r.soak.rssMiB.first} MiB, last ${r.soak.rssMiB.last} MiB, max ${r.soak.rssMiB.max} MiB, slope ${r.soak.rssMiB.slopePerHour} MiB/hour over ${r.soak.rssMiB.samples} samples`,
+          `Soak (${r.canaries} canaries, ${r.soak.seconds}s, ${r.soak.releasesCompleted} releases): RSS ${trend(r.soak.rssMiB)}${r.soak.heapUsedMiB ? `; live heap ${trend(r.soak.heapUsedMiB)}` : ''}`,
           '',
         ]
       : [],
@@ -182,4 +182,8 @@ function profileLines(r: SizeResult): string[] {
     'by function:',
     ...s.functions.map((o) => `  ${pct(o.share)}  ${o.name}`),
   ];
+}
+
+function trend(t: MemoryTrend): string {
+  return `first ${t.first} MiB, last ${t.last} MiB, max ${t.max} MiB, slope ${t.slopePerHour} MiB/hour (second half ${t.secondHalfSlopePerHour}) over ${t.samples} samples`;
 }

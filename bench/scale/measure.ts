@@ -105,7 +105,7 @@ export function counterDelta(
  * p99 it reports (prom-client resets its histogram at each scrape, so each value
  * covers the time since the previous poll).
  */
-export function pollEventLoopLag(url: string, everyMs: number, metric: string) {
+export function pollMetric(url: string, everyMs: number, metric: string) {
   const samples: Sample[] = [];
   let busy = false;
   const timer = setInterval(() => {

@@ -25,7 +25,7 @@ import {
   cpuBetween,
   cpuCheckpoint,
   histogramStats,
-  pollEventLoopLag,
+  pollMetric,
   scrape,
   type CpuCheckpoint,
   type HistogramStats,
@@ -82,7 +82,9 @@ export interface SizeResult {
   soak?: {
     seconds: number;
     releasesCompleted: number;
-    rssMiB: { first: number; last: number; max: number; slopePerHour: number; samples: number };
+    rssMiB: MemoryTrend;
+    /** V8's live heap, from Weir's /metrics (default command only). */
+    heapUsedMiB?: MemoryTrend;
   };
   apiRequests?: {
     source: string;
@@ -142,10 +144,12 @@ export async function runSize(
   let controller: ControllerProcess | undefined;
   let observer: Observer | undefined;
   let memory: ReturnType<typeof sampleMemory> | undefined;
-  let lag: ReturnType<typeof pollEventLoopLag> | undefined;
+  let lag: ReturnType<typeof pollMetric> | undefined;
+  let heap: ReturnType<typeof pollMetric> | undefined;
   const teardown = async () => {
     memory?.stop();
     lag?.stop();
+    heap?.stop();
     await controller?.stop();
     await observer?.stop();
     await env.stop();
@@ -250,8 +254,9 @@ export async function runSize(
     controller = await startControllerProcess({ argv, logFile, cwd: repoRoot });
     const ctrl = controller;
     memory = sampleMemory(ctrl.pid, options.soakMs ? 10_000 : 3_000);
-    if (metricsUrl)
-      lag = pollEventLoopLag(metricsUrl, 5_000, 'weir_nodejs_eventloop_lag_p99_seconds');
+    if (metricsUrl) lag = pollMetric(metricsUrl, 5_000, 'weir_nodejs_eventloop_lag_p99_seconds');
+    if (metricsUrl && options.soakMs)
+      heap = pollMetric(metricsUrl, 10_000, 'weir_nodejs_heap_size_used_bytes');
     const alive = () => {
       if (ctrl.exit)
         throw new Error(`The controller exited (${describeExit(ctrl)}); see ${logFile}`);
@@ -379,14 +384,12 @@ export async function runSize(
       result.soak = {
         seconds: round((releaseEnd - releaseStart) / 1000, 0),
         releasesCompleted: completed,
-        rssMiB: {
-          first: round(mem[0]?.rssMiB ?? NaN, 1),
-          last: round(mem.at(-1)?.rssMiB ?? NaN, 1),
-          max: round(Math.max(...mem.map((s) => s.rssMiB)), 1),
-          slopePerHour: round(slopePerHour(mem.map((s) => ({ at: s.at, value: s.rssMiB }))), 2),
-          samples: mem.length,
-        },
+        rssMiB: trendOf(mem.map((s) => ({ at: s.at, value: s.rssMiB }))),
       };
+      const heapMiB = (heap?.samples ?? [])
+        .filter((s) => s.at >= releaseStart)
+        .map((s) => ({ at: s.at, value: s.value / 2 ** 20 }));
+      if (heapMiB.length > 0) result.soak.heapUsedMiB = trendOf(heapMiB);
     }
     checkpoints.released = await cpuCheckpoint(ctrl.pid, components);
     windows.push({ name: 'release', from: releaseStart, to: releaseEnd + 1 });
@@ -459,6 +462,7 @@ export async function runSize(
     result.controller.exit = describeExit(ctrl);
     memory.stop();
     lag?.stop();
+    heap?.stop();
     const mem: MemorySample[] = memory.samples;
     result.memory = {
       rssMiB: {
@@ -582,4 +586,27 @@ async function waitForSnapshot(dir: string, boundMs: number): Promise<string | u
     last = size;
     return undefined;
   });
+}
+
+/** How a memory figure moved over a soak. */
+export interface MemoryTrend {
+  first: number;
+  last: number;
+  max: number;
+  slopePerHour: number;
+  /** The slope over the second half only: a cache that fills and then holds shows up as flat here. */
+  secondHalfSlopePerHour: number;
+  samples: number;
+}
+
+function trendOf(samples: readonly { at: number; value: number }[]): MemoryTrend {
+  const mid = samples.length > 0 ? (samples[0]!.at + samples.at(-1)!.at) / 2 : 0;
+  return {
+    first: round(samples[0]?.value ?? NaN, 1),
+    last: round(samples.at(-1)?.value ?? NaN, 1),
+    max: round(Math.max(...samples.map((s) => s.value)), 1),
+    slopePerHour: round(slopePerHour(samples), 2),
+    secondHalfSlopePerHour: round(slopePerHour(samples.filter((s) => s.at >= mid)), 2),
+    samples: samples.length,
+  };
 }

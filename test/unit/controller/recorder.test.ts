@@ -112,7 +112,7 @@ describe('Recorder', () => {
 
   it('trims an ended run in the cache to its last transition, and reads it back before appending to it', async () => {
     const { kube, runs } = fakeKube();
-    const full = [1, 2, 3].map((seq) => ({ ...entry(seq, `m${seq}`), to: 'Succeeded' }));
+    const full = [1, 2, 3].map((seq) => entry(seq, `m${seq}`, { to: 'Succeeded' }));
     const stored = {
       apiVersion: 'weir.dev/v1alpha1',
       kind: 'CanaryRun',
