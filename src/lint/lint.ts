@@ -1,5 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Canary } from '../api/types.js';
+import { providerProblem } from '../routers/capabilities.js';
 import { checkReferences } from './references.js';
 import { isWeirDocument, validateDocument, type Violation } from './validate.js';
 import { canonicalPath, parseYamlFile, type Position, type SourceDocument } from './yaml-source.js';
@@ -110,7 +112,12 @@ export async function lintPaths(targets: string[]): Promise<LintResult> {
   }
   for (const doc of docs) {
     if (!isWeirDocument(doc.value)) continue;
-    for (const v of validateDocument(doc.value)) {
+    const violations = validateDocument(doc.value);
+    // What the provider cannot route, once the Canary is well-formed: the controller
+    // would report the same as a Ready=False condition.
+    const problem = violations.every((v) => v.severity !== 'error') && providerProblemOf(doc.value);
+    if (problem) violations.push({ path: 'spec.provider', message: problem, severity: 'error' });
+    for (const v of violations) {
       const object = objectName(doc);
       findings.push({
         file: doc.file,
@@ -137,6 +144,16 @@ export async function lintPaths(targets: string[]): Promise<LintResult> {
     errors: findings.filter((f) => f.severity === 'error').length,
     warnings: findings.filter((f) => f.severity === 'warning').length,
   };
+}
+
+/**
+ * Why the provider a Canary names cannot route it. A Canary without spec.provider
+ * gets the controller's --provider, which a linter cannot know: it is not checked.
+ */
+function providerProblemOf(value: unknown): string | undefined {
+  const canary = value as Canary;
+  if (canary.kind !== 'Canary' || typeof canary.spec?.provider !== 'string') return undefined;
+  return providerProblem(canary.spec.provider, canary);
 }
 
 /** Human-readable report: `file:line:column: error: path: message`. */

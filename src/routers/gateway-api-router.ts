@@ -204,6 +204,23 @@ const isAffinityRule = (r: StoredRule) =>
     (m.headers ?? []).some((h) => h.name === 'Cookie' && (h.value ?? '').startsWith(cookiePrefix)),
   );
 
+/** Why the gatewayapi provider cannot route a Canary, or undefined when it can. */
+export function gatewayApiUnsupported(canary: Canary, strategy: Strategy): string | undefined {
+  const problem =
+    serviceFieldsUnsupported('gatewayapi', canary, gatewayApiServiceFields) ??
+    serviceRouteProblem(canary.spec.service);
+  if (problem) return problem;
+  const analysis = canary.spec.analysis;
+  const istioOnly = (analysis.match ?? []).findIndex((m) => m.sourceLabels);
+  if (istioOnly >= 0)
+    return `analysis.match[${istioOnly}].sourceLabels selects callers by workload labels, which only Istio can do: the gatewayapi provider matches headers and queryParams`;
+  if (analysis.sessionAffinity && strategy !== 'canary')
+    return 'analysis.sessionAffinity pins users who reached the canary through its weight: it needs stepWeight or stepWeights, and blue/green or A/B testing sends no weighted traffic';
+  if (analysis.mirror && strategy === 'abTesting')
+    return 'analysis.mirror works with blue/green (iterations) and weighted canaries, not with A/B testing (match): remove one of them';
+  return undefined;
+}
+
 /** Routes traffic with a Gateway API HTTPRoute (v1, standard channel). */
 export class GatewayApiRouter implements Router {
   readonly name = 'gatewayapi';
@@ -218,19 +235,7 @@ export class GatewayApiRouter implements Router {
   }
 
   unsupported(canary: Canary, strategy: Strategy): string | undefined {
-    const problem =
-      serviceFieldsUnsupported(this.name, canary, gatewayApiServiceFields) ??
-      serviceRouteProblem(canary.spec.service);
-    if (problem) return problem;
-    const analysis = canary.spec.analysis;
-    const istioOnly = (analysis.match ?? []).findIndex((m) => m.sourceLabels);
-    if (istioOnly >= 0)
-      return `analysis.match[${istioOnly}].sourceLabels selects callers by workload labels, which only Istio can do: the gatewayapi provider matches headers and queryParams`;
-    if (analysis.sessionAffinity && strategy !== 'canary')
-      return 'analysis.sessionAffinity pins users who reached the canary through its weight: it needs stepWeight or stepWeights, and blue/green or A/B testing sends no weighted traffic';
-    if (analysis.mirror && strategy === 'abTesting')
-      return 'analysis.mirror works with blue/green (iterations) and weighted canaries, not with A/B testing (match): remove one of them';
-    return undefined;
+    return gatewayApiUnsupported(canary, strategy);
   }
 
   async setRoutes(canary: Canary, routes: Routes): Promise<void> {

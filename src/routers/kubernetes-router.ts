@@ -23,6 +23,21 @@ export const kubernetesServiceFields: ServiceFieldSupport = {
   },
 };
 
+/** Why the kubernetes provider cannot route a Canary, or undefined when it can. */
+export function kubernetesUnsupported(canary: Canary, strategy: Strategy): string | undefined {
+  const fields = serviceFieldsUnsupported('kubernetes', canary, kubernetesServiceFields);
+  if (fields) return fields;
+  if (strategy === 'canary')
+    return 'the kubernetes provider cannot split traffic by weight: use iterations (blue/green), or a mesh or Gateway API provider for stepWeight';
+  if (strategy === 'abTesting')
+    return 'the kubernetes provider cannot route by request headers: use a mesh or Gateway API provider for A/B testing';
+  if (canary.spec.analysis.mirror)
+    return 'the kubernetes provider cannot mirror traffic (a Service only selects pods): remove analysis.mirror or use a mesh or Gateway API provider';
+  if (canary.spec.analysis.sessionAffinity)
+    return 'the kubernetes provider cannot pin sessions by cookie: remove analysis.sessionAffinity or use a mesh or Gateway API provider';
+  return undefined;
+}
+
 /**
  * No mesh: blue/green by pointing the apex Service at the primary or the canary
  * pods. Weights between 0 and 100 and request matching cannot be expressed.
@@ -36,17 +51,7 @@ export class KubernetesRouter implements Router {
   ) {}
 
   unsupported(canary: Canary, strategy: Strategy): string | undefined {
-    const fields = serviceFieldsUnsupported(this.name, canary, kubernetesServiceFields);
-    if (fields) return fields;
-    if (strategy === 'canary')
-      return 'the kubernetes provider cannot split traffic by weight: use iterations (blue/green), or a mesh or Gateway API provider for stepWeight';
-    if (strategy === 'abTesting')
-      return 'the kubernetes provider cannot route by request headers: use a mesh or Gateway API provider for A/B testing';
-    if (canary.spec.analysis.mirror)
-      return 'the kubernetes provider cannot mirror traffic (a Service only selects pods): remove analysis.mirror or use a mesh or Gateway API provider';
-    if (canary.spec.analysis.sessionAffinity)
-      return 'the kubernetes provider cannot pin sessions by cookie: remove analysis.sessionAffinity or use a mesh or Gateway API provider';
-    return undefined;
+    return kubernetesUnsupported(canary, strategy);
   }
 
   async setRoutes(canary: Canary, routes: Routes): Promise<void> {

@@ -212,6 +212,27 @@ interface Remembered {
   atRest: boolean;
 }
 
+/** Why the nginx provider cannot route a Canary, or undefined when it can. */
+export function nginxUnsupported(canary: Canary, strategy: Strategy): string | undefined {
+  const ref = canary.spec.ingressRef;
+  if (!ref)
+    return `the nginx provider needs spec.ingressRef: the Ingress that routes to Service ${namesOf(canary).apex}, which Weir clones as <name>-canary`;
+  if (ref.apiVersion !== 'networking.k8s.io/v1')
+    return `spec.ingressRef.apiVersion ${ref.apiVersion} is not served: the nginx provider reads networking.k8s.io/v1 Ingresses`;
+  const fields = serviceFieldsUnsupported('nginx', canary, nginxServiceFields);
+  if (fields) return fields;
+  const analysis = canary.spec.analysis;
+  if (analysis.mirror)
+    return 'the nginx provider cannot mirror traffic to the canary: an NGINX canary Ingress ignores mirror annotations and Weir does not change your Ingress; remove analysis.mirror';
+  if (analysis.sessionAffinity)
+    return 'the nginx provider cannot keep users on the canary (analysis.sessionAffinity): NGINX routes by cookie only when the client already sends it with the value "always" and cannot set it on canary answers; remove sessionAffinity, or opt users in with an analysis.match cookie';
+  if (strategy === 'abTesting') {
+    const match = nginxMatch(analysis);
+    if ('error' in match) return match.error;
+  }
+  return undefined;
+}
+
 /**
  * ingress-nginx: a canary Ingress `<ingress>-canary` next to the user's Ingress
  * (`spec.ingressRef`), which Weir reads but never changes. Weighted canaries,
@@ -239,23 +260,7 @@ export class NginxRouter implements Router {
   }
 
   unsupported(canary: Canary, strategy: Strategy): string | undefined {
-    const ref = canary.spec.ingressRef;
-    if (!ref)
-      return `the nginx provider needs spec.ingressRef: the Ingress that routes to Service ${namesOf(canary).apex}, which Weir clones as <name>-canary`;
-    if (ref.apiVersion !== 'networking.k8s.io/v1')
-      return `spec.ingressRef.apiVersion ${ref.apiVersion} is not served: the nginx provider reads networking.k8s.io/v1 Ingresses`;
-    const fields = serviceFieldsUnsupported(this.name, canary, nginxServiceFields);
-    if (fields) return fields;
-    const analysis = canary.spec.analysis;
-    if (analysis.mirror)
-      return 'the nginx provider cannot mirror traffic to the canary: an NGINX canary Ingress ignores mirror annotations and Weir does not change your Ingress; remove analysis.mirror';
-    if (analysis.sessionAffinity)
-      return 'the nginx provider cannot keep users on the canary (analysis.sessionAffinity): NGINX routes by cookie only when the client already sends it with the value "always" and cannot set it on canary answers; remove sessionAffinity, or opt users in with an analysis.match cookie';
-    if (strategy === 'abTesting') {
-      const match = nginxMatch(analysis);
-      if ('error' in match) return match.error;
-    }
-    return undefined;
+    return nginxUnsupported(canary, strategy);
   }
 
   async setRoutes(canary: Canary, routes: Routes): Promise<void> {

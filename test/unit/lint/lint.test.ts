@@ -28,6 +28,46 @@ spec:
 ${extra}`;
 
 describe('lintPaths', () => {
+  describe('what the provider cannot route', () => {
+    const withProvider = (provider: string, extra = '') =>
+      canary(extra).replace(
+        '  service: { port: 80 }',
+        `  provider: ${provider}\n  service: { port: 80 }`,
+      );
+    const providerErrors = async (text: string) =>
+      (await lintPaths([folder({ 'c.yaml': text })])).findings
+        .filter((f) => f.path === 'spec.provider')
+        .map((f) => `${f.severity} ${f.line}:${f.column} ${f.message}`);
+
+    it('is an error at spec.provider, with the message the controller would put in Ready', async () => {
+      expect(await providerErrors(withProvider('kubernetes'))).toEqual([
+        'error 8:3 the kubernetes provider cannot split traffic by weight: use iterations (blue/green), or a mesh or Gateway API provider for stepWeight',
+      ]);
+      expect(
+        await providerErrors(
+          withProvider(
+            'linkerd',
+            "    match: [{ headers: { x-canary: { exact: 'on' } } }]\n",
+          ).replace('    stepWeight: 10\n    maxWeight: 50\n', '    iterations: 2\n'),
+        ),
+      ).toEqual([
+        expect.stringContaining('error 8:3 the linkerd provider routes with an SMI TrafficSplit'),
+      ]);
+    });
+
+    it('names the providers Weir has when the Canary names another', async () => {
+      expect(await providerErrors(withProvider('appmesh'))).toEqual([
+        'error 8:3 unknown provider "appmesh": Weir supports contour, gatewayapi, istio, kubernetes, linkerd, nginx, smi, traefik',
+      ]);
+    });
+
+    it('passes what the provider can route, and leaves a Canary without a provider to the controller', async () => {
+      expect(await providerErrors(withProvider('gatewayapi:v1'))).toEqual([]);
+      expect(await providerErrors(withProvider('istio'))).toEqual([]);
+      expect(await providerErrors(canary())).toEqual([]);
+    });
+  });
+
   it('points errors at file:line:column with the field path', async () => {
     const dir = folder({ 'c.yaml': canary('    stepWeights: [1]\n') });
     const result = await lintPaths([dir]);

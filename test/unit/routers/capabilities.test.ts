@@ -1,0 +1,99 @@
+import * as k8s from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import type { KubeAccess } from '../../../src/kube/access.js';
+import { strategyOf } from '../../../src/machine/steps.js';
+import { providerProblem, unsupportedBy } from '../../../src/routers/capabilities.js';
+import { ContourRouter } from '../../../src/routers/contour-router.js';
+import { GatewayApiRouter } from '../../../src/routers/gateway-api-router.js';
+import { IstioRouter } from '../../../src/routers/istio-router.js';
+import { KubernetesRouter } from '../../../src/routers/kubernetes-router.js';
+import { LinkerdRouter } from '../../../src/routers/linkerd-router.js';
+import { NginxRouter } from '../../../src/routers/nginx-router.js';
+import type { Router } from '../../../src/routers/router.js';
+import { TraefikRouter } from '../../../src/routers/traefik-router.js';
+import { canaryWith } from './fixtures.js';
+
+// The routers are built as the controller builds them; unsupported() is decided
+// from the Canary alone, so nothing here talks to the (never contacted) server.
+const kubeConfig = new k8s.KubeConfig();
+kubeConfig.loadFromOptions({
+  clusters: [{ name: 'none', server: 'https://127.0.0.1:1' }],
+  users: [{ name: 'none' }],
+  contexts: [{ name: 'none', cluster: 'none', user: 'none' }],
+  currentContext: 'none',
+});
+const kube = new Proxy({} as KubeAccess, {
+  get: () => () => Promise.reject(new Error('no API calls in this test')),
+});
+const routers: Router[] = [
+  new GatewayApiRouter(kube, kubeConfig),
+  new IstioRouter(kube, kubeConfig),
+  new LinkerdRouter(kube, kubeConfig),
+  new LinkerdRouter(kube, kubeConfig, 'smi'),
+  new TraefikRouter(kube, kubeConfig),
+  new ContourRouter(kube, kubeConfig),
+  new NginxRouter(kube, async () => undefined),
+  new KubernetesRouter(kube, () => undefined),
+];
+
+const canaries = [
+  canaryWith({}),
+  canaryWith({ analysis: { stepWeight: undefined, maxWeight: undefined, iterations: 2 } }),
+  canaryWith({
+    analysis: {
+      stepWeight: undefined,
+      maxWeight: undefined,
+      iterations: 2,
+      match: [{ headers: { 'x-canary': { exact: 'on' } } }],
+    },
+  }),
+  canaryWith({
+    analysis: {
+      stepWeight: undefined,
+      maxWeight: undefined,
+      iterations: 2,
+      mirror: true,
+      mirrorWeight: 50,
+    },
+  }),
+  canaryWith({ analysis: { sessionAffinity: { cookieName: 'canary' } } }),
+  canaryWith({ service: { timeout: '5s', hosts: ['shop.example.test'] } }),
+  canaryWith({ service: { gatewayRefs: [{ name: 'public' }] } }),
+  canaryWith({
+    analysis: {
+      stepWeight: undefined,
+      maxWeight: undefined,
+      iterations: 2,
+      match: [{ sourceLabels: { app: 'frontend' } }],
+    },
+  }),
+];
+
+describe('unsupportedBy', () => {
+  it('has an entry for every router, giving the answer its router gives', () => {
+    expect(Object.keys(unsupportedBy).sort()).toEqual(routers.map((r) => r.name).sort());
+    for (const router of routers) {
+      for (const canary of canaries) {
+        const strategy = strategyOf(canary.spec.analysis);
+        expect(unsupportedBy[router.name]!(canary, strategy), router.name).toBe(
+          router.unsupported(canary, strategy),
+        );
+      }
+    }
+  });
+
+  it('is not a table of yeses: each router refuses something', () => {
+    for (const router of routers)
+      expect(
+        canaries.some((c) => providerProblem(router.name, c) !== undefined),
+        router.name,
+      ).toBe(true);
+  });
+
+  it('resolves gatewayapi:v1 to the gatewayapi provider and names the known ones otherwise', () => {
+    expect(providerProblem('gatewayapi:v1', canaryWith({}))).toBeUndefined();
+    expect(providerProblem('appmesh', canaryWith({}))).toBe(
+      'unknown provider "appmesh": Weir supports contour, gatewayapi, istio, kubernetes, linkerd, nginx, smi, traefik',
+    );
+  });
+});
