@@ -13,6 +13,8 @@ export interface ScaleOptions {
   controllerCmd?: string[];
   /** Extra arguments for the default (Weir) controller command. */
   controllerArgs: string[];
+  /** Flags for node itself when it runs the default command, e.g. --max-old-space-size=192. */
+  nodeOptions: string[];
   /** Run the default controller compiled (tsc to .tmp/bench-dist) instead of through tsx. */
   compiled: boolean;
   /** Name of the controller in the report. */
@@ -52,6 +54,7 @@ export const usage = `Usage: npm run bench:scale -- [options]
                            {kubeconfig} {prometheus} {metricsPort} {probePort}
                            (default: node --import tsx src/main.ts with Weir's flags)
   --controller-args "ARGS" extra flags for the default command, e.g. "--concurrency 16"
+  --node-options="FLAGS"   flags for node running the default command, e.g. "--max-old-space-size=192"
   --compiled               default command runs Weir compiled by tsc (as the image does), not via tsx
   --controller-name NAME   name in the report (default weir (tsx|compiled), or the command's first word)
   --api-group G            Canary API group (default weir.dev; Flagger: flagger.app)
@@ -136,6 +139,7 @@ export function parseScaleOptions(argv: string[]): ScaleOptions | undefined {
       soak: { type: 'string' },
       'controller-cmd': { type: 'string' },
       'controller-args': { type: 'string', default: '' },
+      'node-options': { type: 'string', default: '' },
       compiled: { type: 'boolean', default: false },
       'controller-name': { type: 'string' },
       'api-group': { type: 'string', default: 'weir.dev' },
@@ -164,9 +168,12 @@ export function parseScaleOptions(argv: string[]): ScaleOptions | undefined {
   const controllerCmd =
     values['controller-cmd'] !== undefined ? splitCommand(values['controller-cmd']) : undefined;
   if (controllerCmd && controllerCmd.length === 0) throw new Error('--controller-cmd is empty');
-  if (controllerCmd && (values['cpu-prof'] || values['heap-snapshot'] || values.compiled))
+  if (
+    controllerCmd &&
+    (values['cpu-prof'] || values['heap-snapshot'] || values.compiled || values['node-options'])
+  )
     throw new Error(
-      '--cpu-prof, --heap-snapshot and --compiled apply to the default (Node) command only',
+      '--cpu-prof, --heap-snapshot, --compiled and --node-options apply to the default (Node) command only',
     );
   const apiGroup = values['api-group'];
   if (apiGroup !== 'weir.dev' && values.crds.length === 0)
@@ -181,6 +188,7 @@ export function parseScaleOptions(argv: string[]): ScaleOptions | undefined {
     ...(soakMs !== undefined ? { soakMs } : {}),
     ...(controllerCmd ? { controllerCmd } : {}),
     controllerArgs: splitCommand(values['controller-args']),
+    nodeOptions: splitCommand(values['node-options']),
     compiled: values.compiled,
     controllerName:
       values['controller-name'] ??

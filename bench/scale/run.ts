@@ -222,6 +222,7 @@ export async function runSize(
       : undefined;
     for (const d of [profDir, heapDir]) if (d) await mkdir(d, { recursive: true });
     const nodeFlags = [
+      ...options.nodeOptions,
       ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
       ...(heapDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`] : []),
     ];

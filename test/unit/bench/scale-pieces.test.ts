@@ -90,6 +90,16 @@ describe('parseScaleOptions', () => {
     expect(() => parseScaleOptions(['--controller-cmd', 'x', '--cpu-prof', 'd'])).toThrow(
       'default',
     );
+    expect(() =>
+      parseScaleOptions(['--controller-cmd', 'x', '--node-options=--max-old-space-size=1']),
+    ).toThrow('--node-options');
+  });
+
+  it('passes node flags to the default command', () => {
+    expect(
+      parseScaleOptions(['--node-options=--max-old-space-size=192 --max-semi-space-size=8'])
+        .nodeOptions,
+    ).toEqual(['--max-old-space-size=192', '--max-semi-space-size=8']);
   });
 });
 
