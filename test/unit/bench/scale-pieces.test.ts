@@ -98,7 +98,7 @@ describe('parseScaleOptions', () => {
   it('passes node flags to the default command', () => {
     expect(
       parseScaleOptions(['--node-options=--max-old-space-size=192 --max-semi-space-size=8'])
-        .nodeOptions,
+        ?.nodeOptions,
     ).toEqual(['--max-old-space-size=192', '--max-semi-space-size=8']);
   });
 });
