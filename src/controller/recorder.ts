@@ -436,13 +436,23 @@ function resultOf(entry: RecordEntry): string | undefined {
 const trimmed = new WeakSet<CanaryRun>();
 
 /**
- * Trims an ended CanaryRun in the informer cache to its last transition. The
- * recorder needs an ended run's spec, result and last seq, never its history, and
- * with ten runs kept per Canary the histories are most of the cache.
+ * Trims an ended CanaryRun in the informer cache to what the recorder reads of
+ * it: name, labels, spec, result and the seq of its last transition. Its history
+ * is never read again, and with ten runs kept per Canary the histories would be
+ * most of the cache. (An append to an ended run reads the run back first.)
  */
 export function trimEndedRun(run: CanaryRun): void {
-  const transitions = run.status?.transitions;
-  if (!run.status?.result || !transitions || transitions.length <= 1) return;
-  run.status.transitions = transitions.slice(-1);
+  const status = run.status;
+  if (!status?.result) return;
+  const last = status.transitions?.at(-1) as { seq?: number } | undefined;
+  const { name, namespace, uid, resourceVersion, labels } = run.metadata;
+  run.metadata = { name, namespace, uid, resourceVersion, labels } as CanaryRun['metadata'];
+  run.status = {
+    result: status.result,
+    ...(status.endTime ? { endTime: status.endTime } : {}),
+    transitions: (last?.seq !== undefined ? [{ seq: last.seq }] : []) as NonNullable<
+      CanaryRun['status']
+    >['transitions'],
+  };
   trimmed.add(run);
 }

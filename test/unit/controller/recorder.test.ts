@@ -110,19 +110,43 @@ describe('Recorder', () => {
     expect(runs.get('shop/podinfo-1')).toHaveLength(1 + runBatch);
   });
 
-  it('trims an ended run in the cache to its last transition, and reads it back before appending to it', async () => {
+  it('trims an ended run in the cache to its spec, result and last seq, and reads it back before appending to it', async () => {
     const { kube, runs } = fakeKube();
     const full = [1, 2, 3].map((seq) => entry(seq, `m${seq}`, { to: 'Succeeded' }));
     const stored = {
       apiVersion: 'weir.dev/v1alpha1',
       kind: 'CanaryRun',
-      metadata: { name: 'podinfo-1', namespace: 'shop', labels: { 'weir.dev/canary': 'podinfo' } },
+      metadata: {
+        name: 'podinfo-1',
+        namespace: 'shop',
+        uid: 'u1',
+        resourceVersion: '7',
+        labels: { 'weir.dev/canary': 'podinfo' },
+        ownerReferences: [{ kind: 'Canary', name: 'podinfo' }],
+        annotations: { note: 'x' },
+      },
       spec: { canary: 'podinfo', revision: 'r1', startTime: '2026-11-22T10:00:00.000Z' },
-      status: { transitions: full, result: 'Promoted' },
+      status: { transitions: full, result: 'Promoted', endTime: '2026-11-22T10:05:00.000Z' },
     } as unknown as CanaryRun;
     const cached = structuredClone(stored);
     trimEndedRun(cached);
-    expect(cached.status!.transitions!.map((t) => (t as { seq: number }).seq)).toEqual([3]);
+    expect(cached).toEqual({
+      apiVersion: 'weir.dev/v1alpha1',
+      kind: 'CanaryRun',
+      metadata: {
+        name: 'podinfo-1',
+        namespace: 'shop',
+        uid: 'u1',
+        resourceVersion: '7',
+        labels: { 'weir.dev/canary': 'podinfo' },
+      },
+      spec: stored.spec,
+      status: {
+        result: 'Promoted',
+        endTime: '2026-11-22T10:05:00.000Z',
+        transitions: [{ seq: 3 }],
+      },
+    });
     const reads: string[] = [];
     const recorder = new Recorder({
       kube,
