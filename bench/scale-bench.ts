@@ -111,7 +111,7 @@ const md = [
   ...results.flatMap((r) =>
     r.soak
       ? [
-          `Soak (${r.canaries} canaries, ${r.soak.seconds}s, ${r.soak.releasesCompleted} releases): RSS ${trend(r.soak.rssMiB)}${r.soak.heapUsedMiB ? `; live heap ${trend(r.soak.heapUsedMiB)}` : ''}`,
+          `Soak (${r.canaries} canaries, ${r.soak.seconds}s, ${r.soak.releasesCompleted} releases): RSS ${trend(r.soak.rssMiB)}${r.soak.liveHeapMiB ? `; live heap after full GCs ${trend(r.soak.liveHeapMiB)}` : ''}`,
           '',
         ]
       : [],

@@ -1,6 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { registerLiveHeap } from './util/live-heap.js';
 import type { ControllerConfig } from './config.js';
 import type { WorkQueue } from './controller/work-queue.js';
 import { WeirError } from './errors.js';
@@ -60,6 +61,7 @@ export function createApp(deps: AppDependencies): App {
   const { config, logger } = deps;
   const registry = deps.registry ?? new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'weir_' });
+  const liveHeap = registerLiveHeap(registry);
   // Every API request of this app is counted client-side (weir_kube_requests_total).
   const kubeConfig = countingKubeConfig(deps.kubeConfig, registry);
   new Gauge({
@@ -203,6 +205,7 @@ export function createApp(deps: AppDependencies): App {
       // Released only after in-flight work has finished, so the next leader starts clean.
       await elector?.stop();
       await Promise.allSettled(servers.map((s) => s.close()));
+      liveHeap.stop();
       logger.info('Stopped');
     },
   };

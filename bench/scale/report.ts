@@ -160,7 +160,7 @@ export function memoryLines(results: readonly SizeResult[]): string[] {
   return results.map((r) => {
     const m = r.memory;
     const node = m.node
-      ? `; Node heap used ${f(m.node.heapUsedMiB)} MiB of ${f(m.node.heapTotalMiB)} MiB reserved, external ${f(m.node.externalMiB)} MiB (at the end of the releases)`
+      ? `; Node heap used ${f(m.node.heapUsedMiB)} MiB (live after the last full GC ${f(m.node.liveHeapMiB)} MiB) of ${f(m.node.heapTotalMiB)} MiB reserved, external ${f(m.node.externalMiB)} MiB (at the end of the releases)`
       : '';
     return `${r.canaries}: controller RSS ${f(m.bootstrappedRssMiB)} MiB bootstrapped, max ${f(m.rssMiB.max)}, final ${f(m.rssMiB.final)} (with child processes: max ${f(m.treeRssMiB.max)})${node}`;
   });

@@ -83,8 +83,8 @@ export interface SizeResult {
     seconds: number;
     releasesCompleted: number;
     rssMiB: MemoryTrend;
-    /** V8's live heap, from Weir's /metrics (default command only). */
-    heapUsedMiB?: MemoryTrend;
+    /** V8's heap right after each full GC (weir_nodejs_heap_live_bytes; default command only). */
+    liveHeapMiB?: MemoryTrend;
   };
   apiRequests?: {
     source: string;
@@ -109,7 +109,7 @@ export interface SizeResult {
     /** RSS at the end of bootstrap (all Initialized), before any release. */
     bootstrappedRssMiB?: number;
     /** Node's own view when the releases ended (Weir's /metrics): live heap, heap reserved, external. */
-    node?: { heapUsedMiB: number; heapTotalMiB: number; externalMiB: number };
+    node?: { heapUsedMiB: number; liveHeapMiB: number; heapTotalMiB: number; externalMiB: number };
     /** [seconds since the controller started, RSS MiB] */
     samples?: [number, number][];
   };
@@ -257,7 +257,7 @@ export async function runSize(
     memory = sampleMemory(ctrl.pid, options.soakMs ? 10_000 : 3_000);
     if (metricsUrl) lag = pollMetric(metricsUrl, 5_000, 'weir_nodejs_eventloop_lag_p99_seconds');
     if (metricsUrl && options.soakMs)
-      heap = pollMetric(metricsUrl, 10_000, 'weir_nodejs_heap_size_used_bytes');
+      heap = pollMetric(metricsUrl, 10_000, 'weir_nodejs_heap_live_bytes');
     const alive = () => {
       if (ctrl.exit)
         throw new Error(`The controller exited (${describeExit(ctrl)}); see ${logFile}`);
@@ -388,9 +388,9 @@ export async function runSize(
         rssMiB: trendOf(mem.map((s) => ({ at: s.at, value: s.rssMiB }))),
       };
       const heapMiB = (heap?.samples ?? [])
-        .filter((s) => s.at >= releaseStart)
+        .filter((s) => s.at >= releaseStart && s.value > 0)
         .map((s) => ({ at: s.at, value: s.value / 2 ** 20 }));
-      if (heapMiB.length > 0) result.soak.heapUsedMiB = trendOf(heapMiB);
+      if (heapMiB.length > 0) result.soak.liveHeapMiB = trendOf(heapMiB);
     }
     checkpoints.released = await cpuCheckpoint(ctrl.pid, components);
     windows.push({ name: 'release', from: releaseStart, to: releaseEnd + 1 });
@@ -485,6 +485,7 @@ export async function runSize(
     if (ctrlAfter?.some((x) => x.name === 'weir_nodejs_heap_size_used_bytes'))
       result.memory.node = {
         heapUsedMiB: mib('weir_nodejs_heap_size_used_bytes'),
+        liveHeapMiB: mib('weir_nodejs_heap_live_bytes'),
         heapTotalMiB: mib('weir_nodejs_heap_size_total_bytes'),
         externalMiB: mib('weir_nodejs_external_memory_bytes'),
       };
