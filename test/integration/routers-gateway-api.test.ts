@@ -1,27 +1,11 @@
-import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Canary } from '../../src/api/types.js';
-import type { App } from '../../src/app.js';
 import { createKubeAccess } from '../../src/kube/access.js';
 import { GatewayApiRouter } from '../../src/routers/gateway-api-router.js';
 import type { Routes } from '../../src/routers/router.js';
-import { ManualClock } from '../../src/util/clock.js';
-import { startCluster, type Cluster } from '../harness/cluster.js';
-import {
-  followRelease,
-  readObject,
-  ScriptedChecks,
-  startController,
-} from '../harness/controller.js';
-import {
-  clientsFor,
-  createCanary,
-  createDeployment,
-  installWeirCrds,
-  readCanary,
-  setImage,
-  stepUntil,
-} from '../harness/weir.js';
+import { readObject } from '../harness/controller.js';
+import { startRouterTestbed, type RouterTestbed } from '../harness/router-testbed.js';
+import { setImage } from '../harness/weir.js';
 
 const namespace = 'gateway-apps';
 
@@ -39,30 +23,19 @@ interface Rule {
 // Weir running in-process on a manual clock, the HTTPRoutes for mirroring and
 // session affinity are accepted by the real schema at every step.
 describe('the gatewayapi router on the real control plane', () => {
-  let cluster: Cluster;
-  let app: App;
-  let objects: k8s.KubernetesObjectApi;
-  let apps: k8s.AppsV1Api;
+  let bed: RouterTestbed;
   let router: GatewayApiRouter;
-  const clock = new ManualClock(Date.parse('2026-12-04T10:00:00Z'));
-  const checks = new ScriptedChecks();
-
-  const canary = (name: string) => readCanary(objects, namespace, name);
+  const canary = (name: string) => bed.canary(name);
   const rules = async (name: string): Promise<Rule[]> =>
     (
       await readObject<{ spec: { rules: Rule[] } }>(
-        objects,
+        bed.objects,
         'gateway.networking.k8s.io/v1',
         'HTTPRoute',
         namespace,
         name,
       )
     )?.spec.rules ?? [];
-  const phaseIs = (name: string, phase: string) => async () =>
-    (await canary(name)).status?.phase === phase ? true : undefined;
-  const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
-    stepUntil(app, clock, what, probe);
-
   /** One rule in one line: `[cookie name] primary/canary [mirror N%]`. */
   const line = (name: string, r: Rule) => {
     const w = (role: string) => r.backendRefs.find((b) => b.name === `${name}-${role}`)?.weight;
@@ -76,13 +49,12 @@ describe('the gatewayapi router on the real control plane', () => {
   };
   const summary = async (name: string) => (await rules(name)).map((r) => line(name, r)).join(' | ');
 
-  async function bootstrap(
+  const bootstrap = (
     name: string,
     analysis: Canary['spec']['analysis'],
     service: Partial<Canary['spec']['service']> = {},
-  ) {
-    await createDeployment(apps, namespace, name, 2);
-    await createCanary(objects, namespace, name, {
+  ) =>
+    bed.bootstrap(name, {
       provider: 'gatewayapi',
       service: {
         port: 9898,
@@ -92,35 +64,20 @@ describe('the gatewayapi router on the real control plane', () => {
       },
       analysis,
     });
-    await until(`${name} Initialized`, phaseIs(name, 'Initialized'));
-  }
-
-  async function release<R>(name: string, read: () => Promise<R>) {
-    await setImage(apps, namespace, name, `example.test/${name}:2`);
-    const steps = await followRelease({ app, clock, objects, namespace, name, read });
-    expect(steps.at(-1)?.phase).toBe('Succeeded');
-    return steps;
-  }
 
   beforeAll(async () => {
-    cluster = await startCluster({ nodes: 1 });
-    await installWeirCrds(cluster);
-    let kubeConfig: k8s.KubeConfig;
-    ({ objects, apps, kubeConfig } = clientsFor(cluster));
-    router = new GatewayApiRouter(createKubeAccess(kubeConfig), kubeConfig);
-    await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-    app = await startController({ kubeConfig, clock, checks });
+    bed = await startRouterTestbed({ namespace, startTime: '2026-12-04T10:00:00Z' });
+    router = new GatewayApiRouter(createKubeAccess(bed.kubeConfig), bed.kubeConfig);
   });
 
   afterAll(async () => {
-    await app?.stop();
-    await cluster?.stop();
+    await bed?.stop();
   });
 
   it('blue/green with mirroring: a RequestMirror filter during the analysis, gone after promotion', async () => {
     await bootstrap('billing', { interval: '10s', iterations: 2, mirror: true, mirrorWeight: 50 });
     expect(await summary('billing')).toBe('100/0');
-    const steps = await release('billing', async () => ({
+    const steps = await bed.release('billing', async () => ({
       summary: await summary('billing'),
       routes: await router.getRoutes((await canary('billing')) as Canary),
     }));
@@ -151,7 +108,7 @@ describe('the gatewayapi router on the real control plane', () => {
     expect(await summary('cart')).toBe(
       'cookie cart-canary 100/0 | cookie cart-primary 100/0 | 100/0',
     );
-    const steps = await release('cart', async () => JSON.stringify(await rules('cart')));
+    const steps = await bed.release('cart', async () => JSON.stringify(await rules('cart')));
     const at20 = steps
       .map((s) => JSON.parse(s.routes) as Rule[])
       .find((r) => line('cart', r.at(-1)!) === '80/20')!;
@@ -192,14 +149,14 @@ describe('the gatewayapi router on the real control plane', () => {
       matchToCanary: false,
       mirror: false,
     });
-    await setImage(apps, namespace, 'search', 'example.test/search:2');
-    await until('search Progressing', phaseIs('search', 'Progressing'));
+    await setImage(bed.apps, namespace, 'search', 'example.test/search:2');
+    await bed.untilPhase('search', 'Progressing');
     expect(await router.getRoutes((await canary('search')) as Canary)).toEqual({
       canaryWeight: 0,
       matchToCanary: true,
       mirror: false,
     });
-    await until('search Succeeded', phaseIs('search', 'Succeeded'));
+    await bed.untilPhase('search', 'Succeeded');
   });
 
   it('spec.service matches, header changes, rewrite and mirrors pass the real schema on every kind of rule', async () => {

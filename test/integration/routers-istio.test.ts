@@ -2,25 +2,10 @@ import * as k8s from '@kubernetes/client-node';
 import * as yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Canary } from '../../src/api/types.js';
-import type { App } from '../../src/app.js';
-import { ManualClock } from '../../src/util/clock.js';
 import { virtualServiceSpec } from '../../src/routers/istio-objects.js';
-import { startCluster, type Cluster } from '../harness/cluster.js';
-import {
-  followRelease,
-  readObject,
-  ScriptedChecks,
-  startController,
-} from '../harness/controller.js';
-import {
-  clientsFor,
-  createCanary,
-  createDeployment,
-  installWeirCrds,
-  readCanary,
-  setImage,
-  stepUntil,
-} from '../harness/weir.js';
+import { readObject } from '../harness/controller.js';
+import { startRouterTestbed, type RouterTestbed } from '../harness/router-testbed.js';
+import { createCanary, createDeployment, setImage } from '../harness/weir.js';
 
 const namespace = 'istio-apps';
 const istio = 'networking.istio.io/v1';
@@ -41,28 +26,17 @@ const distinct = (values: string[]) => values.filter((v, i) => v !== values[i - 
 // real schema accepts at every step, and leaves a VirtualService of the user's
 // alone, or gives it back exactly as it was.
 describe('the istio router on the real control plane', () => {
-  let cluster: Cluster;
-  let app: App;
-  let objects: k8s.KubernetesObjectApi;
-  let apps: k8s.AppsV1Api;
-  const clock = new ManualClock(Date.parse('2026-12-02T10:00:00Z'));
-  const checks = new ScriptedChecks();
-
-  const canary = (name: string) => readCanary(objects, namespace, name);
+  let bed: RouterTestbed;
+  const canary = (name: string) => bed.canary(name);
   const readVs = (name: string) =>
     readObject<{ metadata: k8s.V1ObjectMeta; spec: Record<string, any> }>(
-      objects,
+      bed.objects,
       istio,
       'VirtualService',
       namespace,
       name,
     );
   const http = async (name: string): Promise<HttpRoute[]> => (await readVs(name))?.spec.http ?? [];
-  const phaseIs = (name: string, phase: string) => async () =>
-    (await canary(name)).status?.phase === phase ? true : undefined;
-  const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
-    stepUntil(app, clock, what, probe);
-
   /** "primary/canary" weights of a route, by destination host. */
   const weights = (name: string, r: HttpRoute | undefined) =>
     ['primary', 'canary']
@@ -81,33 +55,19 @@ describe('the istio router on the real control plane', () => {
       )
       .join(' ');
 
-  async function bootstrap(
+  const bootstrap = (
     name: string,
     spec: Partial<Canary['spec']> & Pick<Canary['spec'], 'analysis'>,
-  ) {
-    await createDeployment(apps, namespace, name, 2);
-    await createCanary(objects, namespace, name, { provider: 'istio', ...spec });
-    await until(`${name} Initialized`, phaseIs(name, 'Initialized'));
-  }
-
-  async function release(name: string, read: () => Promise<string> = () => summary(name)) {
-    await setImage(apps, namespace, name, `example.test/${name}:2`);
-    const steps = await followRelease({ app, clock, objects, namespace, name, read });
-    expect(steps.at(-1)?.phase).toBe('Succeeded');
-    return steps;
-  }
+  ) => bed.bootstrap(name, { provider: 'istio', ...spec });
+  const release = (name: string, read: () => Promise<string> = () => summary(name)) =>
+    bed.release(name, read);
 
   beforeAll(async () => {
-    cluster = await startCluster({ nodes: 1 });
-    await installWeirCrds(cluster);
-    ({ objects, apps } = clientsFor(cluster));
-    await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-    app = await startController({ kubeConfig: clientsFor(cluster).kubeConfig, clock, checks });
+    bed = await startRouterTestbed({ namespace, startTime: '2026-12-02T10:00:00Z' });
   });
 
   afterAll(async () => {
-    await app?.stop();
-    await cluster?.stop();
+    await bed?.stop();
   });
 
   it('steps a weighted release 0 → 10 → 20 → 30 and back to the primary, with the spec.service fields kept', async () => {
@@ -130,7 +90,7 @@ describe('the istio router on the real control plane', () => {
     });
     for (const role of ['primary', 'canary']) {
       const rule = await readObject(
-        objects,
+        bed.objects,
         istio,
         'DestinationRule',
         namespace,
@@ -175,8 +135,8 @@ describe('the istio router on the real control plane', () => {
         match: [{ headers: { 'x-canary': { exact: 'insider' } } }],
       },
     });
-    await setImage(apps, namespace, 'search', 'example.test/search:2');
-    await until('search Progressing', phaseIs('search', 'Progressing'));
+    await setImage(bed.apps, namespace, 'search', 'example.test/search:2');
+    await bed.untilPhase('search', 'Progressing');
     expect(await http('search')).toEqual([
       expect.objectContaining({
         name: 'ab-test',
@@ -185,7 +145,7 @@ describe('the istio router on the real control plane', () => {
       expect.objectContaining({ name: 'weighted' }),
     ]);
     expect(await summary('search')).toBe('ab-test:0/100 weighted:100/0');
-    await until('search Succeeded', phaseIs('search', 'Succeeded'));
+    await bed.untilPhase('search', 'Succeeded');
     expect(await summary('search')).toBe('weighted:100/0');
   });
 
@@ -242,13 +202,13 @@ describe('the istio router on the real control plane', () => {
   });
 
   it('blocks a Canary whose Istio fields the schema rejects, with the API server’s reason', async () => {
-    await createDeployment(apps, namespace, 'orders', 1);
-    await createCanary(objects, namespace, 'orders', {
+    await createDeployment(bed.apps, namespace, 'orders', 1);
+    await createCanary(bed.objects, namespace, 'orders', {
       provider: 'istio',
       service: { port: 80, trafficPolicy: { loadBalancer: { simple: 'FASTEST' } } },
       analysis: { interval: '10s', stepWeight: 50 },
     });
-    const ready = await until('an InvalidRoute condition', async () => {
+    const ready = await bed.until('an InvalidRoute condition', async () => {
       const r = (await canary('orders')).status?.conditions?.find((x) => x.type === 'Ready');
       return r?.reason === 'InvalidRoute' ? r : undefined;
     });
@@ -273,15 +233,15 @@ describe('the istio router on the real control plane', () => {
 
     it('is left untouched, and the Canary says RouteConflict', async () => {
       // As a user (or a GitOps tool) would: kubectl apply, with its own field manager.
-      await cluster.kubectl(['apply', '-f', '-'], yaml.dump(manifest));
+      await bed.cluster.kubectl(['apply', '-f', '-'], yaml.dump(manifest));
       before = (await readVs('ledger'))!;
-      await createDeployment(apps, namespace, 'ledger', 2);
-      await createCanary(objects, namespace, 'ledger', {
+      await createDeployment(bed.apps, namespace, 'ledger', 2);
+      await createCanary(bed.objects, namespace, 'ledger', {
         provider: 'istio',
         service: { port: 80, hosts: ['ledger.example.test'] },
         analysis: { interval: '10s', stepWeight: 50, maxWeight: 50 },
       });
-      const ready = await until('a RouteConflict condition', async () => {
+      const ready = await bed.until('a RouteConflict condition', async () => {
         const r = (await canary('ledger')).status?.conditions?.find((x) => x.type === 'Ready');
         return r?.reason === 'RouteConflict' ? r : undefined;
       });
@@ -295,7 +255,7 @@ describe('the istio router on the real control plane', () => {
     });
 
     it('with revertOnDeletion is adopted, and deleting the Canary restores it exactly', async () => {
-      await objects.patch(
+      await bed.objects.patch(
         {
           apiVersion: 'weir.dev/v1alpha1',
           kind: 'Canary',
@@ -308,7 +268,7 @@ describe('the istio router on the real control plane', () => {
         undefined,
         k8s.PatchStrategy.MergePatch,
       );
-      await until('ledger Initialized', phaseIs('ledger', 'Initialized'));
+      await bed.untilPhase('ledger', 'Initialized');
       const adopted = (await readVs('ledger'))!;
       expect(adopted.metadata.annotations?.['weir.dev/original-spec']).toBe(
         JSON.stringify(before.spec),
@@ -331,12 +291,12 @@ describe('the istio router on the real control plane', () => {
         'weighted:100/0',
       ]);
 
-      await objects.delete({
+      await bed.objects.delete({
         apiVersion: 'weir.dev/v1alpha1',
         kind: 'Canary',
         metadata: { name: 'ledger', namespace },
       });
-      await until('the Canary to be gone', async () =>
+      await bed.until('the Canary to be gone', async () =>
         (await canary('ledger').catch(() => undefined)) === undefined ? true : undefined,
       );
       const after = (await readVs('ledger'))!;
@@ -345,7 +305,7 @@ describe('the istio router on the real control plane', () => {
       expect(after.metadata.annotations).toEqual(before.metadata.annotations);
       expect(after.metadata.ownerReferences).toBeUndefined();
       // The user's own tool still applies it without conflicts.
-      await expect(cluster.kubectl(['apply', '-f', '-'], yaml.dump(manifest))).resolves.toMatch(
+      await expect(bed.cluster.kubectl(['apply', '-f', '-'], yaml.dump(manifest))).resolves.toMatch(
         /unchanged|configured/,
       );
       expect((await readVs('ledger'))!.spec).toEqual(before.spec);

@@ -1,24 +1,9 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Canary } from '../../src/api/types.js';
-import type { App } from '../../src/app.js';
-import { ManualClock } from '../../src/util/clock.js';
-import { startCluster, type Cluster } from '../harness/cluster.js';
-import {
-  followRelease,
-  readObject,
-  ScriptedChecks,
-  startController,
-} from '../harness/controller.js';
-import {
-  clientsFor,
-  createCanary,
-  createDeployment,
-  installWeirCrds,
-  readCanary,
-  setImage,
-  stepUntil,
-} from '../harness/weir.js';
+import { readObject } from '../harness/controller.js';
+import { startRouterTestbed, type RouterTestbed } from '../harness/router-testbed.js';
+import { createCanary, createDeployment } from '../harness/weir.js';
 
 const namespace = 'mesh';
 
@@ -77,62 +62,40 @@ const distinct = (values: string[]) => values.filter((v, i) => v !== values[i - 
 // installed, and Weir running in-process on a manual clock, each mesh router
 // writes objects the real schemas accept at every step of a release.
 describe('the linkerd, traefik and contour routers on the real control plane', () => {
-  let cluster: Cluster;
-  let app: App;
-  let objects: k8s.KubernetesObjectApi;
-  let apps: k8s.AppsV1Api;
-  const clock = new ManualClock(Date.parse('2026-12-01T10:00:00Z'));
-  const checks = new ScriptedChecks();
+  let bed: RouterTestbed;
 
   const read = (provider: Provider, name: string) =>
-    readObject(objects, objectOf[provider].apiVersion, objectOf[provider].kind, namespace, name);
+    readObject(
+      bed.objects,
+      objectOf[provider].apiVersion,
+      objectOf[provider].kind,
+      namespace,
+      name,
+    );
   const routing = async (provider: Provider, name: string) =>
     summarise(provider, name, await read(provider, name));
-  const phaseIs = (name: string, phase: string) => async () =>
-    (await readCanary(objects, namespace, name)).status?.phase === phase ? true : undefined;
-  const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
-    stepUntil(app, clock, what, probe);
 
   /** A Deployment `name` with two replicas and its Canary, bootstrapped to Initialized. */
-  async function bootstrap(
+  const bootstrap = (
     provider: Provider,
     name: string,
     analysis: Canary['spec']['analysis'],
     extra: Partial<Canary['spec']> = {},
-  ): Promise<void> {
-    await createDeployment(apps, namespace, name, 2);
-    await createCanary(objects, namespace, name, { provider, analysis, ...extra });
-    await until(`${name} Initialized`, phaseIs(name, 'Initialized'));
-  }
+  ) => bed.bootstrap(name, { provider, analysis, ...extra });
 
   /** Changes the image and returns the distinct splits seen, from before it until the release ends. */
   async function release(provider: Provider, name: string): Promise<string[]> {
     const before = await routing(provider, name);
-    await setImage(apps, namespace, name, `example.test/${name}:2`);
-    const steps = await followRelease({
-      app,
-      clock,
-      objects,
-      namespace,
-      name,
-      read: () => routing(provider, name),
-    });
-    expect(steps.at(-1)?.phase).toBe('Succeeded');
+    const steps = await bed.release(name, () => routing(provider, name));
     return distinct([before, ...steps.map((s) => s.routes)]);
   }
 
   beforeAll(async () => {
-    cluster = await startCluster({ nodes: 1 });
-    await installWeirCrds(cluster);
-    let kubeConfig: k8s.KubeConfig;
-    ({ kubeConfig, objects, apps } = clientsFor(cluster));
-    await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-    app = await startController({ kubeConfig, clock, checks });
+    bed = await startRouterTestbed({ namespace, startTime: '2026-12-01T10:00:00Z' });
   });
 
   afterAll(async () => {
-    await app?.stop();
-    await cluster?.stop();
+    await bed?.stop();
   });
 
   describe.each(['linkerd', 'traefik', 'contour'] as const)('%s', (provider) => {
@@ -149,7 +112,7 @@ describe('the linkerd, traefik and contour routers on the real control plane', (
     });
 
     it('with revertOnDeletion, deleting the Canary leaves 100% on the target and gives it its replicas back', async () => {
-      await objects.patch(
+      await bed.objects.patch(
         {
           apiVersion: 'weir.dev/v1alpha1',
           kind: 'Canary',
@@ -162,25 +125,23 @@ describe('the linkerd, traefik and contour routers on the real control plane', (
         undefined,
         k8s.PatchStrategy.MergePatch,
       );
-      await until('the finalizer', async () =>
-        (await readCanary(objects, namespace, name)).metadata.finalizers?.includes(
-          'weir.dev/finalizer',
-        )
+      await bed.until('the finalizer', async () =>
+        (await bed.canary(name)).metadata.finalizers?.includes('weir.dev/finalizer')
           ? true
           : undefined,
       );
-      expect((await apps.readNamespacedDeployment({ name, namespace })).spec?.replicas).toBe(0);
-      await objects.delete({
+      expect((await bed.apps.readNamespacedDeployment({ name, namespace })).spec?.replicas).toBe(0);
+      await bed.objects.delete({
         apiVersion: 'weir.dev/v1alpha1',
         kind: 'Canary',
         metadata: { name, namespace },
       });
-      await until('the Canary to be gone', async () =>
-        (await readCanary(objects, namespace, name).catch(() => undefined)) ? undefined : true,
+      await bed.until('the Canary to be gone', async () =>
+        (await bed.canary(name).catch(() => undefined)) ? undefined : true,
       );
       // Garbage collection may already have taken the object; if not, it points at the target.
       expect(['0/100', 'gone']).toContain(await routing(provider, name));
-      expect((await apps.readNamespacedDeployment({ name, namespace })).spec?.replicas).toBe(2);
+      expect((await bed.apps.readNamespacedDeployment({ name, namespace })).spec?.replicas).toBe(2);
     });
   });
 
@@ -243,14 +204,14 @@ describe('the linkerd, traefik and contour routers on the real control plane', (
   it.each(rejected)(
     '$provider rejects what it cannot route with Ready=False: "$message"',
     async ({ provider, name, analysis, service, message }) => {
-      await createDeployment(apps, namespace, name, 1);
-      await createCanary(objects, namespace, name, {
+      await createDeployment(bed.apps, namespace, name, 1);
+      await createCanary(bed.objects, namespace, name, {
         provider,
         analysis,
         ...(service ? { service } : {}),
       });
-      const ready = await until(`${name} UnsupportedStrategy`, async () => {
-        const c = (await readCanary(objects, namespace, name)).status?.conditions;
+      const ready = await bed.until(`${name} UnsupportedStrategy`, async () => {
+        const c = (await bed.canary(name)).status?.conditions;
         const r = c?.find((x) => x.type === 'Ready');
         return r?.reason === 'UnsupportedStrategy' ? r : undefined;
       });

@@ -2,25 +2,10 @@ import * as k8s from '@kubernetes/client-node';
 import * as yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Canary } from '../../src/api/types.js';
-import type { App } from '../../src/app.js';
-import { ManualClock } from '../../src/util/clock.js';
-import { startCluster, type Cluster } from '../harness/cluster.js';
+import { readObject } from '../harness/controller.js';
+import { startRouterTestbed, type RouterTestbed } from '../harness/router-testbed.js';
 import { waitFor } from '../harness/wait.js';
-import {
-  followRelease,
-  readObject,
-  ScriptedChecks,
-  startController,
-} from '../harness/controller.js';
-import {
-  clientsFor,
-  createCanary,
-  createDeployment,
-  installWeirCrds,
-  readCanary,
-  setImage,
-  stepUntil,
-} from '../harness/weir.js';
+import { createCanary, createDeployment, setImage } from '../harness/weir.js';
 
 const namespace = 'nginx-apps';
 const a = 'nginx.ingress.kubernetes.io/';
@@ -60,22 +45,10 @@ const userIngress = (name: string, extra: Partial<k8s.V1ObjectMeta> = {}) => ({
 // nginx router keeps `<ingress>-canary` next to the user's Ingress, which the
 // real API server validates at every step, and never writes the user's Ingress.
 describe('the nginx router on the real control plane', () => {
-  let cluster: Cluster;
-  let app: App;
-  let objects: k8s.KubernetesObjectApi;
-  let apps: k8s.AppsV1Api;
-  let kubeConfig: k8s.KubeConfig;
-  const clock = new ManualClock(Date.parse('2026-12-03T10:00:00Z'));
-  const checks = new ScriptedChecks();
-
-  const canary = (name: string) => readCanary(objects, namespace, name);
+  let bed: RouterTestbed;
+  const canary = (name: string) => bed.canary(name);
   const readIngress = (name: string) =>
-    readObject<Ingress>(objects, 'networking.k8s.io/v1', 'Ingress', namespace, name);
-  const phaseIs = (name: string, phase: string) => async () =>
-    (await canary(name)).status?.phase === phase ? true : undefined;
-  const until = <T>(what: string, probe: () => Promise<T | undefined>, maxSteps?: number) =>
-    stepUntil(app, clock, what, probe, maxSteps ? { maxSteps } : {});
-
+    readObject<Ingress>(bed.objects, 'networking.k8s.io/v1', 'Ingress', namespace, name);
   /** The canary annotations of `<ingress>-canary` in one line, e.g. `weight=10` or `weight=0 header=x-canary:insider`. */
   const summary = async (ingress: string) => {
     const an = (await readIngress(`${ingress}-canary`))?.metadata.annotations;
@@ -90,34 +63,30 @@ describe('the nginx router on the real control plane', () => {
   };
   /** As a user (or a GitOps tool) would: kubectl apply, with its own field manager. */
   const applyAsUser = (manifest: unknown) =>
-    cluster.kubectl(['apply', '-f', '-'], yaml.dump(manifest));
+    bed.cluster.kubectl(['apply', '-f', '-'], yaml.dump(manifest));
 
-  async function bootstrap(
+  const bootstrap = (
     name: string,
     spec: Partial<Canary['spec']> & Pick<Canary['spec'], 'analysis'>,
-  ) {
-    await createDeployment(apps, namespace, name, 2);
-    await createCanary(objects, namespace, name, {
+  ) =>
+    bed.bootstrap(name, {
       provider: 'nginx',
       ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name },
       service: { port: 9898 },
       ...spec,
     });
-    await until(`${name} Initialized`, phaseIs(name, 'Initialized'));
-  }
 
   beforeAll(async () => {
     // An Ingress is a built-in kind: no router CRDs needed.
-    cluster = await startCluster({ nodes: 1, routerCrds: false });
-    await installWeirCrds(cluster);
-    ({ objects, apps, kubeConfig } = clientsFor(cluster));
-    await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-    app = await startController({ kubeConfig, clock, checks });
+    bed = await startRouterTestbed({
+      namespace,
+      startTime: '2026-12-03T10:00:00Z',
+      routerCrds: false,
+    });
   });
 
   afterAll(async () => {
-    await app?.stop();
-    await cluster?.stop();
+    await bed?.stop();
   });
 
   it('steps a weighted release 0 → 10 → 20 → 30 and back to 0 on the canary Ingress, leaving the user’s alone', async () => {
@@ -148,16 +117,7 @@ describe('the nginx router on the real control plane', () => {
     expect(clone.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Canary', name: 'podinfo' });
     expect(await summary('podinfo')).toBe('weight=0');
 
-    await setImage(apps, namespace, 'podinfo', 'example.test/podinfo:2');
-    const steps = await followRelease({
-      app,
-      clock,
-      objects,
-      namespace,
-      name: 'podinfo',
-      read: () => summary('podinfo'),
-    });
-    expect(steps.at(-1)?.phase).toBe('Succeeded');
+    const steps = await bed.release('podinfo', () => summary('podinfo'));
     expect(steps.map((s) => s.routes).filter((r, i, all) => r !== all[i - 1])).toEqual([
       'weight=0',
       'weight=10',
@@ -184,22 +144,22 @@ describe('the nginx router on the real control plane', () => {
       },
     });
     expect(await summary('search')).toBe('weight=0');
-    await setImage(apps, namespace, 'search', 'example.test/search:2');
-    await until('search Progressing', phaseIs('search', 'Progressing'));
+    await setImage(bed.apps, namespace, 'search', 'example.test/search:2');
+    await bed.untilPhase('search', 'Progressing');
     expect(await summary('search')).toBe('weight=0 header=x-canary:insider cookie=canary');
-    await until('search Succeeded', phaseIs('search', 'Succeeded'));
+    await bed.untilPhase('search', 'Succeeded');
     expect(await summary('search')).toBe('weight=0');
   });
 
   it('blocks with IngressNotFound until the Ingress exists, then carries on', async () => {
-    await createDeployment(apps, namespace, 'orders', 1);
-    await createCanary(objects, namespace, 'orders', {
+    await createDeployment(bed.apps, namespace, 'orders', 1);
+    await createCanary(bed.objects, namespace, 'orders', {
       provider: 'nginx',
       ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'orders' },
       service: { port: 9898 },
       analysis: { interval: '10s', stepWeight: 50 },
     });
-    const ready = await until('an IngressNotFound condition', async () => {
+    const ready = await bed.until('an IngressNotFound condition', async () => {
       const r = (await canary('orders')).status?.conditions?.find((c) => c.type === 'Ready');
       return r?.reason === 'IngressNotFound' ? r : undefined;
     });
@@ -209,7 +169,11 @@ describe('the nginx router on the real control plane', () => {
 
     await applyAsUser(userIngress('orders'));
     // Weir does not watch Ingresses: it looks again a minute later.
-    await until('orders Initialized', phaseIs('orders', 'Initialized'), 120);
+    await bed.until(
+      'orders Initialized',
+      async () => ((await canary('orders')).status?.phase === 'Initialized' ? true : undefined),
+      120,
+    );
     expect(await summary('orders')).toBe('weight=0');
   });
 
@@ -236,7 +200,7 @@ describe('the nginx router on the real control plane', () => {
 
     // Everything that happens to the clone while the Canary goes.
     const seen: string[] = [];
-    const watch = await new k8s.Watch(kubeConfig).watch(
+    const watch = await new k8s.Watch(bed.kubeConfig).watch(
       `/apis/networking.k8s.io/v1/namespaces/${namespace}/ingresses`,
       { fieldSelector: 'metadata.name=ledger-canary' },
       (type, obj: Ingress) =>
@@ -244,12 +208,12 @@ describe('the nginx router on the real control plane', () => {
       () => undefined,
     );
     try {
-      await objects.delete({
+      await bed.objects.delete({
         apiVersion: 'weir.dev/v1alpha1',
         kind: 'Canary',
         metadata: { name: 'ledger', namespace },
       });
-      await until('the Canary to be gone', async () =>
+      await bed.until('the Canary to be gone', async () =>
         (await canary('ledger').catch(() => undefined)) === undefined ? true : undefined,
       );
       // The garbage collector runs on real time (and learns of Weir's kinds late in a
