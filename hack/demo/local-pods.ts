@@ -28,7 +28,11 @@ export class LocalPods {
   private readonly core: k8s.CoreV1Api;
   private readonly running = new Map<string, Running>();
   private timer: NodeJS.Timeout | undefined;
-  private busy = false;
+  /** The sync in progress, if any: stop() waits for it so that it starts nothing afterwards. */
+  private syncing: Promise<void> | undefined;
+  private stopped = false;
+  /** Every process this started, running or not. */
+  readonly pids: number[] = [];
 
   constructor(
     private readonly options: {
@@ -49,20 +53,23 @@ export class LocalPods {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
+    await this.syncing;
     await Promise.all([...this.running.keys()].map((d) => this.kill(d)));
   }
 
   private async sync(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      for (const role of this.options.roles) await this.syncRole(role);
-    } catch {
-      // The API server may be briefly unavailable; the next tick tries again.
-    } finally {
-      this.busy = false;
-    }
+    if (this.syncing || this.stopped) return;
+    this.syncing = (async () => {
+      try {
+        for (const role of this.options.roles) await this.syncRole(role);
+      } catch {
+        // The API server may be briefly unavailable; the next tick tries again.
+      }
+    })();
+    await this.syncing;
+    this.syncing = undefined;
   }
 
   private async syncRole(role: LocalRole): Promise<void> {
@@ -92,6 +99,7 @@ export class LocalPods {
     const key = JSON.stringify([pod, env]);
     if (this.running.get(role.deployment)?.key === key) return;
     await this.kill(role.deployment);
+    if (this.stopped) return;
     const log = createWriteStream(path.join(this.options.logDir, `${role.deployment}.log`), {
       flags: 'a',
     });
@@ -108,6 +116,7 @@ export class LocalPods {
     });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
+    if (child.pid !== undefined) this.pids.push(child.pid);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     this.running.set(role.deployment, { key, pod, child, exited });
     this.options.onChange?.(role.deployment, pod, env);

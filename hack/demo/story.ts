@@ -43,6 +43,8 @@ export interface Story {
   workDir: string;
   /** Runs the three commits; resolves with the final phases of v2 and v3. */
   play(): Promise<{ v2: string; v3: string }>;
+  /** Process ids of every local pod process started so far (to check none outlives stop()). */
+  localPids(): number[];
   stop(): Promise<void>;
 }
 
@@ -282,6 +284,7 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
       controllerLog,
       workDir,
       play,
+      localPids: () => [...pods.pids],
       stop,
     };
   } catch (err) {

@@ -69,9 +69,21 @@ describe('the demo story', () => {
       expect(story.slackMessages.at(-1)!.text).toContain('Revert the commit or push a fix');
 
       const prometheus = story.prometheus.url;
+      const pids = story.localPids();
+      expect(pids.length).toBeGreaterThanOrEqual(4);
       await story.stop();
       story = undefined;
       await expect(fetch(`${prometheus}/-/ready`)).rejects.toThrow();
+      // No local pod process outlives the story (one used to be started during stop).
+      const alive = pids.filter((pid) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      expect(alive, 'local pod processes still running').toEqual([]);
     },
   );
 });
