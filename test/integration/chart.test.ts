@@ -172,6 +172,24 @@ describe('the Helm chart', () => {
     }
   });
 
+  it('limits the V8 heap through NODE_OPTIONS, 256 MiB unless heapLimitMiB says otherwise', async () => {
+    const env = async (set: Record<string, number>) => {
+      const docs = yaml.loadAll(await renderChart(system, { ...chartValues, ...set })) as {
+        kind?: string;
+        spec?: {
+          template: { spec: { containers: { env: { name: string; value?: string }[] }[] } };
+        };
+      }[];
+      const deployment = docs.find((d) => d?.kind === 'Deployment')!;
+      return deployment.spec!.template.spec.containers[0]!.env.find(
+        (e) => e.name === 'NODE_OPTIONS',
+      )?.value;
+    };
+    expect(await env({})).toBe('--max-old-space-size=256');
+    expect(await env({ heapLimitMiB: 1024 })).toBe('--max-old-space-size=1024');
+    expect(await env({ heapLimitMiB: 0 })).toBeUndefined();
+  });
+
   it('lets the ServiceAccount do what each router does once its flag is set, and not before', async () => {
     const { objects } = clientsFor(cluster);
     // The user's Ingress the nginx router reads and clones, routing to the apex Service.
