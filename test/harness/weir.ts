@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Canary, CanaryRun, CanarySpec } from '../../src/api/types.js';
 import type { Cluster } from './cluster.js';
 import { repoRoot } from './tools.js';
+import { waitFor } from './wait.js';
 
 /** Installs Weir's CRDs from crds/ and waits until the API server serves them. */
 export async function installWeirCrds(cluster: Cluster): Promise<void> {
@@ -110,6 +111,26 @@ export async function currentRun(
     kind: 'CanaryRun',
     metadata: { name, namespace },
   })) as CanaryRun;
+}
+
+/**
+ * The current run once it has its result. A controller in another process writes
+ * the Canary's status before the run records the end (the run follows from the
+ * outbox), so a test that saw the phase polls here instead of reading at once.
+ */
+export async function endedRun(
+  objects: k8s.KubernetesObjectApi,
+  namespace: string,
+  canary: string,
+  timeoutMs = 30_000,
+): Promise<CanaryRun> {
+  return waitFor(
+    async () => {
+      const run = await currentRun(objects, namespace, canary);
+      return run.status?.result ? run : undefined;
+    },
+    { timeoutMs, intervalMs: 100, what: `the run of ${namespace}/${canary} to record its result` },
+  );
 }
 
 /**

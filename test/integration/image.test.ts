@@ -14,7 +14,7 @@ import {
   clientsFor,
   createCanary,
   createDeployment,
-  currentRun,
+  endedRun,
   readCanary,
   setImage,
 } from '../harness/weir.js';
@@ -124,7 +124,7 @@ describe.skipIf(!containerRuntime)('the controller image', () => {
       intervalMs: 500,
       what: 'Succeeded',
     });
-    const runObj = await currentRun(objects, namespace, 'shop');
+    const runObj = await endedRun(objects, namespace, 'shop');
     expect(runObj.status?.result).toBe('Promoted');
     const body = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
     expect(body).toMatch(/weir_canary_releases_total\{result="Promoted"\} 1/);

@@ -10,7 +10,7 @@ import {
   clientsFor,
   createCanary,
   createDeployment,
-  currentRun,
+  endedRun,
   installWeirCrds,
   readCanary,
   setImage,
@@ -162,7 +162,7 @@ describe('leader election', () => {
       timeoutMs: 120_000,
       what: `Succeeded; the new leader's log:\n${standby.log}`,
     });
-    const run = await currentRun(objects, namespace, 'web');
+    const run = await endedRun(objects, namespace, 'web');
     const steps = run
       .status!.transitions!.filter((t) => t.reason === 'StepAdvanced')
       .map((t) => t.weight);
