@@ -117,7 +117,11 @@ export class LocalPods {
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
     if (child.pid !== undefined) this.pids.push(child.pid);
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    // A process that failed to spawn emits 'error' and may never emit 'exit'.
+    const exited = new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.once('error', () => resolve());
+    });
     this.running.set(role.deployment, { key, pod, child, exited });
     this.options.onChange?.(role.deployment, pod, env);
   }

@@ -278,7 +278,7 @@ export class Recorder {
     ) as ({
       seq: number;
     } & Record<string, unknown>)[];
-    const fresh = planned.filter(({ entry }) => !existing.some((t) => t.seq === entry.seq));
+    let fresh = planned.filter(({ entry }) => !existing.some((t) => t.seq === entry.seq));
     if (fresh.length === 0) return;
     if (mine?.run !== name && cached && trimmed.has(cached)) {
       // The cache keeps only the last transition of an ended run: appending needs the rest.
@@ -288,6 +288,9 @@ export class Recorder {
           `CanaryRun ${ns}/${name} is ended and could not be read back to append to it`,
         );
       existing = (read.status?.transitions ?? []) as typeof existing;
+      // The whole history may already hold some of them (written before a restart).
+      fresh = planned.filter(({ entry }) => !existing.some((t) => t.seq === entry.seq));
+      if (fresh.length === 0) return;
     }
     if (!cached && mine?.run !== name) {
       const first = fresh[0]!.entry;
@@ -357,7 +360,13 @@ export class Recorder {
       .runsOf(canary.metadata.namespace!, canary.metadata.name!)
       .filter((r) => r.metadata.name !== newest)
       .sort((a, b) => (a.spec.startTime < b.spec.startTime ? 1 : -1));
-    for (const open of runs.filter((r) => !r.status?.result)) {
+    // A run this process just ended may still look open in the cache: its result stands.
+    const mine = this.written.get(`${canary.metadata.namespace}/${canary.metadata.name}`);
+    const endedHere =
+      mine && mine.transitions.some((t) => resultOf(t as unknown as RecordEntry) !== undefined)
+        ? mine.run
+        : undefined;
+    for (const open of runs.filter((r) => !r.status?.result && r.metadata.name !== endedHere)) {
       await this.options.kube.patchStatus(
         'canaryruns',
         { namespace: open.metadata.namespace!, name: open.metadata.name! },

@@ -10,6 +10,7 @@ import { createLogger } from '../../../src/logger.js';
 /** Records the CanaryRun status patches, per namespace/name, and counts every write. */
 function fakeKube() {
   const runs = new Map<string, { seq: number }[]>();
+  const patches: { run: string; status: Record<string, unknown> }[] = [];
   const writes = { applies: 0, runPatches: 0, events: 0 };
   const kube = {
     apply: async () => {
@@ -21,14 +22,15 @@ function fakeKube() {
       status: { transitions: { seq: number }[] },
     ) => {
       writes.runPatches += 1;
-      runs.set(`${ref.namespace}/${ref.name}`, status.transitions);
+      patches.push({ run: `${ref.namespace}/${ref.name}`, status });
+      if (status.transitions) runs.set(`${ref.namespace}/${ref.name}`, status.transitions);
     },
     createEvent: async () => {
       writes.events += 1;
     },
     deleteObject: async () => undefined,
   } as unknown as KubeAccess;
-  return { kube, runs, writes };
+  return { kube, runs, writes, patches };
 }
 
 const canary = (namespace: string): Canary =>
@@ -173,5 +175,59 @@ describe('Recorder', () => {
     const open = { status: { transitions: [{ seq: 1 }, { seq: 2 }] } } as unknown as CanaryRun;
     trimEndedRun(open);
     expect(open.status!.transitions).toHaveLength(2);
+  });
+
+  it('appends nothing to an ended run whose history, read back, already holds the entries', async () => {
+    const { kube, writes } = fakeKube();
+    const history = [1, 2, 3].map((seq) => entry(seq, `m${seq}`));
+    const stored = {
+      metadata: { name: 'podinfo-1', namespace: 'shop', labels: { 'weir.dev/canary': 'podinfo' } },
+      spec: { canary: 'podinfo', revision: 'r1', startTime: '2026-11-22T10:00:00.000Z' },
+      status: {
+        transitions: [...history, entry(4, 'done', { to: 'Succeeded' })],
+        result: 'Promoted',
+      },
+    } as unknown as CanaryRun;
+    // This replica's cache is behind: it still shows the run ended at seq 3.
+    const cached = structuredClone({
+      ...stored,
+      status: { transitions: history, result: 'Promoted' },
+    }) as CanaryRun;
+    trimEndedRun(cached);
+    const recorder = new Recorder({
+      kube,
+      logger: createLogger('info', new Writable({ write: (_c, _e, done) => done() })),
+      registry: new Registry(),
+      runsOf: () => [cached],
+      readRun: async () => stored,
+    });
+    await recorder.flush(canary('shop'), [entry(4, 'done', { to: 'Succeeded' })], images);
+    expect(writes.runPatches).toBe(0);
+  });
+
+  it('does not mark Superseded a run that ended in the same flush that starts the next one', async () => {
+    const { kube, patches } = fakeKube();
+    const open = {
+      metadata: { name: 'podinfo-1', namespace: 'shop', labels: { 'weir.dev/canary': 'podinfo' } },
+      spec: { canary: 'podinfo', revision: 'r1', startTime: '2026-11-22T10:00:00.000Z' },
+      status: { transitions: [entry(1, 'started', start)] },
+    } as unknown as CanaryRun;
+    const recorder = new Recorder({
+      kube,
+      logger: createLogger('info', new Writable({ write: (_c, _e, done) => done() })),
+      registry: new Registry(),
+      runsOf: () => [open],
+    });
+    // After a restart the outbox holds the end of podinfo-1 and the start of podinfo-2.
+    await recorder.flush(
+      canary('shop'),
+      [
+        entry(2, 'promoted', { to: 'Succeeded', from: 'Finalising' }),
+        entry(3, 'next', { ...start, run: 'podinfo-3', time: '2026-11-22T11:00:00.000Z' }),
+      ],
+      images,
+    );
+    const first = patches.filter((p) => p.run === 'shop/podinfo-1').map((p) => p.status.result);
+    expect(first).toEqual(['Promoted']);
   });
 });
