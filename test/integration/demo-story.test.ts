@@ -43,12 +43,16 @@ describe('the demo story', () => {
       expect(judged.length).toBeGreaterThan(0);
       for (const t of judged)
         expect(t.metrics!.every((m) => m.passed && m.value !== undefined)).toBe(true);
-      // 1.0.2 failed on its success rate, with the values in the record.
+      // 1.0.2 failed on its success rate, with the values in the record. Either failed
+      // check may be the one that shows it: on real traffic a window can also fail its
+      // comparison with the primary instead (seen once, with the canary at 100).
       const last = rolledBack.status!.transitions!.at(-1)!;
       expect(last.reason).toBe('RolledBack');
-      const rate = last.metrics!.find((m) => m.name === 'request-success-rate')!;
-      expect(rate.passed).toBe(false);
-      expect(rate.value).toBeLessThan(90);
+      const rates = rolledBack
+        .status!.transitions!.flatMap((t) => t.metrics ?? [])
+        .filter((m) => m.name === 'request-success-rate' && !m.passed);
+      expect(rates.length).toBeGreaterThan(0);
+      expect(rates.some((m) => m.value !== undefined && m.value < 90)).toBe(true);
 
       const { objects } = clientsFor(story.cluster);
       const canary = await readCanary(objects, namespace, app);
