@@ -1,4 +1,3 @@
-import * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { KubeAccess } from '../../../src/kube/access.js';
 import { strategyOf } from '../../../src/machine/steps.js';
@@ -11,17 +10,11 @@ import { LinkerdRouter } from '../../../src/routers/linkerd-router.js';
 import { NginxRouter } from '../../../src/routers/nginx-router.js';
 import type { Router } from '../../../src/routers/router.js';
 import { TraefikRouter } from '../../../src/routers/traefik-router.js';
-import { canaryWith } from './fixtures.js';
+import { canaryWith, offlineKubeConfig } from './fixtures.js';
 
 // The routers are built as the controller builds them; unsupported() is decided
 // from the Canary alone, so nothing here talks to the (never contacted) server.
-const kubeConfig = new k8s.KubeConfig();
-kubeConfig.loadFromOptions({
-  clusters: [{ name: 'none', server: 'https://127.0.0.1:1' }],
-  users: [{ name: 'none' }],
-  contexts: [{ name: 'none', cluster: 'none', user: 'none' }],
-  currentContext: 'none',
-});
+const kubeConfig = offlineKubeConfig();
 const kube = new Proxy({} as KubeAccess, {
   get: () => () => Promise.reject(new Error('no API calls in this test')),
 });

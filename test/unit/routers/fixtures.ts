@@ -1,3 +1,4 @@
+import * as k8s from '@kubernetes/client-node';
 import type { Strategy } from '../../../src/machine/steps.js';
 import type { Canary } from '../../../src/api/types.js';
 
@@ -36,4 +37,16 @@ export interface UnsupportedCase {
   analysis: Partial<Canary['spec']['analysis']>;
   strategy: Strategy;
   message: RegExp | undefined;
+}
+
+/** A KubeConfig for routers built only to ask unsupported(): its server is never contacted. */
+export function offlineKubeConfig(): k8s.KubeConfig {
+  const kubeConfig = new k8s.KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'none', server: 'https://127.0.0.1:1' }],
+    users: [{ name: 'none' }],
+    contexts: [{ name: 'none', cluster: 'none', user: 'none' }],
+    currentContext: 'none',
+  });
+  return kubeConfig;
 }

@@ -1,4 +1,3 @@
-import * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { Canary } from '../../../src/api/types.js';
 import type { KubeAccess } from '../../../src/kube/access.js';
@@ -7,7 +6,7 @@ import {
   GatewayApiRouter,
   httpRoute,
 } from '../../../src/routers/gateway-api-router.js';
-import { canaryWith, type UnsupportedCase } from './fixtures.js';
+import { canaryWith, type UnsupportedCase, offlineKubeConfig } from './fixtures.js';
 
 type Rule = {
   matches?: { headers?: { type: string; name: string; value: string }[] }[];
@@ -311,13 +310,7 @@ describe('session affinity', () => {
 
 describe('GatewayApiRouter.unsupported', () => {
   // Never contacted: unsupported() is pure.
-  const kubeConfig = new k8s.KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'none', server: 'https://127.0.0.1:1' }],
-    users: [{ name: 'none' }],
-    contexts: [{ name: 'none', cluster: 'none', user: 'none' }],
-    currentContext: 'none',
-  });
+  const kubeConfig = offlineKubeConfig();
   const router = new GatewayApiRouter({} as KubeAccess, kubeConfig);
   const cases: UnsupportedCase[] = [
     { what: 'a weighted canary', analysis: {}, strategy: 'canary', message: undefined },
