@@ -2,7 +2,12 @@ import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { Canary, CanaryRun } from '../../../src/api/types.js';
-import { Recorder, runBatch, trimEndedRun } from '../../../src/controller/recorder.js';
+import {
+  Recorder,
+  runBatch,
+  trimEndedRun,
+  type RecorderOptions,
+} from '../../../src/controller/recorder.js';
 import type { RecordEntry } from '../../../src/controller/records.js';
 import type { KubeAccess } from '../../../src/kube/access.js';
 import { createLogger } from '../../../src/logger.js';
@@ -57,12 +62,13 @@ const entry = (seq: number, message: string, changes: Partial<RecordEntry> = {})
 const start = { event: 'new-revision', reason: 'NewRevision', from: 'Succeeded' } as const;
 const promoting = { reason: 'Promoting', to: 'Promoting' } as const;
 const images = { from: ['a:1'], to: ['a:2'] };
-const recorderOn = (kube: KubeAccess) =>
+const recorderOn = (kube: KubeAccess, options: Partial<RecorderOptions> = {}) =>
   new Recorder({
     kube,
     logger: createLogger('info', new Writable({ write: (_c, _e, done) => done() })),
     registry: new Registry(),
     runsOf: () => [],
+    ...options,
   });
 const messages = (runs: Map<string, { seq: number }[]>, key: string) =>
   runs.get(key)!.map((t) => (t as unknown as { message: string }).message);
@@ -150,10 +156,7 @@ describe('Recorder', () => {
       },
     });
     const reads: string[] = [];
-    const recorder = new Recorder({
-      kube,
-      logger: createLogger('info', new Writable({ write: (_c, _e, done) => done() })),
-      registry: new Registry(),
+    const recorder = recorderOn(kube, {
       runsOf: () => [cached],
       readRun: async (namespace, name) => {
         reads.push(`${namespace}/${name}`);
@@ -194,10 +197,7 @@ describe('Recorder', () => {
       status: { transitions: history, result: 'Promoted' },
     }) as CanaryRun;
     trimEndedRun(cached);
-    const recorder = new Recorder({
-      kube,
-      logger: createLogger('info', new Writable({ write: (_c, _e, done) => done() })),
-      registry: new Registry(),
+    const recorder = recorderOn(kube, {
       runsOf: () => [cached],
       readRun: async () => stored,
     });
@@ -212,10 +212,7 @@ describe('Recorder', () => {
       spec: { canary: 'podinfo', revision: 'r1', startTime: '2026-11-22T10:00:00.000Z' },
       status: { transitions: [entry(1, 'started', start)] },
     } as unknown as CanaryRun;
-    const recorder = new Recorder({
-      kube,
-      logger: createLogger('info', new Writable({ write: (_c, _e, done) => done() })),
-      registry: new Registry(),
+    const recorder = recorderOn(kube, {
       runsOf: () => [open],
     });
     // After a restart the outbox holds the end of podinfo-1 and the start of podinfo-2.
