@@ -9,8 +9,9 @@ root="$(dirname "$here")"
 
 # Debian packages, by name: dockerd for testcontainers, Prometheus for metrics,
 # git for the demo's repository, tmux for terminal tests, busybox-static for the
-# shell of the local Node base image.
-debs=(docker.io prometheus git tmux ca-certificates busybox-static)
+# shell of the local Node base image, curl and openssl to fetch and verify Node.js
+# (hack/node.sh), libatomic1 which Node's binary links.
+debs=(docker.io prometheus git tmux ca-certificates busybox-static curl openssl libatomic1)
 missing=()
 for p in "${debs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -25,10 +26,14 @@ if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/
   systemctl stop prometheus >&2 || true
 fi
 
-# npm packages, exactly as locked; skipped when node_modules matches the lockfile.
-if ! cmp -s "$root/package-lock.json" "$root/node_modules/.package-lock.json.weir" 2>/dev/null; then
+# The pinned Node.js and npm (hack/node.sh), then the npm packages exactly as locked,
+# skipped when node_modules was installed from this lockfile by this Node.
+# shellcheck source=hack/node.sh
+source "$here/node.sh"
+stamp="$( { cat "$root/package-lock.json"; node --version; } | sha256sum | cut -c1-16)"
+if [[ "$(cat "$root/node_modules/.weir-install-stamp" 2>/dev/null)" != "$stamp" ]]; then
   (cd "$root" && npm ci --no-audit --no-fund --loglevel=error >&2)
-  cp "$root/package-lock.json" "$root/node_modules/.package-lock.json.weir"
+  echo "$stamp" >"$root/node_modules/.weir-install-stamp"
 fi
 
 "$here/build-tools.sh"

@@ -7,6 +7,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 start=$SECONDS
 tools="$(hack/install-deps.sh | tail -1)"
+# The pinned Node.js and npm (installed by install-deps.sh) first on PATH.
+# shellcheck source=hack/node.sh
+source hack/node.sh
 eval "$(hack/docker.sh up)"
 if [[ "${WEIR_DOCKERD_STARTED:-}" == 1 ]]; then trap 'hack/docker.sh down' EXIT; fi
 hack/build-images.sh "$tools"
