@@ -11,7 +11,7 @@ import type { CheckRunner } from './controller/checks.js';
 import { realClock, type Clock } from './util/clock.js';
 import { hostname } from 'node:os';
 import { LeaderElector, type Role } from './kube/leader-election.js';
-import { countingKubeConfig } from './kube/request-metrics.js';
+import { controllerKubeConfig } from './kube/kube-config.js';
 import type { WebhookClientOptions } from './webhooks/webhook-client.js';
 import type { DeliveryQueue } from './notifications/delivery-queue.js';
 
@@ -62,8 +62,8 @@ export function createApp(deps: AppDependencies): App {
   const registry = deps.registry ?? new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'weir_' });
   const liveHeap = registerLiveHeap(registry);
-  // Every API request of this app is counted client-side (weir_kube_requests_total).
-  const kubeConfig = countingKubeConfig(deps.kubeConfig, registry);
+  // Shared connections, a timeout on every request, and a count of them (weir_kube_requests_total).
+  const kubeConfig = controllerKubeConfig(deps.kubeConfig, { registry });
   new Gauge({
     name: 'weir_build_info',
     help: 'Weir build information; the value is always 1.',

@@ -5,7 +5,6 @@ import { group, version } from '../api/crds.js';
 import type { AlertProvider, Canary, CanaryRun, MetricTemplate } from '../api/types.js';
 import { createKubeAccess, type KubeAccess } from '../kube/access.js';
 import { createInformer, type ResilientInformer } from '../kube/informer.js';
-import { shareConnections } from '../kube/shared-agent.js';
 import { GatewayApiRouter } from '../routers/gateway-api-router.js';
 import { IstioRouter } from '../routers/istio-router.js';
 import { ContourRouter } from '../routers/contour-router.js';
@@ -37,6 +36,7 @@ import { WorkQueue } from './work-queue.js';
 
 /** Options for {@link createController}. */
 export interface ControllerOptions {
+  /** Shares connections and bounds requests in time: see `controllerKubeConfig`. */
   kubeConfig: k8s.KubeConfig;
   logger: Logger;
   registry: Registry;
@@ -78,8 +78,7 @@ export interface Controller {
 
 /** Wires informers, the work queue, the reconciler and the recorder together. */
 export function createController(options: ControllerOptions): Controller {
-  const { logger, registry, clock, namespace: ns } = options;
-  const kubeConfig = shareConnections(options.kubeConfig);
+  const { kubeConfig, logger, registry, clock, namespace: ns } = options;
   const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
   const apps = kubeConfig.makeApiClient(k8s.AppsV1Api);
   const kube = options.kube ?? createKubeAccess(kubeConfig);
