@@ -1,7 +1,8 @@
 # Weir's controller image. Build: docker build -t weir:dev .
-# NODE_IMAGE is the current Node LTS by default; hack/build-weir-image.sh passes a
-# local base (built from this machine's Node) where no registry is reachable.
-ARG NODE_IMAGE=node:24-bookworm-slim
+# NODE_IMAGE is the Node LTS release the tests run on (hack/node.sh; hack/update-node.sh
+# moves both); hack/build-weir-image.sh passes a local base built from that same Node
+# where no registry is reachable.
+ARG NODE_IMAGE=node:26.12.1-trixie-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
