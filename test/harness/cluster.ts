@@ -57,7 +57,12 @@ export interface Cluster {
   /** The API server's audit log (JSON lines), when an audit policy was given. */
   readonly auditLogPath?: string;
   /** The running components, with their process ids under the process runtime. */
-  readonly components: readonly { name: string; pid?: number }[];
+  readonly components: readonly { readonly name: string; readonly pid?: number }[];
+  /**
+   * Fault injection on one component: pause and resume it (its sockets stay open,
+   * unanswered), or restart it on the same data and arguments after `downMs`.
+   */
+  component(name: ControlPlaneComponent): Pick<Running, 'pause' | 'resume' | 'restart'>;
   /** Runs the pinned kubectl against this cluster and returns its stdout. */
   kubectl(args: string[], input?: string): Promise<string>;
   stop(): Promise<void>;
@@ -210,7 +215,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ]);
     await start('kwok', [
       `--kubeconfig=${kubeconfigPath}`,
-      `--config=${await copyInto(dir, path.join(toolsDir(), 'kwok-stages.yaml'))}`,
+      `--config=${await kwokStages(dir)}`,
       '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
       `--server-address=127.0.0.1:${kwokPort}`,
       '--cidr=10.244.0.1/16',
@@ -256,10 +261,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       },
     );
 
-    const components = started.map((r) => ({
-      name: r.name,
-      ...(r.pid !== undefined ? { pid: r.pid } : {}),
-    }));
+    // Running objects themselves: a restarted process has a new pid.
+    const components: readonly Running[] = [...started];
     return {
       dir,
       kubeconfigPath,
@@ -267,6 +270,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       runtime: runtime.kind,
       ...(auditLogPath ? { auditLogPath } : {}),
       components,
+      component(name) {
+        const found = started.find((r) => r.name === name);
+        if (!found) throw new Error(`No component ${name} in this cluster`);
+        return found;
+      },
       kubectl,
       stop,
     };
@@ -356,11 +364,58 @@ function adminKubeconfig(
   });
 }
 
-async function copyInto(dir: string, source: string): Promise<string> {
-  const target = path.join(dir, path.basename(source));
-  await writeFile(target, await readFile(source));
+/**
+ * KWOK's stages from its module, plus one of the harness's own: a kubelet reports
+ * its pods Ready again after the node-lifecycle controller marked them NotReady
+ * (as it does when node leases go stale, e.g. while the API server was frozen);
+ * KWOK's stages alone would leave them NotReady for good.
+ */
+async function kwokStages(dir: string): Promise<string> {
+  const target = path.join(dir, 'kwok-stages.yaml');
+  const upstream = await readFile(path.join(toolsDir(), 'kwok-stages.yaml'), 'utf8');
+  await writeFile(target, `${upstream}\n---\n${podReadyAgain}`);
   return target;
 }
+
+const podReadyAgain = `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: weir-pod-ready-again
+spec:
+  resourceRef:
+    apiGroup: v1
+    kind: Pod
+  selector:
+    matchExpressions:
+    - key: '.metadata.deletionTimestamp'
+      operator: 'DoesNotExist'
+    - key: '.status.phase'
+      operator: 'In'
+      values: ['Running']
+    - key: '.status.conditions.[] | select( .type == "Ready" ) | .status'
+      operator: 'In'
+      values: ['False']
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      conditions:
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: Ready
+      - lastTransitionTime: {{ $now | Quote }}
+        status: "True"
+        type: ContainersReady
+      containerStatuses:
+      {{ range .spec.containers }}
+      - image: {{ .image | Quote }}
+        name: {{ .name | Quote }}
+        ready: true
+        restartCount: 0
+        state:
+          running:
+            startedAt: {{ $now | Quote }}
+      {{ end }}
+`;
 
 /** GET over http or https (with client certificate) with a 5 s bound; returns the body. */
 function httpGet(url: string, tls?: { ca: string; cert: string; key: string }): Promise<string> {

@@ -35,6 +35,10 @@ export interface PrometheusServer {
   readonly url: string;
   /** Process id (process runtime only), e.g. for reading /proc. */
   readonly pid?: number;
+  /** Fault injection: freeze and thaw the server, or restart it on the same data and port. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  restart(downMs?: number): Promise<void>;
   /** Runs an instant query through the HTTP API and returns the vector result. */
   query(promql: string): Promise<PromSample[]>;
   stop(): Promise<void>;
@@ -99,9 +103,24 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
           : undefined,
       { timeoutMs, what: 'Prometheus to be ready' },
     );
+    const server = running;
     return {
       url,
-      ...(running.pid !== undefined ? { pid: running.pid } : {}),
+      get pid() {
+        return server.pid;
+      },
+      pause: () => server.pause(),
+      resume: () => server.resume(),
+      async restart(downMs) {
+        await server.restart(downMs);
+        await waitFor(
+          async () =>
+            (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2_000) })).ok
+              ? true
+              : undefined,
+          { timeoutMs, what: 'Prometheus to be ready again after its restart' },
+        );
+      },
       stop,
       async query(promql) {
         const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`, {

@@ -90,9 +90,16 @@ export interface RunSpec {
 /** A started component. `stop()` is idempotent and waits until it is gone. */
 export interface Running {
   readonly name: string;
-  /** Process id on this machine (process runtime only), e.g. for reading /proc. */
+  /** Process id on this machine (process runtime only), e.g. for reading /proc; changes on restart. */
   readonly pid?: number;
+  /** Removes the component for good (and resumes it first if paused). */
   stop(): Promise<void>;
+  /** Freezes the component (SIGSTOP, or `docker pause`): its sockets stay open and unanswered. */
+  pause(): Promise<void>;
+  /** Thaws a paused component. */
+  resume(): Promise<void>;
+  /** Stops the component, keeps it down for `downMs`, and starts it again with the same arguments. */
+  restart(downMs?: number): Promise<void>;
 }
 
 /** How components are run: containers through testcontainers, or child processes. */
@@ -132,13 +139,32 @@ class ContainerRuntime implements ComponentRuntime {
       .withLogConsumer((stream) => stream.pipe(log))
       .start();
     let stopped: Promise<void> | undefined;
+    let paused = false;
+    const docker = (verb: string) =>
+      execFileSync('docker', [verb, container.getId()], { stdio: 'ignore' });
     return {
       name: spec.component.name,
       stop: () =>
-        (stopped ??= container
-          .stop({ timeout: 5_000, remove: true })
-          .then(() => undefined)
-          .finally(() => log.end())),
+        (stopped ??= (async () => {
+          if (paused) docker('unpause');
+          await container.stop({ timeout: 5_000, remove: true });
+        })().finally(() => log.end())),
+      async pause() {
+        docker('pause');
+        paused = true;
+      },
+      async resume() {
+        if (paused) docker('unpause');
+        paused = false;
+      },
+      async restart(downMs = 0) {
+        if (paused) docker('unpause');
+        paused = false;
+        // Same container, same data and arguments: what a crashed and restarted component sees.
+        execFileSync('docker', ['stop', '-t', '5', container.getId()], { stdio: 'ignore' });
+        if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+        docker('start');
+      },
     };
   }
 }
@@ -153,30 +179,54 @@ class ProcessRuntime implements ComponentRuntime {
 
   async start(spec: RunSpec): Promise<Running> {
     const log: WriteStream = createWriteStream(spec.logFile, { flags: 'a' });
-    const child = spawn(spec.component.binary(), spec.args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout?.pipe(log, { end: false });
-    child.stderr?.pipe(log, { end: false });
-    liveChildren.add(child);
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', reject);
-    });
+    const spawnOne = async () => {
+      const child = spawn(spec.component.binary(), spec.args, {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout?.pipe(log, { end: false });
+      child.stderr?.pipe(log, { end: false });
+      liveChildren.add(child);
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      await new Promise<void>((resolve, reject) => {
+        child.once('spawn', resolve);
+        child.once('error', reject);
+      });
+      return { child, exited };
+    };
+    const end = async ({ child, exited }: Awaited<ReturnType<typeof spawnOne>>) => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGCONT');
+        child.kill('SIGTERM');
+        const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(killer);
+      }
+      liveChildren.delete(child);
+    };
+    let current = await spawnOne();
     let stopped: Promise<void> | undefined;
     return {
       name: spec.component.name,
-      ...(child.pid !== undefined ? { pid: child.pid } : {}),
+      get pid() {
+        return current.child.pid;
+      },
       stop: () =>
         (stopped ??= (async () => {
-          if (child.exitCode === null && child.signalCode === null) {
-            child.kill('SIGTERM');
-            const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-            await exited;
-            clearTimeout(killer);
-          }
-          liveChildren.delete(child);
+          await end(current);
           log.end();
         })()),
+      async pause() {
+        current.child.kill('SIGSTOP');
+      },
+      async resume() {
+        current.child.kill('SIGCONT');
+      },
+      async restart(downMs = 0) {
+        if (stopped) throw new Error(`${spec.component.name} was stopped for good`);
+        await end(current);
+        if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+        current = await spawnOne();
+      },
     };
   }
 }
