@@ -4,29 +4,34 @@ import { createApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import type { CheckOutcome, CheckRunner, StepContext } from '../../src/controller/checks.js';
 import { createLogger } from '../../src/logger.js';
-import type { ManualClock } from '../../src/util/clock.js';
+import type { Clock, ManualClock } from '../../src/util/clock.js';
 import { readCanary, stepUntil } from './weir.js';
 
 /** A check runner the test sets: every analysis step gets `outcome`; `steps` records each step asked. */
 export class ScriptedChecks implements CheckRunner {
   outcome: CheckOutcome = { passed: true, failures: [] };
   readonly steps: StepContext[] = [];
+  /** When each step was asked (wall clock, epoch ms), in the order of `steps`. */
+  readonly askedAt: number[] = [];
   async run(_canary: unknown, step: StepContext): Promise<CheckOutcome> {
     this.steps.push(step);
+    this.askedAt.push(Date.now());
     return this.outcome;
   }
 }
 
 /**
- * Starts Weir in-process against a cluster, on a manual clock, with a quiet logger
- * and the given flags (metrics and health servers on free ports). Stop it with
- * `app.stop()`.
+ * Starts Weir in-process against a cluster, on the given clock (a manual one in
+ * most tests), with a quiet logger unless `log` is given, and the given flags
+ * (metrics and health servers on free ports). Stop it with `app.stop()`.
  */
 export async function startController(options: {
   kubeConfig: k8s.KubeConfig;
-  clock: ManualClock;
+  clock: Clock;
   checks?: CheckRunner;
   args?: string[];
+  /** Where the controller's log lines go, at debug level (default: nowhere). */
+  log?: Writable;
 }): Promise<App> {
   const config = parseConfig(
     [
@@ -40,7 +45,7 @@ export async function startController(options: {
   const app = createApp({
     config,
     kubeConfig: options.kubeConfig,
-    logger: createLogger('info', quiet),
+    logger: createLogger(options.log ? 'debug' : 'info', options.log ?? quiet),
     clock: options.clock,
     ...(options.checks ? { checks: options.checks } : {}),
   });
