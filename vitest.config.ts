@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two suites: `unit` needs nothing but Node; `integration` starts real components
-// (Kubernetes control plane, Prometheus) through the harness in test/harness.
+// Three suites: `unit` needs nothing but Node; `integration` starts real components
+// (Kubernetes control plane, Prometheus) through the harness in test/harness; `faults`
+// breaks those components (pause, restart, garbage) in the middle of real releases.
 export default defineConfig({
   test: {
     reporters: ['verbose', './test/summary-reporter.ts'],
@@ -20,6 +21,17 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 300_000,
           // The control plane is heavy on two cores: one integration file at a time.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          globalSetup: ['test/harness/global-setup.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+          // Faults stall real components for real seconds: one file at a time, like integration.
           fileParallelism: false,
         },
       },

@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import type { CanaryStatus } from '../../src/api/types.js';
+import { startFaultTestbed, type FaultTestbed } from '../harness/fault-testbed.js';
+
+const intervalMs = 10_000;
+
+// Given a real control plane and Weir in-process on the wall clock, when the API
+// server is frozen for 45 s or restarted in the middle of a release, then the
+// release ends as an uninterrupted one would: the same transitions, one
+// promotion, no step taken without a full interval of its own checks at the
+// previous weight, and progress again soon after the API server is back.
+describe('the API server stalls or restarts mid-release', () => {
+  let bed: FaultTestbed;
+
+  beforeAll(async () => {
+    bed = await startFaultTestbed({ namespace: 'api-faults', intervalMs });
+    await bed.bootstrap('web');
+  });
+  afterAll(async () => {
+    await bed?.stop();
+  });
+
+  const at = (weight: number) => (s: CanaryStatus | undefined) =>
+    s?.phase === 'Progressing' && s.canaryWeight === weight;
+  const promoting = (s: CanaryStatus | undefined) => s?.phase === 'Promoting';
+
+  it.each([
+    ['frozen for 45 s at a weight step', at(20), 'pause' as const],
+    ['restarted on the same etcd data at a weight step', at(40), 'restart' as const],
+    ['frozen for 45 s while promoting', promoting, 'pause' as const],
+    ['restarted while promoting', promoting, 'restart' as const],
+  ])('kube-apiserver %s', async (_what, when, fault) => {
+    const apiserver = bed.cluster.component('kube-apiserver');
+    const outcome = await bed.releaseUnderFault('web', when, async () => {
+      if (fault === 'pause') {
+        await apiserver.pause();
+        await new Promise((r) => setTimeout(r, 45_000));
+        await apiserver.resume();
+      } else {
+        await apiserver.restart(5_000);
+      }
+    });
+    bed.expectUninterruptedPromotion(outcome);
+  });
+});
