@@ -1,0 +1,259 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { assertKnownDefect, assertProperty } from './fast-check-config.js';
+import { failing, historyArb, passing, run, type History } from './reconcile-steps.js';
+import {
+  deadlinesAreHonest,
+  failedStaysFailed,
+  inFlightAlwaysWakes,
+  manualRequestsActOnce,
+  newRevisionRestartsAtZero,
+  promotedIsWhatThePrimaryRuns,
+  rollbackIsImmediate,
+  rollbackStands,
+  suspendHoldsStill,
+  withinBounds,
+} from './release-properties.js';
+
+/**
+ * More release invariants (property 5) over generated histories of a Canary and
+ * its controller (reconcile-steps.ts): watch events, timed requeues, checks that
+ * finish late or are decided long after they started, clock jumps, restarts and
+ * lost status writes. The properties are stated in release-properties.ts. A property the
+ * machine or the reconciler breaks today runs as `it.fails` with the defect named
+ * in its title, its shrunk counterexample pinned in `examples` so that it fails
+ * on every run, and `assertKnownDefect` letting through only the failure that
+ * names the defect; when the defect is fixed, flip it to `it`. The defects are
+ * described in docs/machine-properties.md.
+ */
+
+const runs = 400;
+const withoutLostWrites = historyArb({ lostWrites: false });
+const withLostWrites = historyArb();
+
+describe('Property 5: more invariants of the release', { timeout: 60_000 }, () => {
+  it('the weight stays within 0..100 and the final step; a failed check below the threshold keeps analysing', () => {
+    assertProperty(
+      fc.property(withLostWrites, (h) => withinBounds(run(h))),
+      { numRuns: runs },
+    );
+  });
+
+  it('Failed releases the same revision again only on a fresh retry token', () => {
+    assertProperty(
+      fc.property(withLostWrites, (h) => failedStaysFailed(run(h))),
+      {
+        numRuns: runs,
+      },
+    );
+  });
+
+  it('a new revision during a release starts its analysis over at weight 0', () => {
+    assertProperty(
+      fc.property(withLostWrites, (h) => newRevisionRestartsAtZero(run(h))),
+      {
+        numRuns: runs,
+      },
+    );
+  });
+
+  it('a rollback routes everything to the primary and scales the canary down in the same reconcile', () => {
+    assertProperty(
+      fc.property(withLostWrites, (h) => rollbackIsImmediate(run(h))),
+      {
+        numRuns: runs,
+      },
+    );
+  });
+
+  it('a performed rollback stands: that release is not promoted and gets no traffic again', () => {
+    assertProperty(
+      fc.property(withoutLostWrites, (h) => rollbackStands(run(h))),
+      {
+        numRuns: runs,
+      },
+    );
+  });
+
+  /**
+   * Defect D3 again (effects before the status write). Counterexample: in
+   * WaitingPromotion (confirm-promotion gate closed) a check fails at threshold 1;
+   * the rollback is performed (routes to the primary, canary scaled to zero) but
+   * its status write is lost. The revision is approved meanwhile, and the next
+   * reconcile, deciding from WaitingPromotion again, promotes the release that was
+   * just rolled back.
+   */
+  it.fails('[defect D3] … also when the status write of the rollback is lost', () => {
+    const d3: History = {
+      analysis: { maxWeight: 30, stepWeight: 30, threshold: 1, interval: '10s' },
+      bootstrapped: true,
+      revision: 'rev1',
+      steps: [
+        { kind: 'change', advance: 0, change: { gates: { rollout: true, promotion: false } } },
+        { kind: 'change', advance: 0, change: { revision: 'rev2' } },
+        { kind: 'run', events: 12, outcome: passing, took: 0 },
+        { kind: 'wake', late: 0 },
+        { kind: 'loseWrite' },
+        { kind: 'checksDone', outcome: failing, took: 0, delay: 0 },
+        { kind: 'change', advance: 0, change: { gates: { rollout: true, promotion: true } } },
+      ],
+    };
+    assertKnownDefect(
+      /was rolled back, and is promoted/,
+      fc.property(withLostWrites, (h) => rollbackStands(run(h))),
+      {
+        numRuns: runs,
+        examples: [[d3]],
+      },
+    );
+  });
+
+  /**
+   * Defect D5 (machine: `spec.suspend` is honoured in Progressing only). Waiting
+   * and WaitingPromotion have no `suspended` guard, so a suspended release still
+   * runs its checks there, starts when its rollout is approved, is promoted when
+   * its promotion is approved, and rolls back on a failed check. Counterexample: a
+   * release waits for promotion, is suspended, and its promotion is approved: it
+   * goes to Promoting.
+   */
+  it.fails(
+    '[defect D5] suspend holds a release still in Waiting, Progressing and WaitingPromotion',
+    () => {
+      const d5: History = {
+        analysis: { maxWeight: 30, stepWeight: 30, threshold: 1, interval: '10s' },
+        bootstrapped: true,
+        revision: 'rev1',
+        steps: [
+          { kind: 'change', advance: 0, change: { gates: { rollout: true, promotion: false } } },
+          { kind: 'change', advance: 0, change: { revision: 'rev2' } },
+          { kind: 'run', events: 12, outcome: passing, took: 0 },
+          { kind: 'change', advance: 0, change: { suspended: true } },
+          { kind: 'change', advance: 0, change: { gates: { rollout: true, promotion: true } } },
+        ],
+      };
+      assertKnownDefect(
+        /suspended in WaitingPromotion: phase/,
+        fc.property(withLostWrites, (h) => suspendHoldsStill(run(h))),
+        {
+          numRuns: runs,
+          examples: [[d5]],
+        },
+      );
+    },
+  );
+
+  /**
+   * Defect D2 (machine: Initializing takes the promoted revision from the target,
+   * not from the primary). Bootstrap creates the primary from the target's template
+   * (rev1); if the target changes (rev2) and the primary becomes ready before a
+   * reconcile sees the change (both watch events reach one reconcile), the machine
+   * goes to Initialized with promotedRevision rev2 while the primary runs rev1: the
+   * target is scaled to zero and rev2 is never released.
+   */
+  it.fails(
+    '[defect D2] Initialized and Succeeded record as promoted the revision the primary runs',
+    () => {
+      const d2: History = {
+        analysis: { maxWeight: 50, stepWeight: 10, threshold: 1, interval: '10s' },
+        bootstrapped: false,
+        revision: 'rev1',
+        steps: [
+          { kind: 'change', advance: 0, change: { revision: 'rev2', primaryAvailable: true } },
+        ],
+      };
+      assertKnownDefect(
+        /Initialized with promotedRevision rev2/,
+        fc.property(withLostWrites, (h) => promotedIsWhatThePrimaryRuns(run(h))),
+        {
+          numRuns: runs,
+          examples: [[d2]],
+        },
+      );
+    },
+  );
+
+  /**
+   * Defects D1, D6 and D7: both progress deadlines are measured from `lastStepAt`,
+   * which can be long past when the wait they time began.
+   * - D1 (reconciler, the CHECKS clock): the promotion decided on checks that
+   *   started 10 min earlier takes their start as `lastStepAt`; the primary gets
+   *   one 2 s poll to roll out before PromotionFailed.
+   * - D6 (machine): entering Promoting on a manual promote (or an opened promotion
+   *   gate) does not restart the clock; promoted after a 10 min suspension, the
+   *   primary again gets one poll.
+   * - D7 (machine): Progressing counts from the last step, not from when the
+   *   canary was first seen unready; resumed after a 10 min suspension with one
+   *   pod restarting, the release is rolled back after 0 ms of unreadiness.
+   */
+  const deadlines: Record<'D1' | 'D6' | 'D7', History> = {
+    D1: {
+      analysis: { maxWeight: 30, stepWeight: 30, threshold: 1, interval: '10s' },
+      bootstrapped: true,
+      revision: 'rev2',
+      steps: [
+        { kind: 'run', events: 6, outcome: passing, took: 1_000 },
+        { kind: 'checksDone', outcome: passing, took: 1_000, delay: 600_000 },
+        { kind: 'run', events: 2, outcome: passing, took: 1_000 },
+      ],
+    },
+    D6: {
+      analysis: { maxWeight: 50, stepWeight: 10, threshold: 1, interval: '10s' },
+      bootstrapped: true,
+      revision: 'rev2',
+      steps: [
+        { kind: 'change', advance: 0, change: { suspended: true } },
+        { kind: 'jump', ms: 600_000 },
+        {
+          kind: 'change',
+          advance: 0,
+          change: { suspended: false, annotations: { promote: 'rev2' } },
+        },
+        { kind: 'run', events: 2, outcome: passing, took: 1_000 },
+      ],
+    },
+    D7: {
+      analysis: { maxWeight: 50, stepWeight: 10, threshold: 1, interval: '10s' },
+      bootstrapped: true,
+      revision: 'rev2',
+      steps: [
+        { kind: 'change', advance: 1_000, change: { targetRolledOut: true } },
+        { kind: 'change', advance: 0, change: { suspended: true } },
+        { kind: 'jump', ms: 610_000 },
+        { kind: 'change', advance: 0, change: { suspended: false, targetRolledOut: false } },
+      ],
+    },
+  };
+  for (const [defect, example] of Object.entries(deadlines)) {
+    it.fails(
+      `[defect ${defect}] a progress-deadline rollback comes only after the whole deadline unready`,
+      () => {
+        assertKnownDefect(
+          /→ Failed \(.*progressDeadlineSeconds.*\) after the (canary|primary) was unready for \d+ ms/,
+          fc.property(withLostWrites, (h) => deadlinesAreHonest(run(h))),
+          { numRuns: runs, examples: [[example]] },
+        );
+      },
+    );
+  }
+
+  it('a manual promote, abort or retry acts once for each value', () => {
+    const acted = new Map<string, number>();
+    assertProperty(
+      fc.property(withLostWrites, (h) => {
+        for (const [kind, n] of manualRequestsActOnce(run(h)))
+          acted.set(kind, (acted.get(kind) ?? 0) + n);
+      }),
+      { numRuns: runs },
+    );
+    expect([...acted.keys()].sort()).toEqual(['abort', 'promote', 'retry']);
+  });
+
+  it('a release in flight always has a requeue or checks running (unless suspended)', () => {
+    assertProperty(
+      fc.property(withLostWrites, (h) => inFlightAlwaysWakes(run(h))),
+      {
+        numRuns: runs,
+      },
+    );
+  });
+});
