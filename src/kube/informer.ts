@@ -38,8 +38,10 @@ export function createInformer<T extends k8s.KubernetesObject>(
   options: InformerOptions<T>,
 ): ResilientInformer<T> {
   const { kubeConfig, path, list, logger, labelSelector } = options;
-  const { initialMs, maxMs } = options.backoff ?? { initialMs: 500, maxMs: 30_000 };
+  // Capped low: a cache that stays stale after the API server is back stalls releases.
+  const { initialMs, maxMs } = options.backoff ?? { initialMs: 500, maxMs: 8_000 };
   let synced = false;
+  let delay = initialMs;
   let firstList: { resolve: () => void; reject: (err: unknown) => void } | undefined;
   // client-node reports a failed list through the error callback, not through start():
   // wrapping the list is how we learn that the cache really holds the current state.
@@ -47,6 +49,7 @@ export function createInformer<T extends k8s.KubernetesObject>(
     try {
       const result = await list();
       synced = true;
+      delay = initialMs;
       firstList?.resolve();
       return result;
     } catch (err) {
@@ -57,7 +60,6 @@ export function createInformer<T extends k8s.KubernetesObject>(
   const informer = k8s.makeInformer<T>(kubeConfig, path, listed, labelSelector);
   const handlers: ((obj: T) => void)[] = [];
   let stopped = false;
-  let delay = initialMs;
   let retryTimer: NodeJS.Timeout | undefined;
 
   const notify = (obj: T) => handlers.forEach((h) => h(obj));
@@ -95,16 +97,17 @@ export function createInformer<T extends k8s.KubernetesObject>(
   informer.on('add', notify);
   informer.on('update', notify);
   informer.on('delete', notify);
-  informer.on('connect', () => {
-    delay = initialMs;
-  });
   informer.on('error', (err) => {
     // Before the first sync, start() reports the failure to its caller, which decides.
     // An AbortError is our own restart or stop cancelling the previous watch, and a
-    // restart already pending covers any further error.
+    // restart already pending covers any further error. Every failed restart (the
+    // list fails while the API server is still down) lands here again: the informer
+    // keeps trying, with backoff, until a list succeeds.
     if (stopped || !synced || (err as Error)?.name === 'AbortError' || retryTimer) return;
     logger.warn({ err, path, retryInMs: delay }, 'Watch failed; restarting informer');
     retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      if (stopped) return;
       informer
         .start()
         .catch((e: unknown) => logger.error({ err: e, path }, 'Restarting informer failed'));

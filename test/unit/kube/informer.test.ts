@@ -118,3 +118,65 @@ describe('createInformer', () => {
     }
   });
 });
+
+describe('createInformer after the first sync', () => {
+  it('keeps restarting through repeated failures until a list succeeds again', async () => {
+    // A watch endpoint that streams, then answers 410 Gone (the client must list again).
+    let gone = false;
+    const server = createServer((_req, res) => {
+      if (gone) {
+        res.writeHead(410, { 'Content-Type': 'application/json' });
+        res.end('{"kind":"Status","code":410}');
+        return;
+      }
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.flushHeaders();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const kubeConfig = new k8s.KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: 'local', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+      users: [{ name: 'nobody' }],
+      contexts: [{ name: 'local', cluster: 'local', user: 'nobody' }],
+      currentContext: 'local',
+    });
+    // The API server is down for three lists in a row, then back with a new object.
+    let lists = 0;
+    let failures = 0;
+    const informer = createInformer<Run>({
+      kubeConfig,
+      path: '/apis/weir.dev/v1alpha1/canaryruns',
+      list: async () => {
+        lists += 1;
+        if (lists > 1 && failures < 3) {
+          failures += 1;
+          throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+        }
+        return {
+          apiVersion: 'v1',
+          kind: 'List',
+          metadata: { resourceVersion: String(lists) },
+          items: lists === 1 ? [run('web-1', 'web', '1')] : [run('web-2', 'web', '9')],
+        };
+      },
+      logger: createLogger('silent'),
+      backoff: { initialMs: 5, maxMs: 20 },
+    });
+    try {
+      await informer.start();
+      expect(informer.cache.list().map((r) => r.metadata.name)).toEqual(['web-1']);
+      gone = true;
+      server.closeAllConnections();
+      const deadline = Date.now() + 4_000;
+      while (!informer.cache.get('web-2', 'shop') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(failures, 'lists that failed before the API server was back').toBe(3);
+      expect(informer.cache.list().map((r) => r.metadata.name)).toEqual(['web-2']);
+    } finally {
+      await informer.stop();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
