@@ -436,6 +436,8 @@ export class Recorder {
 }
 
 function resultOf(entry: RecordEntry): string | undefined {
+  // A revert to the promoted revision ends no release: the run it lands in keeps its result.
+  if (entry.reason === 'Reverted') return undefined;
   if (entry.to === 'Succeeded') return 'Promoted';
   if (entry.to === 'Failed') return entry.reason === 'Aborted' ? 'Aborted' : 'RolledBack';
   return undefined;

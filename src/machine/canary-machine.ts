@@ -1,5 +1,5 @@
 import { and, assign, not, setup, type SnapshotFrom } from 'xstate';
-import type { CanaryAnalysis } from '../api/canary-schema.js';
+import type { CanaryAnalysis, CanaryPhase, WebhookType } from '../api/canary-schema.js';
 import { analysisComplete, defaults, durationMs, nextStepWeight, strategyOf } from './steps.js';
 
 /**
@@ -21,6 +21,13 @@ export interface Observation {
   primaryRevision?: string;
   /** The target (canary) Deployment runs `revision` with all replicas available. */
   canaryReady: boolean;
+  /**
+   * Since when the routes of the current weight are in place, as far as this
+   * controller knows: the time it wrote them, or first found them as wanted (epoch
+   * ms). A step is judged only after a full interval of traffic at its weight, so a
+   * route write that lands late (a stalled API server) delays the next step.
+   */
+  routedAt?: number;
   progressDeadlineSeconds: number;
   skipAnalysis: boolean;
   suspended: boolean;
@@ -78,15 +85,49 @@ export interface ReleaseContext {
   message?: string;
   /** Manual request tokens already acted on. */
   consumed?: { promote?: string; abort?: string; retry?: string };
+  /** Since when the canary has been seen unready during the analysis (epoch ms), for the deadline. */
+  unreadySince?: number;
 }
 
-/** An effect the reconciler performs; each one is idempotent. */
+/** How traffic should be split: what a `setWeight` effect asks the router for. */
+export interface Routes {
+  /** Percentage of traffic to the canary (the rest goes to the primary). */
+  canaryWeight: number;
+  /** A/B testing: requests matching `analysis.match` go to the canary. */
+  matchToCanary: boolean;
+  /**
+   * Traffic mirroring (`analysis.mirror`): a copy of `analysis.mirrorWeight` percent
+   * (default 100) of the primary's requests also goes to the canary; users only see
+   * the primary's responses. Absent means false.
+   */
+  mirror?: boolean;
+}
+
+/** One analysis step, as a `runChecks` effect names it: everything the checks need to know. */
+export interface CheckStep {
+  /** Identifies the step: its result applies to this step only. */
+  id: string;
+  revision: string;
+  phase: CanaryPhase;
+  weight: number;
+  iterations: number;
+  /** The webhook types this step calls (see `stepHooks`). */
+  hooks: WebhookType[];
+  /** Whether the canary has traffic to measure in this step (see `stepHasTraffic`). */
+  measure: boolean;
+}
+
+/**
+ * An effect the reconciler performs; each one is idempotent. `decide()` completes
+ * `setWeight` with its routes and `runChecks` with its step, so the reconciler
+ * performs them as given and derives nothing itself.
+ */
 export type Effect =
   | { type: 'bootstrap' }
   | { type: 'scaleCanaryUp' }
   | { type: 'scaleCanaryDown' }
-  | { type: 'setWeight'; weight: number }
-  | { type: 'runChecks' }
+  | { type: 'setWeight'; weight: number; routes?: Routes }
+  | { type: 'runChecks'; step?: CheckStep }
   | { type: 'promote'; revision: string }
   | { type: 'finalize'; revert: boolean }
   | { type: 'requeue'; at: number }
@@ -139,6 +180,16 @@ const requeueNextStep = effectFrom(({ context, event }) => ({
   type: 'requeue',
   at: (context.lastStepAt ?? nowOf(event)) + intervalMs(analysisOf(event)),
 }));
+/**
+ * Keeps the routes and the canary's replicas as the current step wants them. Every
+ * observation of a release in flight asserts them again (idempotent; unchanged
+ * routes cost no write), so a decision whose status was written but whose effects
+ * were cut short is completed by the next reconcile.
+ */
+const holdStep = [
+  effectFrom(({ context }) => ({ type: 'setWeight', weight: context.weight })),
+  effect({ type: 'scaleCanaryUp' }),
+];
 const promoteCurrent = effectFrom(({ context }) => ({
   type: 'promote',
   revision: context.revision!,
@@ -247,6 +298,18 @@ export const canaryMachine = setup({
       consumed: { ...context.consumed, [params.kind]: obsOf(event)?.manual[params.kind] },
     })),
     countFailure: assign(({ context }) => ({ failedChecks: context.failedChecks + 1 })),
+    // The first unready observation starts the progress deadline; a ready one ends it.
+    markUnready: assign(({ context, event }) => ({
+      unreadySince: context.unreadySince ?? nowOf(event),
+    })),
+    markReady: assign(({ context }) =>
+      context.unreadySince === undefined ? {} : { unreadySince: undefined },
+    ),
+    revertToPromoted: assign(({ context }) => ({
+      revision: context.promotedRevision,
+      weight: 0,
+      message: undefined,
+    })),
     stepTaken: assign(({ event }) => ({ lastStepAt: nowOf(event) })),
     rolledBack: assign((_args, params: { message: string }) => ({
       weight: 0,
@@ -266,6 +329,7 @@ export const canaryMachine = setup({
         lastGateAt: undefined,
         stepPassed: undefined,
         message: undefined,
+        unreadySince: undefined,
       };
     }),
   },
@@ -288,17 +352,36 @@ export const canaryMachine = setup({
     manualPromote: ({ context, event }) =>
       Boolean(obsOf(event) && fresh(context, obsOf(event)!, 'promote')),
     canaryReady: ({ event }) => Boolean(obsOf(event)?.canaryReady),
-    // Measured from the last step (checks run only on a ready canary, and the release
-    // start counts as a step), so a release that has been going for long is not failed
-    // by a moment of unreadiness: the canary must stay unready for the whole deadline.
-    deadlineExceeded: ({ context, event }) => {
+    // Measured from the first observation of the canary unready (not from the last
+    // step), so a moment of unreadiness after a long suspension or outage does not fail
+    // the release: the canary must stay unready for the whole deadline.
+    canaryDeadlineExceeded: ({ context, event }) => {
+      const obs = obsOf(event);
+      const since = context.unreadySince ?? obs?.now ?? 0;
+      return Boolean(obs && obs.now - since > obs.progressDeadlineSeconds * 1000);
+    },
+    // Promoting's deadline counts from entering Promoting (every way in sets lastStepAt).
+    promotionDeadlineExceeded: ({ context, event }) => {
       const obs = obsOf(event);
       const since = context.lastStepAt ?? context.startedAt ?? obs?.now ?? 0;
       return Boolean(obs && obs.now - since > obs.progressDeadlineSeconds * 1000);
     },
+    // A full interval since the last step, and a full interval of traffic at the weight
+    // it routed (the route write may have landed long after the decision).
     stepDue: ({ context, event }) => {
       const obs = obsOf(event);
-      return Boolean(obs && obs.now >= (context.lastStepAt ?? 0) + intervalMs(obs.analysis));
+      if (!obs) return false;
+      const interval = intervalMs(obs.analysis);
+      return (
+        obs.now >= (context.lastStepAt ?? 0) + interval &&
+        obs.now >= (obs.routedAt ?? -Infinity) + interval
+      );
+    },
+    revertedToPromoted: ({ context, event }) => {
+      const obs = obsOf(event);
+      return Boolean(
+        obs && obs.revision === context.promotedRevision && context.revision !== obs.revision,
+      );
     },
     checksFailed: ({ event }) => resultOf(event)?.passed === false,
     gateCheckDue: ({ context, event }) => {
@@ -342,10 +425,13 @@ export const canaryMachine = setup({
             guard: 'primaryReady',
             target: 'Initialized',
             actions: [
-              assign(({ event }) => ({
-                revision: obsOf(event)!.revision,
-                promotedRevision: obsOf(event)!.revision,
-              })),
+              // What the primary runs: the target may already declare a newer revision,
+              // which Initialized then releases.
+              assign(({ event }) => {
+                const obs = obsOf(event)!;
+                const running = obs.primaryRevision ?? obs.revision;
+                return { revision: running, promotedRevision: running };
+              }),
               effect({ type: 'setWeight', weight: 0 }),
               effect({ type: 'scaleCanaryDown' }),
               effect({
@@ -374,7 +460,7 @@ export const canaryMachine = setup({
             actions: restartRelease('the release'),
           },
           // Suspended: stay exactly where the release is; nothing moves until resumed.
-          { guard: 'suspended' },
+          { guard: 'suspended', actions: holdStep },
           {
             guard: 'manualAbort',
             target: 'Failed',
@@ -388,6 +474,7 @@ export const canaryMachine = setup({
             target: 'Promoting',
             actions: [
               consume('promote'),
+              'stepTaken',
               promoteCurrent,
               effect({
                 type: 'record',
@@ -399,7 +486,7 @@ export const canaryMachine = setup({
             ],
           },
           {
-            guard: and(['deadlineExceeded', not('canaryReady')]),
+            guard: and(['canaryDeadlineExceeded', not('canaryReady')]),
             target: 'Failed',
             actions: rollback(
               'ProgressDeadlineExceeded',
@@ -408,9 +495,9 @@ export const canaryMachine = setup({
                 `Canary was not ready within progressDeadlineSeconds (${obsOf(event)!.progressDeadlineSeconds}s)`,
             ),
           },
-          { guard: not('canaryReady'), actions: requeueIn(pollMs) },
-          { guard: 'stepDue', actions: effect({ type: 'runChecks' }) },
-          { actions: requeueNextStep },
+          { guard: not('canaryReady'), actions: ['markUnready', ...holdStep, requeueIn(pollMs)] },
+          { guard: 'stepDue', actions: ['markReady', ...holdStep, effect({ type: 'runChecks' })] },
+          { actions: ['markReady', ...holdStep, requeueNextStep] },
         ],
         CHECKS: [
           rollbackRequested(),
@@ -497,6 +584,8 @@ export const canaryMachine = setup({
               requeueIn(pollMs),
             ],
           },
+          // Suspended: neither start nor ask the gates until resumed.
+          { guard: 'suspended' },
           {
             guard: 'rolloutGateOpen',
             target: 'Progressing',
@@ -544,6 +633,8 @@ export const canaryMachine = setup({
             target: 'Progressing',
             actions: restartRelease('the wait for promotion'),
           },
+          // Suspended: hold the weight; no promotion, no checks, until resumed.
+          { guard: 'suspended', actions: holdStep },
           {
             guard: 'manualAbort',
             target: 'Failed',
@@ -556,6 +647,7 @@ export const canaryMachine = setup({
             guard: 'promotionGateOpen',
             target: 'Promoting',
             actions: [
+              'stepTaken',
               promoteCurrent,
               effect({
                 type: 'record',
@@ -567,8 +659,8 @@ export const canaryMachine = setup({
             ],
           },
           // While the gate is closed the analysis keeps running, so a regression still rolls back.
-          { guard: 'stepDue', actions: effect({ type: 'runChecks' }) },
-          { actions: requeueNextStep },
+          { guard: 'stepDue', actions: [...holdStep, effect({ type: 'runChecks' })] },
+          { actions: [...holdStep, requeueNextStep] },
         ],
         CHECKS: [
           rollbackRequested(),
@@ -623,7 +715,13 @@ export const canaryMachine = setup({
               requeueNextStep,
             ],
           },
-          { guard: and(['primaryPromoted', 'promotionStepping']), actions: requeueNextStep },
+          {
+            guard: and(['primaryPromoted', 'promotionStepping']),
+            actions: [
+              effectFrom(({ context }) => ({ type: 'setWeight', weight: context.weight })),
+              requeueNextStep,
+            ],
+          },
           {
             guard: 'primaryPromoted',
             target: 'Finalising',
@@ -639,7 +737,7 @@ export const canaryMachine = setup({
             ],
           },
           {
-            guard: and(['deadlineExceeded', not('primaryPromoted')]),
+            guard: and(['promotionDeadlineExceeded', not('primaryPromoted')]),
             target: 'Failed',
             actions: rollback(
               'PromotionFailed',
@@ -648,8 +746,15 @@ export const canaryMachine = setup({
                 `The primary did not roll out revision ${context.revision} within progressDeadlineSeconds (${obsOf(event)!.progressDeadlineSeconds}s)`,
             ),
           },
-          // The primary is still rolling out the promoted template: keep it applied and look again.
-          { actions: [promoteCurrent, requeueIn(pollMs)] },
+          // The primary is still rolling out the promoted template: keep it applied, the
+          // traffic where it is, and look again.
+          {
+            actions: [
+              promoteCurrent,
+              effectFrom(({ context }) => ({ type: 'setWeight', weight: context.weight })),
+              requeueIn(pollMs),
+            ],
+          },
         ],
       },
     },
@@ -690,8 +795,29 @@ export const canaryMachine = setup({
 /** Initialized, Succeeded and Failed wait for a revision to release; Failed only for a new one or a retry. */
 function steady(afterFailure: boolean) {
   const fresh = afterFailure ? ('newRevisionAfterFailure' as const) : ('newRevision' as const);
+  // After a rollback the usual answer is a revert in Git: the primary already runs it.
+  const reverted = afterFailure
+    ? [
+        {
+          guard: 'revertedToPromoted' as const,
+          target: 'Succeeded',
+          actions: [
+            'revertToPromoted' as const,
+            effect({ type: 'setWeight', weight: 0 }),
+            effect({ type: 'scaleCanaryDown' }),
+            effectFrom(({ context }) => ({
+              type: 'record',
+              event: 'reverted',
+              reason: 'Reverted',
+              message: `Target reverted to revision ${context.promotedRevision}, which the primary runs: nothing to release`,
+            })),
+          ],
+        },
+      ]
+    : [];
   return [
     { guard: 'deleting' as const, target: 'Terminating' },
+    ...reverted,
     {
       guard: and([fresh, 'skipAnalysis']),
       target: 'Promoting',

@@ -54,7 +54,10 @@ export class DeliveryPlanner {
 
     for (const w of canary.spec.analysis.webhooks ?? []) {
       const type = w.type ?? 'rollout';
-      const ended = (entry.to === 'Succeeded' || entry.to === 'Failed') && entry.from !== entry.to;
+      const ended =
+        (entry.to === 'Succeeded' || entry.to === 'Failed') &&
+        entry.from !== entry.to &&
+        entry.reason !== 'Reverted';
       if (type === 'event') {
         deliveries.push({
           ...base,

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { CanaryAnalysis } from '../../../src/api/canary-schema.js';
 import type { Effect, Observation } from '../../../src/machine/canary-machine.js';
 import { calmObservation } from './fixtures.js';
-import { decide, type Decision, type PersistedMachine } from '../../../src/machine/release.js';
+import { decide, type Decision, type MachineSnapshot } from '../../../src/machine/release.js';
 
 /** A simulated world for the machine: a clock, the cluster's answers and the persisted state. */
 class Sim {
   now = Date.UTC(2026, 10, 22);
-  state: PersistedMachine | undefined;
+  state: MachineSnapshot | undefined;
   obs: Omit<Observation, 'now' | 'analysis'> = {
     ...calmObservation,
     revision: 'rev1',
@@ -20,7 +20,7 @@ class Sim {
   constructor(public analysis: CanaryAnalysis) {}
 
   private apply(d: Decision): Decision {
-    this.state = d.persisted;
+    this.state = d.snapshot;
     this.log.push({ from: d.previousPhase, to: d.phase, effects: d.effects });
     return d;
   }
@@ -108,7 +108,10 @@ describe('weighted canary', () => {
     for (let i = 0; i < 5; i++) {
       // Not due yet: nothing moves, and the machine asks to be woken at the step time.
       const early = sim.advance(9_000);
-      expect(early.effects).toEqual([{ type: 'requeue', at: sim.now + 1_000 }]);
+      expect(effectsOf(early, 'requeue')).toEqual([{ type: 'requeue', at: sim.now + 1_000 }]);
+      expect(effectsOf(early, 'runChecks')).toEqual([]);
+      // The current step is asserted again (routes and replicas), at the same weight.
+      expect(effectsOf(early, 'setWeight')).toMatchObject([{ weight: sim.weight }]);
       sim.advance(1_000);
       weights.push(sim.weight!);
     }
@@ -154,7 +157,9 @@ describe('weighted canary', () => {
     const second = sim.advance(10_000);
     expect(second.phase).toBe('Failed');
     expect(second.context.weight).toBe(0);
-    expect(second.effects).toContainEqual({ type: 'setWeight', weight: 0 });
+    expect(second.effects).toContainEqual(
+      expect.objectContaining({ type: 'setWeight', weight: 0 }),
+    );
     expect(second.effects).toContainEqual({ type: 'scaleCanaryDown' });
     expect(second.context.message).toBe(
       'Failed checks reached the threshold (2/2): request-success-rate 93.1% < 99%',
@@ -184,18 +189,58 @@ describe('weighted canary', () => {
     const sim = new Sim(weighted).initialized();
     sim.obs.canaryReady = false;
     sim.release();
+    // The first unready observation (2 s later, the machine's poll) starts the deadline.
+    expect(sim.advance(2_000).context.unreadySince).toBe(sim.now);
     expect(sim.advance(59_000).phase).toBe('Progressing');
     const late = sim.advance(2_000);
     expect(late.phase).toBe('Failed');
     expect(late.context.message).toMatch(/not ready within progressDeadlineSeconds \(60s\)/);
   });
 
-  it('measures the progress deadline from the last step, not from the start of a long release', () => {
+  it('measures the progress deadline from the first unready observation, not from the start of a long release', () => {
     const sim = new Sim({ ...weighted, maxWeight: 100 }).initialized().release();
     for (let i = 0; i < 7; i++) sim.advance(10_000); // 70 s in, past the 60 s deadline
     sim.obs.canaryReady = false;
     expect(sim.advance(5_000).phase).toBe('Progressing');
-    expect(sim.advance(60_000).phase).toBe('Failed');
+    expect(sim.advance(55_000).phase).toBe('Progressing');
+    expect(sim.advance(6_000).phase).toBe('Failed');
+  });
+
+  it('does not fail a release for a moment of unreadiness after a long suspension', () => {
+    const sim = new Sim(weighted).initialized().release();
+    sim.advance(10_000);
+    sim.obs.suspended = true;
+    sim.advance(600_000);
+    sim.obs.suspended = false;
+    sim.obs.canaryReady = false; // a pod restarting
+    expect(sim.advance(1_000).phase).toBe('Progressing');
+    sim.obs.canaryReady = true;
+    expect(sim.advance(2_000).context).not.toHaveProperty('unreadySince');
+    expect(sim.phase).toBe('Progressing');
+  });
+
+  it('takes a step only after a full interval of traffic at the weight the routes carry', () => {
+    const sim = new Sim(weighted).initialized().release();
+    sim.advance(10_000);
+    expect(sim.weight).toBe(10);
+    // The route write for 10 % landed 45 s late (a frozen API server): the step to 20 %
+    // waits for a full interval from then, though the last step was long ago.
+    sim.obs.routedAt = sim.now + 45_000;
+    expect(sim.advance(46_000).context.weight).toBe(10);
+    expect(sim.advance(8_000).context.weight).toBe(10);
+    expect(sim.advance(1_000).context.weight).toBe(20);
+  });
+
+  it('goes back to Succeeded when the target is reverted to the promoted revision after a rollback', () => {
+    const sim = new Sim({ ...weighted, threshold: 1 }).initialized().release();
+    sim.checks = { passed: false, failures: ['x'] };
+    expect(sim.advance(10_000).phase).toBe('Failed');
+    sim.obs.revision = 'rev1';
+    const reverted = sim.advance(1_000);
+    expect(reverted.phase).toBe('Succeeded');
+    expect(reverted.context).toMatchObject({ revision: 'rev1', promotedRevision: 'rev1' });
+    expect(reverted.effects.find((e) => e.type === 'record')).toMatchObject({ reason: 'Reverted' });
+    expect(sim.advance(60_000).phase).toBe('Succeeded');
   });
 
   it('restarts the analysis when a new revision arrives mid-release', () => {
@@ -207,7 +252,9 @@ describe('weighted canary', () => {
     const restart = sim.advance(1_000);
     expect(restart.phase).toBe('Progressing');
     expect(restart.context).toMatchObject({ revision: 'rev3', weight: 0, failedChecks: 0 });
-    expect(restart.effects).toContainEqual({ type: 'setWeight', weight: 0 });
+    expect(restart.effects).toContainEqual(
+      expect.objectContaining({ type: 'setWeight', weight: 0 }),
+    );
   });
 
   it('holds still while suspended', () => {
@@ -215,7 +262,11 @@ describe('weighted canary', () => {
     sim.advance(10_000);
     sim.obs.suspended = true;
     const held = sim.advance(60_000);
-    expect(held.effects).toEqual([]);
+    // Nothing moves: the current step's routes and replicas are only asserted again.
+    expect(held.effects).toMatchObject([
+      { type: 'setWeight', weight: 10 },
+      { type: 'scaleCanaryUp' },
+    ]);
     expect(held.context.weight).toBe(10);
     sim.obs.suspended = false;
     expect(sim.advance(0).context.weight).toBe(20);
@@ -278,7 +329,7 @@ describe('persistence', () => {
   it('decides the same from a persisted state round-tripped through JSON', () => {
     const sim = new Sim(weighted).initialized().release();
     sim.advance(10_000);
-    const stored = JSON.parse(JSON.stringify(sim.state)) as PersistedMachine;
+    const stored = JSON.parse(JSON.stringify(sim.state)) as MachineSnapshot;
     const obs = { ...sim.obs, now: sim.now + 10_000, analysis: weighted };
     const a = decide(sim.state, { type: 'OBSERVE', obs });
     const b = decide(stored, { type: 'OBSERVE', obs });

@@ -64,6 +64,8 @@ interface Scenario {
   effect?: Effect['type'];
   /** An exact check on the resulting context. */
   then?: Partial<ReleaseContext>;
+  /** Context fields the transition removes. */
+  without?: (keyof ReleaseContext)[];
   /** The exact effect types, when that is what tells this transition apart. */
   effects?: Effect['type'][];
 }
@@ -76,9 +78,10 @@ const scenarios: Record<string, Scenario> = {
   },
   'Initializing.OBSERVE[1]': {
     from: 'Initializing',
-    event: obs({ revision: 'rev1' }),
+    // The target already declares rev2; the primary runs rev1, which is what is promoted.
+    event: obs({ revision: 'rev2', primaryRevision: 'rev1' }),
     to: 'Initialized',
-    then: { promotedRevision: 'rev1' },
+    then: { revision: 'rev1', promotedRevision: 'rev1' },
   },
   'Initializing.OBSERVE[2]': {
     from: 'Initializing',
@@ -91,24 +94,32 @@ const scenarios: Record<string, Scenario> = {
   'Failed.OBSERVE[0]': { from: 'Failed', event: obs({ deleting: true }), to: 'Terminating' },
   'Failed.OBSERVE[1]': {
     from: 'Failed',
+    context: { weight: 0 },
+    event: obs({ revision: 'rev1' }),
+    to: 'Succeeded',
+    then: { revision: 'rev1', promotedRevision: 'rev1', weight: 0 },
+    effects: ['setWeight', 'scaleCanaryDown', 'record'],
+  },
+  'Failed.OBSERVE[2]': {
+    from: 'Failed',
     event: obs({ revision: 'rev3', skipAnalysis: true }),
     to: 'Promoting',
     effect: 'promote',
   },
-  'Failed.OBSERVE[2]': {
+  'Failed.OBSERVE[3]': {
     from: 'Failed',
     event: obs({ revision: 'rev3', gates: { rollout: false, promotion: true } }),
     to: 'Waiting',
     then: { revision: 'rev3' },
   },
-  'Failed.OBSERVE[3]': {
+  'Failed.OBSERVE[4]': {
     from: 'Failed',
     event: obs({ manual: { retry: 'rev2' } }),
     to: 'Progressing',
     effect: 'scaleCanaryUp',
     then: { consumed: { retry: 'rev2' } },
   },
-  'Failed.OBSERVE[4]': { from: 'Failed', event: obs(), to: 'Failed', effect: 'scaleCanaryDown' },
+  'Failed.OBSERVE[5]': { from: 'Failed', event: obs(), to: 'Failed', effect: 'scaleCanaryDown' },
   'Progressing.OBSERVE[0]': {
     from: 'Progressing',
     event: obs({ deleting: true }),
@@ -125,7 +136,8 @@ const scenarios: Record<string, Scenario> = {
     event: obs({ suspended: true, manual: { abort: 'rev2' } }),
     to: 'Progressing',
     then: { weight: 10 },
-    effects: [],
+    // Holds the current step as it is: routes and replicas asserted, nothing moves.
+    effects: ['setWeight', 'scaleCanaryUp'],
   },
   'Progressing.OBSERVE[3]': {
     from: 'Progressing',
@@ -135,35 +147,42 @@ const scenarios: Record<string, Scenario> = {
   },
   'Progressing.OBSERVE[4]': {
     from: 'Progressing',
+    context: { lastStepAt: now - 3_600_000 },
     event: obs({ manual: { promote: 'rev2' } }),
     to: 'Promoting',
     effect: 'promote',
+    then: { lastStepAt: now },
   },
   'Progressing.OBSERVE[5]': {
     from: 'Progressing',
-    context: { startedAt: now - 700_000, lastStepAt: now - 700_000 },
+    context: { unreadySince: now - 700_000 },
     event: obs({ canaryReady: false }),
     to: 'Failed',
     then: { message: 'Canary was not ready within progressDeadlineSeconds (600s)' },
   },
   'Progressing.OBSERVE[6]': {
     from: 'Progressing',
+    context: { lastStepAt: now - 700_000 },
     event: obs({ canaryReady: false }),
     to: 'Progressing',
-    effect: 'requeue',
+    // The first unready observation starts the deadline, however old the last step is.
+    then: { unreadySince: now },
+    effects: ['setWeight', 'scaleCanaryUp', 'requeue'],
   },
   'Progressing.OBSERVE[7]': {
     from: 'Progressing',
+    context: { unreadySince: now - 5_000 },
     event: obs(),
     to: 'Progressing',
-    effect: 'runChecks',
+    without: ['unreadySince'],
+    effects: ['setWeight', 'scaleCanaryUp', 'runChecks'],
   },
   'Progressing.OBSERVE[8]': {
     from: 'Progressing',
     context: { lastStepAt: now - 5_000 },
     event: obs(),
     to: 'Progressing',
-    effect: 'requeue',
+    effects: ['setWeight', 'scaleCanaryUp', 'requeue'],
   },
   'Progressing.CHECKS[0]': {
     from: 'Progressing',
@@ -220,17 +239,23 @@ const scenarios: Record<string, Scenario> = {
   },
   'Waiting.OBSERVE[2]': {
     from: 'Waiting',
+    event: obs({ suspended: true }),
+    to: 'Waiting',
+    effects: [],
+  },
+  'Waiting.OBSERVE[3]': {
+    from: 'Waiting',
     event: obs(),
     to: 'Progressing',
     effect: 'scaleCanaryUp',
   },
-  'Waiting.OBSERVE[3]': {
+  'Waiting.OBSERVE[4]': {
     from: 'Waiting',
     event: obs({ gates: { rollout: false, promotion: true } }),
     to: 'Waiting',
     effects: ['runChecks'],
   },
-  'Waiting.OBSERVE[4]': {
+  'Waiting.OBSERVE[5]': {
     from: 'Waiting',
     context: { lastGateAt: now - 1_000 },
     event: obs({ gates: { rollout: false, promotion: true } }),
@@ -265,28 +290,37 @@ const scenarios: Record<string, Scenario> = {
   },
   'WaitingPromotion.OBSERVE[2]': {
     from: 'WaitingPromotion',
+    event: obs({ suspended: true }),
+    to: 'WaitingPromotion',
+    effects: ['setWeight', 'scaleCanaryUp'],
+  },
+  'WaitingPromotion.OBSERVE[3]': {
+    from: 'WaitingPromotion',
     event: obs({ manual: { abort: 'rev2' } }),
     to: 'Failed',
     then: { message: 'Release aborted by request' },
   },
-  'WaitingPromotion.OBSERVE[3]': {
+  'WaitingPromotion.OBSERVE[4]': {
     from: 'WaitingPromotion',
+    context: { lastStepAt: now - 3_600_000 },
     event: obs(),
     to: 'Promoting',
     effect: 'promote',
+    // The promotion deadline counts from here, not from the last analysis step.
+    then: { lastStepAt: now },
   },
-  'WaitingPromotion.OBSERVE[4]': {
+  'WaitingPromotion.OBSERVE[5]': {
     from: 'WaitingPromotion',
     event: obs({ gates: { rollout: true, promotion: false } }),
     to: 'WaitingPromotion',
-    effects: ['runChecks'],
+    effects: ['setWeight', 'scaleCanaryUp', 'runChecks'],
   },
-  'WaitingPromotion.OBSERVE[5]': {
+  'WaitingPromotion.OBSERVE[6]': {
     from: 'WaitingPromotion',
     context: { lastStepAt: now - 1_000 },
     event: obs({ gates: { rollout: true, promotion: false } }),
     to: 'WaitingPromotion',
-    effects: ['requeue'],
+    effects: ['setWeight', 'scaleCanaryUp', 'requeue'],
   },
   'WaitingPromotion.CHECKS[0]': {
     from: 'WaitingPromotion',
@@ -342,7 +376,7 @@ const scenarios: Record<string, Scenario> = {
     context: { weight: 20, lastStepAt: now - 1_000 },
     event: obs({ primaryRevision: 'rev2', analysis: { ...analysis, stepWeightPromotion: 15 } }),
     to: 'Promoting',
-    effects: ['requeue'],
+    effects: ['setWeight', 'requeue'],
   },
   'Promoting.OBSERVE[4]': {
     from: 'Promoting',
@@ -439,6 +473,7 @@ describe('every transition of the machine', () => {
       expect(d.phase).toBe(s.to);
       if (s.effect) expect(d.effects.map((e) => e.type)).toContain(s.effect);
       if (s.then) expect(d.context).toMatchObject(s.then);
+      for (const field of s.without ?? []) expect(d.context).not.toHaveProperty(field);
       if (s.effects) expect(d.effects.map((e) => e.type)).toEqual(s.effects);
     });
   }
