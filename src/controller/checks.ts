@@ -1,17 +1,9 @@
-import type { CanaryPhase, WebhookType } from '../api/canary-schema.js';
 import type { Canary } from '../api/types.js';
+import type { CheckStep } from '../machine/canary-machine.js';
 import type { RecordEntry } from './records.js';
 
-/** What an analysis step is about. */
-export interface StepContext {
-  revision: string;
-  phase: CanaryPhase;
-  weight: number;
-  iterations: number;
-  /** The webhook types this step calls (see `stepHooks`). */
-  hooks: WebhookType[];
-  /** Whether the canary has traffic to measure in this step (see `stepHasTraffic`). */
-  measure: boolean;
+/** What an analysis step is about, as the machine named it, and the signal that cancels it. */
+export interface StepContext extends Omit<CheckStep, 'id'> {
   signal: AbortSignal;
 }
 

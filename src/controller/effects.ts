@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import type { Canary } from '../api/types.js';
+import type { KubeAccess } from '../kube/access.js';
+import type { Effect, Routes } from '../machine/canary-machine.js';
+import type { Clock } from '../util/clock.js';
+import { primaryConfigs } from '../workloads/configs.js';
+import { primaryDeployment, services } from '../workloads/workloads.js';
+import type { CanaryMemory } from './canary-memory.js';
+import type { World } from './observe.js';
+
+/** Holds a Canary with revertOnDeletion until its target is restored. */
+export const finalizer = 'weir.dev/finalizer';
+
+/** What performing a decision's effects came to. */
+export interface Performed {
+  /** The earliest time a `requeue` effect asked to look again (epoch ms). */
+  requeueAt?: number;
+  /** The Canary was finalized: it is being deleted and nothing more is to be done. */
+  finalized: boolean;
+}
+
+/**
+ * Step 4 of a reconcile: performs the machine's effects, in order, through the
+ * access layer and the router. Every effect is idempotent; the memory keeps
+ * unchanged routes and primaries from being written again.
+ */
+export class EffectRunner {
+  constructor(private readonly deps: { kube: KubeAccess; clock: Clock }) {}
+
+  async perform(effects: Effect[], world: World, memory: CanaryMemory): Promise<Performed> {
+    let requeueAt: number | undefined;
+    for (const e of effects) {
+      switch (e.type) {
+        case 'bootstrap':
+          await this.applyPrimary(world, memory);
+          for (const svc of services(world.canary, world.label)) await this.deps.kube.apply(svc);
+          await this.route(world, memory, { canaryWeight: 0, matchToCanary: false });
+          break;
+        case 'scaleCanaryUp':
+          await this.scaleTargetUp(world);
+          break;
+        case 'scaleCanaryDown':
+          if ((world.target.spec?.replicas ?? 1) !== 0) await this.scaleTarget(world, 0);
+          break;
+        case 'setWeight':
+          await this.route(world, memory, e.routes ?? { canaryWeight: 0, matchToCanary: false });
+          break;
+        case 'promote':
+          if (e.revision === world.revision) await this.applyPrimary(world, memory);
+          break;
+        case 'finalize':
+          if (e.revert) {
+            // Give the target back its replicas and its traffic before the generated objects go.
+            await this.scaleTargetUp(world);
+            await world.router.finalize(world.canary);
+          }
+          await this.setFinalizer(world.canary, false);
+          return { finalized: true };
+        case 'requeue':
+          requeueAt = Math.min(requeueAt ?? Infinity, e.at);
+          break;
+        case 'record':
+        case 'runChecks':
+          break;
+      }
+    }
+    return { ...(requeueAt !== undefined ? { requeueAt } : {}), finalized: false };
+  }
+
+  /** Adds or removes Weir's finalizer (only with revertOnDeletion: deletion then waits for the revert). */
+  async setFinalizer(canary: Canary, present: boolean): Promise<void> {
+    const current = canary.metadata.finalizers ?? [];
+    if (current.includes(finalizer) === present) return;
+    const finalizers = present ? [...current, finalizer] : current.filter((f) => f !== finalizer);
+    await this.deps.kube.patchMetadata(
+      'canaries',
+      { namespace: canary.metadata.namespace!, name: canary.metadata.name! },
+      { finalizers, resourceVersion: canary.metadata.resourceVersion },
+    );
+  }
+
+  /** Writes the routes unless this process already put exactly these in place. */
+  private async route(world: World, memory: CanaryMemory, routes: Routes): Promise<void> {
+    const fingerprint = JSON.stringify([
+      world.router.name,
+      routes,
+      world.canary.metadata.generation,
+    ]);
+    if (memory.routes?.fingerprint === fingerprint) return;
+    await world.router.setRoutes(world.canary, routes);
+    // In place from when the write was answered: the next step waits a full interval from here.
+    memory.routes = { fingerprint, since: this.deps.clock.now() };
+  }
+
+  /** The primary (with its config copies) from the target's current template. */
+  private async applyPrimary(world: World, memory: CanaryMemory): Promise<void> {
+    const copies = primaryConfigs(world.canary, world.configs);
+    const deployment = primaryDeployment(
+      world.canary,
+      world.target,
+      world.primary,
+      world.label,
+      world.configs,
+    );
+    const content = createHash('sha256')
+      .update(JSON.stringify([copies, deployment]))
+      .digest('hex');
+    // Unchanged content on an unchanged primary (same generation): nothing to write.
+    if (memory.primary === `${content}/${world.primary?.metadata?.generation}`) return;
+    for (const c of copies) await this.deps.kube.apply(c);
+    const applied = await this.deps.kube.apply(deployment);
+    memory.primary = `${content}/${applied?.metadata?.generation}`;
+  }
+
+  /** The target gets the primary's replica count back when Weir had scaled it to zero. */
+  private async scaleTargetUp(world: World): Promise<void> {
+    if ((world.target.spec?.replicas ?? 1) !== 0) return;
+    await this.scaleTarget(world, world.primary?.spec?.replicas || 1);
+  }
+
+  private async scaleTarget(world: World, replicas: number): Promise<void> {
+    await this.deps.kube.scaleDeployment(
+      { namespace: world.canary.metadata.namespace!, name: world.target.metadata!.name! },
+      replicas,
+    );
+  }
+}

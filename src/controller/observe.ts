@@ -1,0 +1,149 @@
+import type * as k8s from '@kubernetes/client-node';
+import { manualAnnotations } from '../api/annotations.js';
+import type { Canary } from '../api/types.js';
+import type { Observation } from '../machine/canary-machine.js';
+import { defaults, strategyOf } from '../machine/steps.js';
+import type { RouterRegistry } from '../routers/registry.js';
+import type { Router } from '../routers/router.js';
+import { configContent, trackedConfigs, type TrackedConfigs } from '../workloads/configs.js';
+import {
+  namesOf,
+  revisionAnnotation,
+  revisionOf,
+  rolledOut,
+  selectorLabel,
+} from '../workloads/workloads.js';
+import { evaluateGates } from './gates.js';
+
+/** Reads from the informer caches: the reconciler never GETs from the API server. */
+export interface Caches {
+  canary(namespace: string, name: string): Canary | undefined;
+  deployment(namespace: string, name: string): k8s.V1Deployment | undefined;
+  configMap(namespace: string, name: string): k8s.V1ConfigMap | undefined;
+  secret(namespace: string, name: string): k8s.V1Secret | undefined;
+}
+
+/** A Canary that cannot be acted on, and why (a `Ready=False` reason and message). */
+export interface Blocked {
+  reason: string;
+  message: string;
+}
+
+/** Everything a reconcile knows about a Canary's world, read from the caches. */
+export interface World {
+  canary: Canary;
+  /** The Deployment the Canary targets (the canary during a release). */
+  target: k8s.V1Deployment;
+  /** `<target>-primary`, once bootstrapped. */
+  primary: k8s.V1Deployment | undefined;
+  /** The selector label the Services select on (app, name or app.kubernetes.io/name). */
+  label: { key: string; value: string };
+  router: Router;
+  configs: TrackedConfigs;
+  /** The hash of the target's pod template and tracked configs. */
+  revision: string;
+  /** The observation for the machine, but for the clock and the routes' age. */
+  observation: Omit<Observation, 'now' | 'routedAt'>;
+}
+
+/** What observing needs besides the caches. */
+export interface ObserveDeps {
+  caches: Caches;
+  routers: RouterRegistry;
+  /** Router of Canaries that name none. */
+  defaultProvider: string;
+  /** Why the Canary's spec is invalid (schema and CEL), or undefined. */
+  invalidity(canary: Canary): string | undefined;
+}
+
+/**
+ * Step 1 of a reconcile: what the Canary's world looks like now, from the caches
+ * alone, or why the Canary cannot be acted on. Pure but for the cache reads.
+ */
+export function observe(canary: Canary, deps: ObserveDeps): World | Blocked {
+  const namespace = canary.metadata.namespace!;
+  const invalid = deps.invalidity(canary);
+  if (invalid) return { reason: 'InvalidSpec', message: invalid };
+  const target = deps.caches.deployment(namespace, canary.spec.targetRef.name);
+  if (!target) {
+    return {
+      reason: 'TargetNotFound',
+      message: `Deployment ${namespace}/${canary.spec.targetRef.name} not found`,
+    };
+  }
+  const label = selectorLabel(target);
+  if (!label) {
+    return {
+      reason: 'TargetWithoutSelectorLabel',
+      message: `Deployment ${canary.spec.targetRef.name} has none of the selector labels app, name or app.kubernetes.io/name`,
+    };
+  }
+  const names = namesOf(canary);
+  const primary = deps.caches.deployment(namespace, names.primary);
+  if (primary && !ownedBy(primary, canary)) {
+    return {
+      reason: 'NameConflict',
+      message: `Deployment ${names.primary} exists and is not owned by this Canary`,
+    };
+  }
+  const resolved = deps.routers.resolve(canary.spec.provider ?? deps.defaultProvider);
+  if ('error' in resolved) return { reason: 'UnknownProvider', message: resolved.error };
+  const analysis = canary.spec.analysis;
+  const unsupported = resolved.unsupported(canary, strategyOf(analysis));
+  if (unsupported) return { reason: 'UnsupportedStrategy', message: unsupported };
+
+  const configs = trackedConfigs(target.spec?.template, {
+    configMap: (n) => deps.caches.configMap(namespace, n),
+    secret: (n) => deps.caches.secret(namespace, n),
+  });
+  const hasConfigs = configs.configMaps.length + configs.secrets.length > 0;
+  const revision = revisionOf(
+    target.spec?.template,
+    hasConfigs ? configContent(configs) : undefined,
+  );
+  const annotations = canary.metadata.annotations ?? {};
+  return {
+    canary,
+    target,
+    primary,
+    label,
+    router: resolved,
+    configs,
+    revision,
+    observation: {
+      analysis,
+      revision,
+      primaryReady: rolledOut(primary),
+      ...(primary?.metadata?.annotations?.[revisionAnnotation]
+        ? { primaryRevision: primary.metadata.annotations[revisionAnnotation] }
+        : {}),
+      canaryReady: rolledOut(target),
+      progressDeadlineSeconds:
+        canary.spec.progressDeadlineSeconds ?? defaults.progressDeadlineSeconds,
+      skipAnalysis: Boolean(canary.spec.skipAnalysis),
+      suspended: Boolean(canary.spec.suspend),
+      deleting: Boolean(canary.metadata.deletionTimestamp),
+      revertOnDeletion: Boolean(canary.spec.revertOnDeletion),
+      gates: evaluateGates(canary, revision),
+      manual: {
+        ...token(annotations[manualAnnotations.promote], revision, 'promote'),
+        ...token(annotations[manualAnnotations.abort], revision, 'abort'),
+        ...token(annotations[manualAnnotations.retry], revision, 'retry'),
+      },
+    },
+  };
+}
+
+/** Whether {@link observe} found the world (or a reason to block). */
+export function isBlocked(observed: World | Blocked): observed is Blocked {
+  return 'reason' in observed;
+}
+
+/** A manual request applies to the revision it names: `<revision>` or `<revision>-<anything>`. */
+function token(value: string | undefined, revision: string, kind: string): Record<string, string> {
+  return value && (value === revision || value.startsWith(`${revision}-`)) ? { [kind]: value } : {};
+}
+
+function ownedBy(obj: k8s.V1Deployment, canary: Canary): boolean {
+  return (obj.metadata?.ownerReferences ?? []).some((o) => o.uid === canary.metadata.uid);
+}
