@@ -5,14 +5,33 @@ export interface Clock {
   after(ms: number, fn: () => void): () => void;
 }
 
+/**
+ * The longest delay Node's timers take (2^31 - 1 ms, about 24.8 days). A longer one
+ * would fire after 1 ms instead, with a warning, over and over.
+ */
+export const maxTimerMs = 2 ** 31 - 1;
+
+/**
+ * A timer for `ms` that is safe for any delay: beyond {@link maxTimerMs} it waits
+ * in hops of that length until the time has come.
+ */
+function timer(ms: number, fn: () => void): () => void {
+  let t: NodeJS.Timeout;
+  const arm = (left: number) => {
+    t = setTimeout(
+      () => (left > maxTimerMs ? arm(left - maxTimerMs) : fn()),
+      Math.min(Math.max(0, left), maxTimerMs),
+    );
+    t.unref?.();
+  };
+  arm(ms);
+  return () => clearTimeout(t);
+}
+
 /** The wall clock. */
 export const realClock: Clock = {
   now: () => Date.now(),
-  after(ms, fn) {
-    const t = setTimeout(fn, Math.max(0, ms));
-    t.unref?.();
-    return () => clearTimeout(t);
-  },
+  after: timer,
 };
 
 /** A clock that only moves when told to: timers fire, in order, inside `advance`. */
@@ -57,10 +76,6 @@ export class ManualClock implements Clock {
 export function scaledClock(scale: number, epoch: number): Clock {
   return {
     now: () => epoch + (Date.now() - epoch) * scale,
-    after(ms, fn) {
-      const t = setTimeout(fn, Math.max(0, ms / scale));
-      t.unref?.();
-      return () => clearTimeout(t);
-    },
+    after: (ms, fn) => timer(ms / scale, fn),
   };
 }
