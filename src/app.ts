@@ -62,8 +62,16 @@ export function createApp(deps: AppDependencies): App {
   const registry = deps.registry ?? new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'weir_' });
   const liveHeap = registerLiveHeap(registry);
+  const identity = deps.identity ?? `${hostname()}_${process.pid}`;
+  const userAgent = `weir-controller/${deps.version ?? 'dev'} (${identity})`;
+  // Cut off when this replica stops leading: its writes still in flight are aborted.
+  let leadership = new AbortController();
   // Shared connections, a timeout on every request, and a count of them (weir_kube_requests_total).
-  const kubeConfig = controllerKubeConfig(deps.kubeConfig, { registry });
+  const kubeConfig = controllerKubeConfig(deps.kubeConfig, {
+    registry,
+    userAgent,
+    writeFence: () => leadership.signal,
+  });
   new Gauge({
     name: 'weir_build_info',
     help: 'Weir build information; the value is always 1.',
@@ -72,6 +80,7 @@ export function createApp(deps: AppDependencies): App {
   }).set({ version: deps.version ?? 'dev' }, 1);
 
   const clock = deps.clock ?? realClock;
+  let elector: LeaderElector | undefined;
   const controller = createController({
     kubeConfig,
     logger,
@@ -80,6 +89,8 @@ export function createApp(deps: AppDependencies): App {
     defaultProvider: config.provider,
     concurrency: config.concurrency,
     crossNamespaceRefs: config.crossNamespaceRefs,
+    // With leader election only the leader writes; the access layer refuses the rest.
+    mayWrite: () => !elector || elector.role === 'leader',
     ...(config.alertProvider ? { defaultAlertProvider: config.alertProvider } : {}),
     ...(deps.webhookBackoff ? { webhookBackoff: deps.webhookBackoff } : {}),
     ...(config.metricsServer ? { metricsServer: config.metricsServer } : {}),
@@ -100,16 +111,25 @@ export function createApp(deps: AppDependencies): App {
       this.set({ kind: 'Deployment' }, deployments!.cache.list().length);
     },
   });
-  const elector = config.leaderElection
+  elector = config.leaderElection
     ? new LeaderElector({
-        kubeConfig,
+        // Lease calls are bounded well inside the renew deadline, and never fenced.
+        kubeConfig: controllerKubeConfig(deps.kubeConfig, {
+          registry,
+          userAgent,
+          requestTimeoutMs: 5_000,
+        }),
         namespace: config.leaderElection.namespace,
         name: config.leaderElection.name,
-        identity: deps.identity ?? `${hostname()}_${process.pid}`,
+        identity,
         clock,
         logger,
-        onStartedLeading: () => controller.startWorkers(),
+        onStartedLeading: () => {
+          leadership = new AbortController();
+          controller.startWorkers();
+        },
         onStoppedLeading: () => {
+          leadership.abort();
           void controller.stopWorkers().then(() => deps.onLostLeadership?.());
         },
       })

@@ -2,7 +2,7 @@
  * The error catalogue. Every error Weir raises on purpose carries a stable code
  * and says whether retrying can help, so callers decide without parsing messages.
  */
-export type ErrorCode = 'InvalidConfig' | 'ApiUnavailable' | 'RoutingBlocked';
+export type ErrorCode = 'InvalidConfig' | 'ApiUnavailable' | 'RoutingBlocked' | 'NotLeader';
 
 /** An error a user can act on: the message says what is wrong and where. */
 export class WeirError extends Error {
@@ -37,4 +37,15 @@ export class RoutingBlocked extends WeirError {
     super('RoutingBlocked', message, { retriable: false });
     this.name = 'RoutingBlocked';
   }
+}
+
+/**
+ * This replica is not (or no longer) the leader: it must not write. Thrown by the
+ * access layer before any write once leadership is lost, so a reconcile still in
+ * flight stops instead of racing the new leader.
+ */
+export function notLeader(): WeirError {
+  return new WeirError('NotLeader', 'This replica is not the leader: write refused', {
+    retriable: false,
+  });
 }

@@ -44,6 +44,8 @@ async function main(): Promise<number> {
     onLostLeadership: () => {
       lostLeadership = true;
       process.kill(process.pid, 'SIGTERM');
+      // Out before the next leader's lease could be in doubt, even if shutdown hangs.
+      setTimeout(() => process.exit(1), 5_000).unref();
     },
   });
   // Resolves once a signal has stopped the app: in-flight work finishes first.

@@ -59,6 +59,8 @@ export interface ControllerOptions {
   checks?: CheckRunner;
   /** Overrides the API access layer (tests count writes through it). */
   kube?: KubeAccess;
+  /** Asked before every write: false once this replica has lost leadership. */
+  mayWrite?: () => boolean;
 }
 
 /** The running controller: informers feeding one work queue of Canary keys. */
@@ -81,7 +83,7 @@ export function createController(options: ControllerOptions): Controller {
   const { kubeConfig, logger, registry, clock, namespace: ns } = options;
   const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
   const apps = kubeConfig.makeApiClient(k8s.AppsV1Api);
-  const kube = options.kube ?? createKubeAccess(kubeConfig);
+  const kube = options.kube ?? createKubeAccess(kubeConfig, options.mayWrite);
 
   const listCustom = (plural: string) => () =>
     (ns
@@ -345,6 +347,8 @@ export function createController(options: ControllerOptions): Controller {
     async stopWorkers() {
       await queue.stop();
       reconciler.stop();
+      // Notifications already claimed in a CanaryRun are still sent: claimed means
+      // no other replica sends them (at most once), and they write nothing to the API.
     },
     async stop() {
       // In-flight reconciles finish first; then the watches and the notification queue stop.

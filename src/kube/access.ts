@@ -1,5 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { group, version } from '../api/crds.js';
+import { notLeader } from '../errors.js';
 
 /** Weir's field manager for server-side apply: every object it owns is applied under this name. */
 export const fieldManager = 'weir';
@@ -34,14 +35,24 @@ export interface KubeAccess {
   }): Promise<void>;
 }
 
-/** Builds the access layer on a kubeconfig. */
-export function createKubeAccess(kubeConfig: k8s.KubeConfig): KubeAccess {
+/**
+ * Builds the access layer on a kubeconfig. `mayWrite` is asked before every write
+ * (leader election: only the leader writes); a refusal throws a NotLeader error.
+ */
+export function createKubeAccess(
+  kubeConfig: k8s.KubeConfig,
+  mayWrite: () => boolean = () => true,
+): KubeAccess {
+  const guard = () => {
+    if (!mayWrite()) throw notLeader();
+  };
   const objects = k8s.KubernetesObjectApi.makeApiClient(kubeConfig);
   const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
   const apps = kubeConfig.makeApiClient(k8s.AppsV1Api);
   const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
   return {
     async apply(obj) {
+      guard();
       return objects.patch(
         obj,
         undefined,
@@ -52,27 +63,32 @@ export function createKubeAccess(kubeConfig: k8s.KubeConfig): KubeAccess {
       );
     },
     async patchStatus(plural, ref, status) {
+      guard();
       await custom.patchNamespacedCustomObjectStatus(
         { group, version, plural, namespace: ref.namespace, name: ref.name, body: { status } },
         mergePatch,
       );
     },
     async patchMetadata(plural, ref, metadata) {
+      guard();
       await custom.patchNamespacedCustomObject(
         { group, version, plural, namespace: ref.namespace, name: ref.name, body: { metadata } },
         mergePatch,
       );
     },
     async scaleDeployment(ref, replicas) {
+      guard();
       await apps.patchNamespacedDeploymentScale(
         { namespace: ref.namespace, name: ref.name, body: { spec: { replicas } } },
         mergePatch,
       );
     },
     async createEvent(event) {
+      guard();
       await core.createNamespacedEvent({ namespace: event.metadata.namespace!, body: event });
     },
     async deleteObject(obj) {
+      guard();
       await objects.delete(obj).catch((err: unknown) => {
         if ((err as { code?: number }).code !== 404) throw err;
       });

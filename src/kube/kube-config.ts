@@ -14,6 +14,14 @@ export interface ControllerKubeConfigOptions {
    * reconcile or a leader-election renewal forever.
    */
   requestTimeoutMs?: number;
+  /** Sent as User-Agent on every request: the API server's audit log names the replica. */
+  userAgent?: string;
+  /**
+   * Aborts the writes (every request but GET) in flight when it fires: a replica
+   * that loses leadership cuts its pending writes off instead of letting them land
+   * after the new leader's. Read when each request starts, so it can be replaced.
+   */
+  writeFence?: () => AbortSignal | undefined;
 }
 
 /** Default upper bound of one Kubernetes API request. */
@@ -31,7 +39,8 @@ type DispatcherFactory = (cluster: k8s.Cluster | null, options: object) => Dispa
  *   44 % of the controller's CPU in 1.x. This keeps one keep-alive Agent per
  *   server and distinct set of TLS options; new credentials (a rotated client
  *   certificate) get a new Agent. Proxied clusters keep the library's dispatchers.
- * - Every request except a watch gets an abort signal after `requestTimeoutMs`.
+ * - Every request except a watch gets an abort signal after `requestTimeoutMs`, and
+ *   writes also the write fence's.
  * - Requests are counted by verb and resource, as the API server's audit log names them.
  */
 export function controllerKubeConfig(
@@ -46,8 +55,11 @@ export function controllerKubeConfig(
       const kind = requestKind(context.getHttpMethod(), context.getUrl());
       requests?.inc(kind as never);
       await super.applySecurityAuthentication(context);
-      if (kind.verb !== 'watch' && !context.getSignal())
-        context.setSignal(AbortSignal.timeout(timeoutMs));
+      if (options.userAgent) context.setHeaderParam('User-Agent', options.userAgent);
+      if (kind.verb === 'watch' || context.getSignal()) return;
+      const fence = context.getHttpMethod() === 'GET' ? undefined : options.writeFence?.();
+      const timeout = AbortSignal.timeout(timeoutMs);
+      context.setSignal(fence ? AbortSignal.any([timeout, fence]) : timeout);
     }
   }
   const copy = new ControllerKubeConfig();

@@ -20,7 +20,15 @@ export interface LeaderElectionOptions {
   retryPeriodMs?: number;
   onStartedLeading: () => void;
   onStoppedLeading: () => void;
+  /** The Lease API (tests inject one that hangs); from `kubeConfig` by default. */
+  api?: LeaseApi;
 }
+
+/** The calls of the coordination API that leader election makes. */
+export type LeaseApi = Pick<
+  k8s.CoordinationV1Api,
+  'readNamespacedLease' | 'createNamespacedLease' | 'replaceNamespacedLease'
+>;
 
 export type Role = 'unknown' | 'leader' | 'standby';
 
@@ -30,19 +38,37 @@ export type Role = 'unknown' | 'leader' | 'standby';
  * whole lease duration, measured on its own clock (so clock skew between replicas
  * does not matter). Writes are optimistic (resourceVersion), so two replicas can
  * never both win. A leader that cannot renew within the renew deadline stops
- * leading; on shutdown it releases the Lease so a standby takes over at once.
+ * leading, for good: a watchdog timer enforces the deadline even while a renewal
+ * hangs, so it always stops before a standby may take over (renew deadline <
+ * lease duration). On shutdown it releases the Lease so a standby takes over at once.
  */
 export class LeaderElector {
-  private readonly api: k8s.CoordinationV1Api;
+  private readonly api: LeaseApi;
   private role_: Role = 'unknown';
   private cancel: (() => void) | undefined;
+  /** Fires at the renew deadline unless a renewal re-arms it first. */
+  private watchdog: (() => void) | undefined;
   private stopped = false;
   /** The Lease as last seen, and when (local clock) it last changed. */
   private observed: { record: string; at: number } | undefined;
   private lastRenew = 0;
 
   constructor(private readonly options: LeaderElectionOptions) {
-    this.api = options.kubeConfig.makeApiClient(k8s.CoordinationV1Api);
+    this.api = options.api ?? options.kubeConfig.makeApiClient(k8s.CoordinationV1Api);
+    const { leaseMs, renewDeadlineMs, retryPeriodMs } = this.timings;
+    if (renewDeadlineMs + retryPeriodMs >= leaseMs) {
+      throw new Error(
+        `Leader election: renew deadline (${renewDeadlineMs} ms) plus retry period (${retryPeriodMs} ms) must be shorter than the lease duration (${leaseMs} ms)`,
+      );
+    }
+  }
+
+  private get timings() {
+    return {
+      leaseMs: this.options.leaseDurationMs ?? 15_000,
+      renewDeadlineMs: this.options.renewDeadlineMs ?? 10_000,
+      retryPeriodMs: this.options.retryPeriodMs ?? 2_000,
+    };
   }
 
   get role(): Role {
@@ -57,6 +83,7 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.stopped = true;
     this.cancel?.();
+    this.watchdog?.();
     if (this.role_ !== 'leader') return;
     try {
       const lease = await this.read();
@@ -93,10 +120,12 @@ export class LeaderElector {
     } catch (err) {
       logger.debug({ err, lease: this.leaseName }, 'Leader election attempt failed');
     }
+    // Stopped, or the watchdog already gave leadership up while this attempt hung.
     if (this.stopped) return;
     const now = clock.now();
     if (leading) {
       this.lastRenew = now;
+      this.armWatchdog();
       if (this.role_ !== 'leader') {
         this.role_ = 'leader';
         logger.info(
@@ -106,19 +135,39 @@ export class LeaderElector {
         this.options.onStartedLeading();
       }
     } else if (this.role_ === 'leader') {
-      if (now - this.lastRenew > (this.options.renewDeadlineMs ?? 10_000)) {
-        this.role_ = 'standby';
-        logger.error(
-          { lease: this.leaseName },
-          'Lost the leader lease: could not renew it in time',
-        );
-        this.options.onStoppedLeading();
-      }
+      if (now - this.lastRenew > this.timings.renewDeadlineMs) this.loseLeadership();
+      if (this.stopped) return;
     } else if (this.role_ === 'unknown') {
       this.role_ = 'standby';
       logger.info({ lease: this.leaseName }, 'Another replica leads; standing by');
     }
     this.cancel = clock.after(this.options.retryPeriodMs ?? 2_000, () => void this.tick());
+  }
+
+  /** (Re)starts the renew-deadline timer from the renewal that just succeeded. */
+  private armWatchdog(): void {
+    this.watchdog?.();
+    this.watchdog = this.options.clock.after(this.timings.renewDeadlineMs, () =>
+      this.loseLeadership(),
+    );
+  }
+
+  /**
+   * Stops leading at once and for good (the process exits and comes back as a
+   * standby), whether or not a renewal is still pending: a late success must not
+   * make this replica act again next to the one that took over.
+   */
+  private loseLeadership(): void {
+    if (this.role_ !== 'leader' || this.stopped) return;
+    this.stopped = true;
+    this.role_ = 'standby';
+    this.cancel?.();
+    this.watchdog?.();
+    this.options.logger.error(
+      { lease: this.leaseName },
+      'Lost the leader lease: could not renew it within the renew deadline',
+    );
+    this.options.onStoppedLeading();
   }
 
   private async read(): Promise<k8s.V1Lease | undefined> {

@@ -119,4 +119,28 @@ describe('controllerKubeConfig', () => {
     // Bounded: well under the 30 s default, whatever the machine's load.
     expect(Date.now() - started).toBeLessThan(20_000);
   });
+
+  it('aborts writes in flight when the write fence fires, and leaves reads alone', async () => {
+    const server = http.createServer(() => undefined);
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    const fence = new AbortController();
+    const kc = controllerKubeConfig(config(`http://127.0.0.1:${port}`), {
+      writeFence: () => fence.signal,
+      userAgent: 'weir-controller/test (a)',
+    });
+    const write = kc
+      .makeApiClient(k8s.CoreV1Api)
+      .createNamespacedEvent({ namespace: 'shop', body: { metadata: { name: 'e' } } as never })
+      .then(
+        () => 'answered',
+        (e: Error) => e.name,
+      );
+    fence.abort();
+    expect(await write).toBe('AbortError');
+    const read = await contextFor(kc, '/api/v1/namespaces/shop');
+    expect(read.getSignal()?.aborted).toBe(false);
+    expect(read.getHeaders()['User-Agent']).toBe('weir-controller/test (a)');
+  });
 });
