@@ -80,7 +80,30 @@ export function createApp(deps: AppDependencies): App {
   }).set({ version: deps.version ?? 'dev' }, 1);
 
   const clock = deps.clock ?? realClock;
-  let elector: LeaderElector | undefined;
+  // Before the controller it starts and stops; both only refer to each other when called.
+  const elector = config.leaderElection
+    ? new LeaderElector({
+        // Lease calls are bounded well inside the renew deadline, and never fenced.
+        kubeConfig: controllerKubeConfig(deps.kubeConfig, {
+          registry,
+          userAgent,
+          requestTimeoutMs: 5_000,
+        }),
+        namespace: config.leaderElection.namespace,
+        name: config.leaderElection.name,
+        identity,
+        clock,
+        logger,
+        onStartedLeading: () => {
+          leadership = new AbortController();
+          controller.startWorkers();
+        },
+        onStoppedLeading: () => {
+          leadership.abort();
+          void controller.stopWorkers().then(() => deps.onLostLeadership?.());
+        },
+      })
+    : undefined;
   const controller = createController({
     kubeConfig,
     logger,
@@ -111,29 +134,7 @@ export function createApp(deps: AppDependencies): App {
       this.set({ kind: 'Deployment' }, deployments!.cache.list().length);
     },
   });
-  elector = config.leaderElection
-    ? new LeaderElector({
-        // Lease calls are bounded well inside the renew deadline, and never fenced.
-        kubeConfig: controllerKubeConfig(deps.kubeConfig, {
-          registry,
-          userAgent,
-          requestTimeoutMs: 5_000,
-        }),
-        namespace: config.leaderElection.namespace,
-        name: config.leaderElection.name,
-        identity,
-        clock,
-        logger,
-        onStartedLeading: () => {
-          leadership = new AbortController();
-          controller.startWorkers();
-        },
-        onStoppedLeading: () => {
-          leadership.abort();
-          void controller.stopWorkers().then(() => deps.onLostLeadership?.());
-        },
-      })
-    : undefined;
+
   const servers: HttpServer[] = [];
   let metricsServer: HttpServer | undefined;
   let probeServer: HttpServer | undefined;
