@@ -1,6 +1,6 @@
 import type { CanaryPhase } from '../api/canary-schema.js';
 import type { Effect, ReleaseContext } from '../machine/canary-machine.js';
-import type { RecordEntry } from './records.js';
+import { stripped, withinLimits, type RecordEntry } from './records.js';
 import type { StatusMachine } from './status.js';
 
 /** A `record` effect the machine gave, with the phases around it and what the checks measured. */
@@ -41,21 +41,36 @@ export function fillOutbox(input: {
   for (const r of input.recorded) {
     seq += 1;
     if (r.effect.event === 'new-revision') run = `${input.canary}-${seq}`.slice(0, 253);
-    entries.push({
-      seq,
-      time: input.nowIso,
-      from: r.from,
-      to: r.to,
-      event: r.effect.event,
-      reason: r.effect.reason,
-      message: r.effect.message,
-      weight: context.weight,
-      failedChecks: context.failedChecks,
-      revision: context.revision ?? input.revision,
-      ...(run && r.to !== 'Initialized' ? { run } : {}),
-      ...(r.metrics ? { metrics: r.metrics } : {}),
-      ...(r.webhooks ? { webhooks: r.webhooks } : {}),
-    });
+    entries.push(
+      withinLimits({
+        seq,
+        time: input.nowIso,
+        from: r.from,
+        to: r.to,
+        event: r.effect.event,
+        reason: r.effect.reason,
+        message: r.effect.message,
+        weight: context.weight,
+        failedChecks: context.failedChecks,
+        revision: context.revision ?? input.revision,
+        ...(run && r.to !== 'Initialized' ? { run } : {}),
+        ...(r.metrics ? { metrics: r.metrics } : {}),
+        ...(r.webhooks ? { webhooks: r.webhooks } : {}),
+      }),
+    );
   }
-  return { entries, seq, run };
+  return { entries: capped(entries), seq, run };
+}
+
+/** Most entries the outbox holds: more wait only while their run cannot be written. */
+export const outboxMax = 50;
+
+/**
+ * Keeps the outbox within {@link outboxMax} entries, and so the Canary status small,
+ * however long the runs cannot be written: the oldest entries lose what the checks
+ * measured first, then go (the status and Events still tell the story).
+ */
+function capped(entries: RecordEntry[]): RecordEntry[] {
+  if (entries.length <= outboxMax) return entries;
+  return entries.slice(-outboxMax).map((e, i) => (i < outboxMax / 2 ? stripped(e) : e));
 }

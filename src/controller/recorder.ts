@@ -8,7 +8,7 @@ import type { KubeAccess } from '../kube/access.js';
 import { canaryLabel, ownerReference } from '../workloads/workloads.js';
 import type { DeliveryPlan, RunInfo } from '../notifications/delivery-plan.js';
 import type { Delivery } from '../notifications/delivery-queue.js';
-import { warningReasons, type RecordEntry } from './records.js';
+import { stripped, warningReasons, type RecordEntry } from './records.js';
 
 /** How many CanaryRuns are kept per Canary. */
 export const runsKept = 10;
@@ -194,12 +194,30 @@ export class Recorder {
     );
     if (!urgent && pending.length < runBatch) return;
     for (const run of new Set(pending.flatMap((e) => (e.run ? [e.run] : [])))) {
-      await this.appendToRun(
-        canary,
-        run,
-        planned.filter(({ entry }) => entry.run === run),
-        images,
-      );
+      const own = planned.filter(({ entry }) => entry.run === run);
+      try {
+        await this.appendToRun(canary, run, own, images);
+      } catch (err) {
+        if ((err as { code?: number }).code !== 422) throw err;
+        // The run refused the entries as they are (a schema limit): record them without
+        // what the checks measured rather than block every later run of this Canary.
+        this.options.logger.error(
+          { err, canary: key, run },
+          'CanaryRun refused the transitions; recording them without their measurements',
+        );
+        await this.appendToRun(
+          canary,
+          run,
+          own.map((p) => ({ ...p, entry: stripped(p.entry) })),
+          images,
+        ).catch((again: unknown) => {
+          if ((again as { code?: number }).code !== 422) throw again;
+          this.options.logger.error(
+            { err: again, canary: key, run },
+            'CanaryRun refused the transitions again; they are in the Events and the log only',
+          );
+        });
+      }
     }
     this.flushed.set(key, pending.at(-1)!.seq);
   }
@@ -306,7 +324,11 @@ export class Recorder {
         spec: {
           canary: canary.metadata.name!,
           revision: first.revision ?? '',
-          images,
+          // The schema's limits: 32 images of 512 characters each way.
+          images: {
+            from: images.from.slice(0, 32).map((i) => i.slice(0, 512)),
+            to: images.to.slice(0, 32).map((i) => i.slice(0, 512)),
+          },
           startTime: first.time,
         },
       };
@@ -340,7 +362,7 @@ export class Recorder {
         ...(plan?.deliveries.length ? { deliveries: plan.deliveries.map((d) => d.key) } : {}),
       };
     });
-    const transitions = [...existing, ...added].slice(-transitionsKept);
+    const transitions = withinBudget([...existing, ...added].slice(-transitionsKept));
     const ended = fresh.map(({ entry }) => entry).findLast((e) => resultOf(e) !== undefined);
     await this.options.kube.patchStatus(
       'canaryruns',
@@ -441,6 +463,20 @@ function resultOf(entry: RecordEntry): string | undefined {
   if (entry.to === 'Succeeded') return 'Promoted';
   if (entry.to === 'Failed') return entry.reason === 'Aborted' ? 'Aborted' : 'RolledBack';
   return undefined;
+}
+
+/** Bytes of transitions one CanaryRun holds at most: the oldest go past it (etcd objects max 1.5 MiB). */
+export const runBudgetBytes = 512 * 1024;
+
+/** The newest transitions that fit in {@link runBudgetBytes}. */
+function withinBudget<T>(transitions: T[]): T[] {
+  let size = JSON.stringify(transitions).length;
+  let from = 0;
+  while (size > runBudgetBytes && from < transitions.length - 1) {
+    size -= JSON.stringify(transitions[from]).length + 1;
+    from += 1;
+  }
+  return from === 0 ? transitions : transitions.slice(from);
 }
 
 /** Runs whose cached copy was trimmed by `trimEndedRun`. */

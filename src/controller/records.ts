@@ -44,3 +44,59 @@ export const warningReasons = new Set([
   'ProgressDeadlineExceeded',
   'Aborted',
 ]);
+
+/**
+ * The CanaryRun schema's limits on a recorded transition (crds/ canaryruns): an
+ * entry is cut to them when it is made, so the run accepts it whatever a metric
+ * provider or webhook answered.
+ */
+export const recordLimits = {
+  message: 2048,
+  metrics: 32,
+  metricMessage: 1024,
+  webhooks: 32,
+  webhookBody: 1024,
+  webhookError: 512,
+  name: 63,
+  webhookType: 32,
+} as const;
+
+const cut = (text: string, max: number) =>
+  text.length > max ? text.slice(0, max - 1) + '…' : text;
+
+/** An entry within {@link recordLimits}. */
+export function withinLimits(entry: RecordEntry): RecordEntry {
+  const l = recordLimits;
+  return {
+    ...entry,
+    message: cut(entry.message, l.message),
+    ...(entry.metrics
+      ? {
+          metrics: entry.metrics.slice(0, l.metrics).map((m) => ({
+            ...m,
+            name: cut(m.name, l.name),
+            ...(m.message !== undefined ? { message: cut(m.message, l.metricMessage) } : {}),
+          })),
+        }
+      : {}),
+    ...(entry.webhooks
+      ? {
+          webhooks: entry.webhooks.slice(0, l.webhooks).map((w) => ({
+            ...w,
+            name: cut(w.name, l.name),
+            type: cut(w.type, l.webhookType),
+            ...(w.body !== undefined ? { body: cut(w.body, l.webhookBody) } : {}),
+            ...(w.error !== undefined ? { error: cut(w.error, l.webhookError) } : {}),
+          })),
+        }
+      : {}),
+  };
+}
+
+/** The entry without what the checks measured: what is left of one its run refused. */
+export function stripped(entry: RecordEntry): RecordEntry {
+  const rest = { ...entry, message: cut(entry.message, 256) };
+  delete rest.metrics;
+  delete rest.webhooks;
+  return rest;
+}

@@ -311,9 +311,10 @@ export const canaryMachine = setup({
       message: undefined,
     })),
     stepTaken: assign(({ event }) => ({ lastStepAt: nowOf(event) })),
+    // The reason lives in the status (and on): failures joined from many checks are cut.
     rolledBack: assign((_args, params: { message: string }) => ({
       weight: 0,
-      message: params.message,
+      message: params.message.length > 2048 ? `${params.message.slice(0, 2047)}…` : params.message,
     })),
     startRelease: assign(({ context, event }) => {
       const obs = obsOf(event)!;
