@@ -71,6 +71,15 @@ export function observe(canary: Canary, deps: ObserveDeps): World | Blocked {
       message: `Deployment ${namespace}/${canary.spec.targetRef.name} not found`,
     };
   }
+  // A Deployment another controller manages (another Canary's primary, an operator's):
+  // Weir would copy it and scale it to zero under that controller's feet.
+  const manager = target.metadata?.ownerReferences?.find((o) => o.controller);
+  if (manager) {
+    return {
+      reason: 'TargetNotOwnable',
+      message: `Deployment ${canary.spec.targetRef.name} is managed by ${manager.kind} ${manager.name}: a Canary can only target a Deployment nothing else controls`,
+    };
+  }
   const label = selectorLabel(target);
   if (!label) {
     return {

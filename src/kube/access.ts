@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { group, version } from '../api/crds.js';
-import { notLeader } from '../errors.js';
+import { notLeader, RoutingBlocked } from '../errors.js';
 
 /** Weir's field manager for server-side apply: every object it owns is applied under this name. */
 export const fieldManager = 'weir';
@@ -20,11 +20,18 @@ export interface ObjectRef {
  */
 export interface KubeAccess {
   apply<T extends k8s.KubernetesObject>(obj: T): Promise<T>;
+  /**
+   * Merges `status` into the object's status. With `resourceVersion` the write is
+   * conditional: it fails with 409 if the object changed since that version, so a
+   * write delayed in a stalled API server can never land over a newer one.
+   * Resolves to the object's new resourceVersion.
+   */
   patchStatus(
     kind: 'canaries' | 'canaryruns',
     ref: ObjectRef,
     status: Record<string, unknown>,
-  ): Promise<void>;
+    resourceVersion?: string,
+  ): Promise<string | undefined>;
   patchMetadata(kind: 'canaries', ref: ObjectRef, metadata: Record<string, unknown>): Promise<void>;
   scaleDeployment(ref: ObjectRef, replicas: number): Promise<void>;
   createEvent(event: k8s.CoreV1Event): Promise<void>;
@@ -46,6 +53,39 @@ export function createKubeAccess(
   const guard = () => {
     if (!mayWrite()) throw notLeader();
   };
+  // Objects known to be this controller's (created by it, or found owned): no read again.
+  const verified = new Set<string>();
+  /**
+   * An object Weir generates names its Canary as controller owner. Before the first
+   * apply this process makes to it, it must be absent or already owned by that
+   * Canary: server-side apply with force would otherwise take another app's
+   * Service, Secret or route over, and garbage collection would delete it with the
+   * Canary. (A create racing this read is not caught; the window is one request.)
+   */
+  const checkOwnership = async (obj: k8s.KubernetesObject) => {
+    const owner = obj.metadata?.ownerReferences?.find((o) => o.controller);
+    if (!owner) return;
+    const { namespace, name } = obj.metadata!;
+    const id = `${owner.uid}/${obj.apiVersion}/${obj.kind}/${namespace}/${name}`;
+    if (verified.has(id)) return;
+    const existing = await objects
+      .read({
+        apiVersion: obj.apiVersion!,
+        kind: obj.kind!,
+        metadata: { name: name!, namespace: namespace! },
+      })
+      .catch((err: unknown) => {
+        if ((err as { code?: number }).code === 404) return undefined;
+        throw err;
+      });
+    if (existing && !existing.metadata?.ownerReferences?.some((o) => o.uid === owner.uid)) {
+      throw new RoutingBlocked(
+        'NameConflict',
+        `${obj.kind} ${namespace}/${name} exists and is not owned by ${owner.kind} ${owner.name}: Weir generates an object of that name; remove the existing one, or rename what the Canary generates (spec.service.name, the target's name)`,
+      );
+    }
+    verified.add(id);
+  };
   const objects = k8s.KubernetesObjectApi.makeApiClient(kubeConfig);
   const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
   const apps = kubeConfig.makeApiClient(k8s.AppsV1Api);
@@ -53,6 +93,7 @@ export function createKubeAccess(
   return {
     async apply(obj) {
       guard();
+      await checkOwnership(obj);
       return objects.patch(
         obj,
         undefined,
@@ -62,12 +103,14 @@ export function createKubeAccess(
         k8s.PatchStrategy.ServerSideApply,
       );
     },
-    async patchStatus(plural, ref, status) {
+    async patchStatus(plural, ref, status, resourceVersion) {
       guard();
-      await custom.patchNamespacedCustomObjectStatus(
-        { group, version, plural, namespace: ref.namespace, name: ref.name, body: { status } },
+      const body = { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), status };
+      const updated = (await custom.patchNamespacedCustomObjectStatus(
+        { group, version, plural, namespace: ref.namespace, name: ref.name, body },
         mergePatch,
-      );
+      )) as k8s.KubernetesObject | undefined;
+      return updated?.metadata?.resourceVersion;
     },
     async patchMetadata(plural, ref, metadata) {
       guard();

@@ -137,7 +137,9 @@ describe('the Helm chart', () => {
     expect(await code(core.deleteNamespacedService({ name: 'podinfo', namespace: team }))).toBe(
       403,
     );
-    expect(await code(core.readNamespacedSecret({ name: 'anything', namespace: team }))).toBe(403);
+    expect(await code(core.deleteNamespacedSecret({ name: 'anything', namespace: team }))).toBe(
+      403,
+    );
     expect(await code(rbac.listClusterRole())).toBe(403);
     // And what it needs is allowed (a sanity check of the denials above).
     expect(await code(apps.listNamespacedDeployment({ namespace: team }))).toBe(200);

@@ -9,6 +9,7 @@ import { createLogger } from '../../src/logger.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { history, requestAction } from '../../src/cli/kube-commands.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
+import { readObject } from '../harness/controller.js';
 import {
   clientsFor,
   createCanary,
@@ -320,6 +321,44 @@ describe('a release on the real control plane', () => {
     // The other Canary still answers to a new revision.
     await setImage('example.test/podinfo:4');
     await until('Progressing', phaseIs('Progressing'));
+  });
+
+  it('takes over no object it does not own: a foreign Service of the same name, or a Deployment another controller manages', async () => {
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    // Another app's Service happens to carry the name the Canary would generate.
+    await createDeployment(apps, namespace, 'orders', 1);
+    await core.createNamespacedService({
+      namespace,
+      body: {
+        metadata: { name: 'orders' },
+        spec: { selector: { app: 'legacy-orders' }, ports: [{ port: 80 }] },
+      },
+    });
+    await newCanary('orders', 'orders', { interval: '10s', stepWeight: 50 });
+    const blocked = await until('a NameConflict condition', async () => {
+      const ready = (await canary('orders')).status?.conditions?.find((x) => x.type === 'Ready');
+      return ready?.reason === 'NameConflict' ? ready : undefined;
+    });
+    expect(blocked.message).toMatch(
+      /Service shop\/orders exists and is not owned by Canary orders/,
+    );
+    const service = await core.readNamespacedService({ name: 'orders', namespace });
+    expect(service.spec?.selector).toEqual({ app: 'legacy-orders' });
+    expect(service.metadata?.ownerReferences ?? []).toEqual([]);
+
+    // A Canary aimed at another Canary's primary would copy it and scale it to zero.
+    const before = await apps.readNamespacedDeployment({ name: 'podinfo-primary', namespace });
+    await newCanary('thief', 'podinfo-primary', { interval: '10s', stepWeight: 50 });
+    const refused = await until('a TargetNotOwnable condition', async () => {
+      const ready = (await canary('thief')).status?.conditions?.find((x) => x.type === 'Ready');
+      return ready?.reason === 'TargetNotOwnable' ? ready : undefined;
+    });
+    expect(refused.message).toMatch(/managed by Canary podinfo/);
+    const after = await apps.readNamespacedDeployment({ name: 'podinfo-primary', namespace });
+    expect(after.spec?.replicas).toBe(before.spec?.replicas);
+    expect(
+      await readObject(objects, 'apps/v1', 'Deployment', namespace, 'podinfo-primary-primary'),
+    ).toBeUndefined();
   });
 
   it('runs blue/green with the kubernetes provider and rejects weights it cannot route', async () => {
