@@ -10,6 +10,8 @@ import type { CheckOutcome } from './checks.js';
 export interface CanaryMemory {
   /** The status this process last wrote: the cache may not have seen it yet. */
   written?: CanaryStatus;
+  /** The Canary's resourceVersion after that write (the next write is conditional on it). */
+  resourceVersion?: string;
   /** The spec and metadata last reconciled (see `Reconciler.isOwnEcho`). */
   input?: string;
   /** Validation result, for the spec and metadata it was computed from. */

@@ -87,6 +87,9 @@ export class EffectRunner {
       world.canary.metadata.generation,
     ]);
     if (memory.routes?.fingerprint === fingerprint) return;
+    // Unknown until the write is answered: a write that failed or timed out may still
+    // land, so the next reconcile writes the routes again whatever they were.
+    memory.routes = undefined;
     await world.router.setRoutes(world.canary, routes);
     // In place from when the write was answered: the next step waits a full interval from here.
     memory.routes = { fingerprint, since: this.deps.clock.now() };
@@ -107,6 +110,7 @@ export class EffectRunner {
       .digest('hex');
     // Unchanged content on an unchanged primary (same generation): nothing to write.
     if (memory.primary === `${content}/${world.primary?.metadata?.generation}`) return;
+    memory.primary = undefined;
     for (const c of copies) await this.deps.kube.apply(c);
     const applied = await this.deps.kube.apply(deployment);
     memory.primary = `${content}/${applied?.metadata?.generation}`;

@@ -163,8 +163,16 @@ export class Reconciler {
     let requeueAt = checksPending ? now + checksTimeoutMs + 5_000 : undefined;
     if (!sameStatus(canary.status, status)) {
       machine.writes = writes + 1;
-      await this.deps.kube.patchStatus('canaries', { namespace, name }, status as never);
+      // Conditional on the version decided from: a write that a stalled API server
+      // delays can never land over a newer one (it fails, and the next reconcile decides again).
+      const written = await this.deps.kube.patchStatus(
+        'canaries',
+        { namespace, name },
+        status as never,
+        canary.metadata.resourceVersion,
+      );
       memory.written = status;
+      memory.resourceVersion = written;
       // The echo of this write is not reconciled (isOwnEcho): a decision that set no
       // time to look again gets the immediate second look the echo used to give it.
       requeueAt = now;
@@ -314,8 +322,10 @@ export class Reconciler {
         'canaries',
         { namespace: canary.metadata.namespace!, name: canary.metadata.name! },
         status as never,
+        canary.metadata.resourceVersion,
       );
       memory.written = undefined;
+      memory.resourceVersion = undefined;
       await this.deps.recorder.event(canary, {
         id: now.toString(16),
         reason: blocked.reason,
@@ -341,7 +351,11 @@ function writesOf(status: CanaryStatus | undefined): number {
 function freshest(cached: Canary, memory: CanaryMemory): Canary {
   const mine = memory.written;
   if (!mine || writesOf(cached.status) >= writesOf(mine)) return cached;
-  return { ...cached, status: mine };
+  return {
+    ...cached,
+    metadata: { ...cached.metadata, resourceVersion: memory.resourceVersion },
+    status: mine,
+  };
 }
 
 /** Everything of a Canary but its status: a change here always needs a reconcile. */

@@ -55,7 +55,10 @@ export class Recorder {
    * The transitions last written to a run, per Canary, newer than the cache may be.
    * Only the newest run is held (a Canary appends to no other); the entry goes with its Canary.
    */
-  private readonly written = new Map<string, { run: string; transitions: { seq: number }[] }>();
+  private readonly written = new Map<
+    string,
+    { run: string; transitions: { seq: number }[]; resourceVersion: string | undefined }
+  >();
   /** Images and start of the run this process last created, per Canary, until the cache has it. */
   private readonly started = new Map<
     string,
@@ -284,28 +287,30 @@ export class Recorder {
     name: string,
     planned: { entry: RecordEntry; plan: DeliveryPlan | undefined }[],
     images: { from: string[]; to: string[] },
+    readBack = false,
   ): Promise<void> {
     const ns = canary.metadata.namespace!;
     const canaryKey = `${ns}/${canary.metadata.name}`;
     const cached = this.options
       .runsOf(ns, canary.metadata.name!)
       .find((r) => r.metadata.name === name);
-    const mine = this.written.get(canaryKey);
+    const mine = readBack ? undefined : this.written.get(canaryKey);
     let existing = (
       mine?.run === name ? mine.transitions : (cached?.status?.transitions ?? [])
     ) as ({
       seq: number;
     } & Record<string, unknown>)[];
+    // The write below is conditional on the version these transitions were read at.
+    let base = mine?.run === name ? mine.resourceVersion : cached?.metadata.resourceVersion;
     let fresh = planned.filter(({ entry }) => !existing.some((t) => t.seq === entry.seq));
     if (fresh.length === 0) return;
-    if (mine?.run !== name && cached && trimmed.has(cached)) {
-      // The cache keeps only the last transition of an ended run: appending needs the rest.
+    if (readBack || (mine?.run !== name && cached && trimmed.has(cached))) {
+      // The cache keeps only the last transition of an ended run (or the run changed
+      // since this process last saw it): appending needs the whole of it.
       const read = await this.options.readRun?.(ns, name);
-      if (!read)
-        throw new Error(
-          `CanaryRun ${ns}/${name} is ended and could not be read back to append to it`,
-        );
+      if (!read) throw new Error(`CanaryRun ${ns}/${name} could not be read back to append to it`);
       existing = (read.status?.transitions ?? []) as typeof existing;
+      base = read.metadata.resourceVersion;
       // The whole history may already hold some of them (written before a restart).
       fresh = planned.filter(({ entry }) => !existing.some((t) => t.seq === entry.seq));
       if (fresh.length === 0) return;
@@ -332,7 +337,8 @@ export class Recorder {
           startTime: first.time,
         },
       };
-      await this.options.kube.apply(run as unknown as k8s.KubernetesObject);
+      base = (await this.options.kube.apply(run as unknown as k8s.KubernetesObject))?.metadata
+        ?.resourceVersion;
       this.started.set(canaryKey, { run: name, images, startTime: first.time });
       await this.prune(canary, name, first.time);
     }
@@ -364,15 +370,25 @@ export class Recorder {
     });
     const transitions = withinBudget([...existing, ...added].slice(-transitionsKept));
     const ended = fresh.map(({ entry }) => entry).findLast((e) => resultOf(e) !== undefined);
-    await this.options.kube.patchStatus(
-      'canaryruns',
-      { namespace: ns, name },
-      {
-        transitions,
-        ...(ended ? { result: resultOf(ended), endTime: ended.time } : {}),
-      },
-    );
-    this.written.set(canaryKey, { run: name, transitions });
+    let resourceVersion: string | undefined;
+    try {
+      resourceVersion = await this.options.kube.patchStatus(
+        'canaryruns',
+        { namespace: ns, name },
+        {
+          transitions,
+          ...(ended ? { result: resultOf(ended), endTime: ended.time } : {}),
+        },
+        base,
+      );
+    } catch (err) {
+      // The run changed since it was read (a write a stalled API server delayed, or
+      // another replica's): read it again and append to what it holds now.
+      if ((err as { code?: number }).code === 409 && !readBack)
+        return this.appendToRun(canary, name, planned, images, true);
+      throw err;
+    }
+    this.written.set(canaryKey, { run: name, transitions, resourceVersion });
     if (deliveries.length) this.options.deliveries!.send(deliveries);
   }
 
