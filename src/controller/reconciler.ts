@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Canary, CanaryStatus } from '../api/types.js';
 import { RoutingBlocked } from '../errors.js';
 import type { KubeAccess } from '../kube/access.js';
+import { mergePatchOf } from '../kube/merge-patch.js';
 import { validateDocument } from '../lint/validate.js';
 import type { CheckStep, Effect, Observation } from '../machine/canary-machine.js';
 import { decide, type Decision } from '../machine/release.js';
@@ -168,7 +169,7 @@ export class Reconciler {
       const written = await this.deps.kube.patchStatus(
         'canaries',
         { namespace, name },
-        status as never,
+        mergePatchOf(canary.status, status) as Record<string, unknown>,
         canary.metadata.resourceVersion,
       );
       memory.written = status;
@@ -188,7 +189,12 @@ export class Reconciler {
       // The decision is written: the next reconcile performs its effects again.
       // Weir does not watch other projects' objects: look again later.
       if (err instanceof RoutingBlocked) {
-        await this.block(canary, memory, { reason: err.reason, message: err.message }, log);
+        await this.block(
+          freshest(canary, memory),
+          memory,
+          { reason: err.reason, message: err.message },
+          log,
+        );
         return { requeueAt: now + 60_000 };
       }
       throw err;
@@ -199,7 +205,11 @@ export class Reconciler {
     await this.deps.recorder.flush(canary, outbox.entries, imagesOf(world));
     if (decision.phase !== decision.previousPhase)
       log.debug(
-        { from: decision.previousPhase, to: decision.phase, revision: world.revision },
+        {
+          from: decision.previousPhase,
+          to: decision.phase,
+          revision: world.revision,
+        },
         'Phase changed',
       );
     return requeueAt !== undefined ? { requeueAt } : undefined;
