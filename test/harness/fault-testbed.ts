@@ -2,7 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type * as k8s from '@kubernetes/client-node';
+import * as k8s from '@kubernetes/client-node';
 import { expect } from 'vitest';
 import type { CanaryRun, CanaryStatus } from '../../src/api/types.js';
 import type { App } from '../../src/app.js';
@@ -60,6 +60,12 @@ export interface FaultTestbed {
     when: (status: CanaryStatus | undefined) => boolean,
     fault: () => Promise<void>,
   ): Promise<FaultOutcome>;
+  /** Changes the image of `name` (a new revision): a release starts. */
+  startRelease(name: string): Promise<void>;
+  /** Sets `spec.progressDeadlineSeconds` of the Canary `name`. */
+  setProgressDeadline(name: string, seconds: number): Promise<void>;
+  /** The run of the Canary's current (or last) release, once it has its result. */
+  endedRun(name: string): Promise<CanaryRun>;
   /** The assertions of a promotion that no fault disturbed. */
   expectUninterruptedPromotion(outcome: FaultOutcome): void;
   stop(): Promise<void>;
@@ -140,9 +146,7 @@ export async function startFaultTestbed(options: {
         const before = (await status(name))?.lastPromotedSpec;
         const startedAt = Date.now();
         const firstCheck = checks.steps.length;
-        const image = (images.get(name) ?? 1) + 1;
-        images.set(name, image);
-        await setImage(apps, namespace, name, `example.test/${name}:${image}`);
+        await bed.startRelease(name);
         await waitFor(async () => (when(await status(name)) ? true : undefined), {
           timeoutMs: 120_000,
           intervalMs: 50,
@@ -188,6 +192,27 @@ export async function startFaultTestbed(options: {
           progressedAt,
         };
       },
+      async startRelease(name) {
+        const image = (images.get(name) ?? 1) + 1;
+        images.set(name, image);
+        await setImage(apps, namespace, name, `example.test/${name}:${image}`);
+      },
+      async setProgressDeadline(name, seconds) {
+        await objects.patch(
+          {
+            apiVersion: 'weir.dev/v1alpha1',
+            kind: 'Canary',
+            metadata: { name, namespace },
+            spec: { progressDeadlineSeconds: seconds },
+          } as never,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          k8s.PatchStrategy.MergePatch,
+        );
+      },
+      endedRun: (name) => endedRun(objects, namespace, name),
       expectUninterruptedPromotion(o) {
         const timeline = (o.run.status?.transitions ?? []).map(
           (t) => `${t.to}:${t.reason}:${t.weight}`,

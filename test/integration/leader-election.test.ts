@@ -1,10 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../harness/cluster.js';
-import { freePort } from '../harness/ports.js';
-import { repoRoot } from '../harness/tools.js';
+import { ControllerProcess } from '../harness/controller-process.js';
 import { waitFor } from '../harness/wait.js';
 import {
   clientsFor,
@@ -21,70 +18,6 @@ const system = 'weir-system';
 const scale = 20; // a 15 s lease lasts 0.75 s of wall-clock time; 10 s steps take 0.5 s
 const epoch = Date.now();
 
-/** One controller replica as a real process, with leader election on. */
-class Replica {
-  child: ChildProcess | undefined;
-  metricsPort = 0;
-  log = '';
-  constructor(
-    readonly name: string,
-    private readonly kubeconfig: string,
-  ) {}
-
-  async start(): Promise<void> {
-    const probe = await freePort();
-    this.metricsPort = await freePort();
-    this.child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(repoRoot, 'src/main.ts'),
-        `--kubeconfig=${this.kubeconfig}`,
-        `--metrics-bind-address=127.0.0.1:${this.metricsPort}`,
-        `--health-probe-bind-address=127.0.0.1:${probe}`,
-        '--log-level=info',
-        '--leader-elect',
-        `--leader-election-namespace=${system}`,
-      ],
-      {
-        cwd: repoRoot,
-        env: {
-          ...process.env,
-          POD_NAME: this.name,
-          WEIR_TEST_TIME_SCALE: String(scale),
-          WEIR_TEST_TIME_EPOCH: String(epoch),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    const keep = (c: Buffer) => (this.log = (this.log + c.toString()).slice(-20_000));
-    this.child.stdout!.on('data', keep);
-    this.child.stderr!.on('data', keep);
-    await waitFor(
-      async () =>
-        (await fetch(`http://127.0.0.1:${probe}/readyz`).catch(() => undefined))?.ok
-          ? true
-          : undefined,
-      { timeoutMs: 60_000, intervalMs: 50, what: `replica ${this.name} to be ready` },
-    );
-  }
-
-  /** How many reconciles this replica has run. */
-  async reconciles(): Promise<number> {
-    const text = await (await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`)).text();
-    return Number(/^weir_reconcile_duration_seconds_count (\d+)/m.exec(text)?.[1] ?? 0);
-  }
-
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
 // Given two controller processes with leader election, when the leader is killed
 // with SIGKILL in the middle of a release, then the standby takes over within the
 // lease duration and finishes the release with no step repeated.
@@ -92,7 +25,7 @@ describe('leader election', () => {
   let cluster: Cluster;
   let objects: k8s.KubernetesObjectApi;
   let apps: k8s.AppsV1Api;
-  const replicas: Replica[] = [];
+  const replicas: ControllerProcess[] = [];
   const lease = async () =>
     (await objects.read({
       apiVersion: 'coordination.k8s.io/v1',
@@ -109,13 +42,19 @@ describe('leader election', () => {
     await createDeployment(apps, namespace, 'web', 1);
   }, 120_000);
   afterAll(async () => {
-    await Promise.all(replicas.map((r) => r.kill()));
+    await Promise.all(replicas.map((r) => r.stop()));
     await cluster?.stop();
   });
 
   it('one replica acts; killing it mid-release hands over within the lease duration; no step repeats', async () => {
     for (const name of ['replica-a', 'replica-b']) {
-      const r = new Replica(name, cluster.kubeconfigPath);
+      const r = new ControllerProcess({
+        kubeconfig: cluster.kubeconfigPath,
+        name,
+        time: { scale, epoch },
+        logLevel: 'info',
+        args: ['--leader-elect', `--leader-election-namespace=${system}`],
+      });
       replicas.push(r);
       await r.start();
     }
@@ -129,7 +68,7 @@ describe('leader election', () => {
       what: 'Initialized',
     });
     const holder = (await lease()).spec!.holderIdentity!;
-    const leader = replicas.find((r) => holder.startsWith(`${r.name}_`))!;
+    const leader = replicas.find((r) => holder.startsWith(`${r.name!}_`))!;
     const standby = replicas.find((r) => r !== leader)!;
     expect(leader, `lease held by ${holder}`).toBeDefined();
     expect(await leader.reconciles()).toBeGreaterThan(0);
@@ -148,7 +87,7 @@ describe('leader election', () => {
     const after = await waitFor(
       async () => {
         const l = await lease();
-        return l.spec?.holderIdentity?.startsWith(`${standby.name}_`) ? l : undefined;
+        return l.spec?.holderIdentity?.startsWith(`${standby.name!}_`) ? l : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 20, what: 'the standby to take the lease' },
     );

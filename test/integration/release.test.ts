@@ -326,24 +326,24 @@ describe('a release on the real control plane', () => {
   it('takes over no object it does not own: a foreign Service of the same name, or a Deployment another controller manages', async () => {
     const core = kc.makeApiClient(k8s.CoreV1Api);
     // Another app's Service happens to carry the name the Canary would generate.
-    await createDeployment(apps, namespace, 'orders', 1);
+    await createDeployment(apps, namespace, 'ledger', 1);
     await core.createNamespacedService({
       namespace,
       body: {
-        metadata: { name: 'orders' },
-        spec: { selector: { app: 'legacy-orders' }, ports: [{ port: 80 }] },
+        metadata: { name: 'ledger' },
+        spec: { selector: { app: 'legacy-ledger' }, ports: [{ port: 80 }] },
       },
     });
-    await newCanary('orders', 'orders', { interval: '10s', stepWeight: 50 });
+    await newCanary('ledger', 'ledger', { interval: '10s', stepWeight: 50 });
     const blocked = await until('a NameConflict condition', async () => {
-      const ready = (await canary('orders')).status?.conditions?.find((x) => x.type === 'Ready');
+      const ready = (await canary('ledger')).status?.conditions?.find((x) => x.type === 'Ready');
       return ready?.reason === 'NameConflict' ? ready : undefined;
     });
     expect(blocked.message).toMatch(
-      /Service shop\/orders exists and is not owned by Canary orders/,
+      /Service shop\/ledger exists and is not owned by Canary ledger/,
     );
-    const service = await core.readNamespacedService({ name: 'orders', namespace });
-    expect(service.spec?.selector).toEqual({ app: 'legacy-orders' });
+    const service = await core.readNamespacedService({ name: 'ledger', namespace });
+    expect(service.spec?.selector).toEqual({ app: 'legacy-ledger' });
     expect(service.metadata?.ownerReferences ?? []).toEqual([]);
 
     // A Canary aimed at another Canary's primary would copy it and scale it to zero.

@@ -1,11 +1,8 @@
 import * as k8s from '@kubernetes/client-node';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CanaryRun } from '../../src/api/types.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
-import { freePort } from '../harness/ports.js';
-import { repoRoot } from '../harness/tools.js';
+import { ControllerProcess } from '../harness/controller-process.js';
 import {
   clientsFor,
   createCanary,
@@ -19,68 +16,6 @@ import { waitFor } from '../harness/wait.js';
 const namespace = 'restart';
 const scale = 20; // 10 s analysis intervals take 0.5 s of wall-clock time
 const epoch = Date.now();
-
-/** The controller as a real process, killed with SIGKILL and started again. */
-class ControllerProcess {
-  private child: ChildProcess | undefined;
-  /** Every process started, so none outlives the test even if a start times out. */
-  readonly all: ChildProcess[] = [];
-  log = '';
-
-  constructor(private readonly kubeconfig: string) {}
-
-  async start(): Promise<void> {
-    const probe = await freePort();
-    this.child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(repoRoot, 'src/main.ts'),
-        `--kubeconfig=${this.kubeconfig}`,
-        '--metrics-bind-address=127.0.0.1:0',
-        `--health-probe-bind-address=127.0.0.1:${probe}`,
-        '--log-level=warn',
-      ],
-      {
-        cwd: repoRoot,
-        env: {
-          ...process.env,
-          WEIR_TEST_TIME_SCALE: String(scale),
-          WEIR_TEST_TIME_EPOCH: String(epoch),
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    this.child.stdout!.on(
-      'data',
-      (c: Buffer) => (this.log = (this.log + c.toString()).slice(-20_000)),
-    );
-    this.child.stderr!.on(
-      'data',
-      (c: Buffer) => (this.log = (this.log + c.toString()).slice(-20_000)),
-    );
-    await waitFor(
-      async () =>
-        (await fetch(`http://127.0.0.1:${probe}/readyz`).catch(() => undefined))?.ok
-          ? true
-          : undefined,
-      {
-        timeoutMs: 60_000,
-        intervalMs: 50,
-        what: 'the controller to be ready',
-      },
-    );
-  }
-
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill(signal);
-    await exited;
-  }
-}
 
 // Given the controller as a real process on a real control plane, when it is
 // killed with SIGKILL at 20 points of several releases and started again each
@@ -119,14 +54,15 @@ describe('SIGKILL at any moment does not change a release', () => {
       provider: 'gatewayapi',
       analysis: { interval: '10s', threshold: 2, maxWeight: 50, stepWeight: 10 },
     });
-    controller = new ControllerProcess(cluster.kubeconfigPath);
+    controller = new ControllerProcess({
+      kubeconfig: cluster.kubeconfigPath,
+      time: { scale, epoch },
+    });
     await controller.start();
   });
 
   afterAll(async () => {
-    await controller?.kill();
-    for (const p of controller?.all ?? [])
-      if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    await controller?.stop();
     await cluster?.stop();
   });
 
