@@ -20,6 +20,11 @@ export interface CanaryMemory {
   routes?: { fingerprint: string; since: number };
   /** The primary last applied: a hash of what was applied and the generation it got. */
   primary?: string;
+  /**
+   * Why the effects of the last decision were refused (RoutingBlocked), for the
+   * Canary's generation then, and when to try again.
+   */
+  blocked?: { reason: string; message: string; generation?: number; retryAt: number };
 }
 
 /**

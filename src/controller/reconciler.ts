@@ -45,6 +45,8 @@ export interface ReconcilerDeps {
   enqueue: (key: string) => void;
 }
 
+/** How long a Canary its effects blocked waits before they are tried again. */
+const blockedRetryMs = 60_000;
 /** Upper bound of one step's checks; each query has its own, shorter timeout. */
 const checksTimeoutMs = 60_000;
 
@@ -110,6 +112,13 @@ export class Reconciler {
       invalidity: (c) => this.invalidity(c, memory),
     });
     if (isBlocked(world)) return this.block(canary, memory, world, log);
+    // Blocked by its effects: unchanged since, it waits for the next attempt; a new
+    // generation (the user's fix) is tried at once.
+    if (memory.blocked?.generation !== canary.metadata.generation) memory.blocked = undefined;
+    if (memory.blocked && now < memory.blocked.retryAt) {
+      await this.block(canary, memory, memory.blocked, log);
+      return { requeueAt: memory.blocked.retryAt };
+    }
     if (canary.spec.revertOnDeletion && !canary.metadata.deletionTimestamp)
       await this.effects.setFinalizer(canary, true);
 
@@ -162,7 +171,8 @@ export class Reconciler {
       nowIso: new Date(now).toISOString(),
     });
     let requeueAt = checksPending ? now + checksTimeoutMs + 5_000 : undefined;
-    if (!sameStatus(canary.status, status)) {
+    const persist = async () => {
+      if (sameStatus(canary.status, status)) return;
       machine.writes = writes + 1;
       // Conditional on the version decided from: a write that a stalled API server
       // delays can never land over a newer one (it fails, and the next reconcile decides again).
@@ -177,7 +187,12 @@ export class Reconciler {
       // The echo of this write is not reconciled (isOwnEcho): a decision that set no
       // time to look again gets the immediate second look the echo used to give it.
       requeueAt = now;
-    }
+    };
+    // A Canary its effects blocked (an object it must not take over, a route the
+    // router refused) is tried again with the effects first: its decision is written
+    // only once they went through, so the blocked condition does not flap.
+    const retrying = memory.blocked !== undefined;
+    if (!retrying) await persist();
 
     // 4. Act.
     try {
@@ -186,18 +201,22 @@ export class Reconciler {
       if (performed.requeueAt !== undefined)
         requeueAt = Math.min(requeueAt ?? Infinity, performed.requeueAt);
     } catch (err) {
-      // The decision is written: the next reconcile performs its effects again.
       // Weir does not watch other projects' objects: look again later.
       if (err instanceof RoutingBlocked) {
-        await this.block(
-          freshest(canary, memory),
-          memory,
-          { reason: err.reason, message: err.message },
-          log,
-        );
-        return { requeueAt: now + 60_000 };
+        memory.blocked = {
+          reason: err.reason,
+          message: err.message,
+          generation: canary.metadata.generation,
+          retryAt: now + blockedRetryMs,
+        };
+        await this.block(freshest(canary, memory), memory, memory.blocked, log);
+        return { requeueAt: memory.blocked.retryAt };
       }
       throw err;
+    }
+    if (retrying) {
+      memory.blocked = undefined;
+      await persist();
     }
 
     // 5. Record.

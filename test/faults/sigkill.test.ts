@@ -106,18 +106,19 @@ describe(`SIGKILL at ${kills} random moments across ${canaries} releasing Canari
   it('ends every release as an uninterrupted run would', async () => {
     const next = random(seed);
     const releases = new Map<string, string[]>(names.map((n) => [n, []]));
+    /** The run each Canary had when its latest release was started (the new one replaces it). */
+    const runBefore = new Map<string, string | undefined>();
     const startRelease = async (name: string) => {
       const image = `example.test/${name}:${releases.get(name)!.length + 2}`;
       releases.get(name)!.push(image);
+      runBefore.set(name, (await readCanary(objects, namespace, name)).status?.currentRun);
       await setImage(apps, namespace, name, image);
     };
+    // Ended: a run newer than the one before the release, in Succeeded or Failed.
     const settled = async (name: string) => {
       const s = (await readCanary(objects, namespace, name)).status;
-      const image = releases.get(name)!.at(-1);
-      const declared = (await apps.readNamespacedDeployment({ name, namespace })).spec?.template
-        .spec?.containers[0]?.image;
-      return declared === image && s?.lastAppliedSpec && s.phase?.match(/^(Succeeded|Failed)$/)
-        ? s.phase
+      return s?.currentRun !== runBefore.get(name) && /^(Succeeded|Failed)$/.test(s?.phase ?? '')
+        ? s!.phase
         : undefined;
     };
     for (const name of names) await startRelease(name);
