@@ -2,7 +2,7 @@
  * The error catalogue. Every error Weir raises on purpose carries a stable code
  * and says whether retrying can help, so callers decide without parsing messages.
  */
-export type ErrorCode = 'InvalidConfig' | 'ApiUnavailable' | 'RoutingBlocked';
+export type ErrorCode = 'InvalidConfig' | 'ApiUnavailable' | 'RoutingBlocked' | 'EgressDenied';
 
 /** An error a user can act on: the message says what is wrong and where. */
 export class WeirError extends Error {
@@ -36,5 +36,21 @@ export class RoutingBlocked extends WeirError {
   ) {
     super('RoutingBlocked', message, { retriable: false });
     this.name = 'RoutingBlocked';
+  }
+}
+
+/**
+ * An outbound request (webhook, notification, metric query) to an address the egress
+ * policy denies: refused before any connection is made (see `src/util/egress.ts`). Terminal:
+ * the same address is refused again until the Canary, the Secret or the flags change.
+ */
+export class EgressDenied extends WeirError {
+  constructor(
+    /** The IP address that was refused. */
+    readonly address: string,
+    message: string,
+  ) {
+    super('EgressDenied', message, { retriable: false });
+    this.name = 'EgressDenied';
   }
 }
