@@ -1,3 +1,13 @@
+import type { EgressPolicy } from './egress.js';
+
+/** Controller-wide settings of outbound requests, from flags (see `src/config.ts`). */
+export interface OutboundOptions {
+  /** `--egress-deny-cidrs`, `--egress-deny-private`; link-local is always denied. */
+  egress: EgressPolicy;
+  /** `--max-metrics-response-bytes`. */
+  maxMetricsResponseBytes: number;
+}
+
 /**
  * Bounds shared by every outbound client (webhooks, notifications, metric queries): a cap
  * on any timeout a Canary or template asks for, and one total deadline per attempt.
