@@ -54,7 +54,7 @@ export interface WebhookClientOptions {
   maxConcurrent?: number;
 }
 
-/** Bytes of an answer kept in the result, sanitised (the CanaryRun schema allows 1 KiB). */
+/** Characters of an answer kept in the result, sanitised (the CanaryRun schema allows 1,024). */
 const bodyLimit = 1024;
 /** Characters of an answer quoted in `error`. */
 const errorQuoteLimit = 200;
