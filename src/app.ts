@@ -1,6 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { egressPolicy } from './util/egress.js';
 import { registerLiveHeap } from './util/live-heap.js';
 import type { ControllerConfig } from './config.js';
 import type { WorkQueue } from './controller/work-queue.js';
@@ -114,6 +115,10 @@ export function createApp(deps: AppDependencies): App {
     crossNamespaceRefs: config.crossNamespaceRefs,
     // With leader election only the leader writes; the access layer refuses the rest.
     mayWrite: () => !elector || elector.role === 'leader',
+    outbound: {
+      egress: egressPolicy(config.egress),
+      maxMetricsResponseBytes: config.maxMetricsResponseBytes,
+    },
     ...(config.alertProvider ? { defaultAlertProvider: config.alertProvider } : {}),
     ...(deps.webhookBackoff ? { webhookBackoff: deps.webhookBackoff } : {}),
     ...(config.metricsServer ? { metricsServer: config.metricsServer } : {}),

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { invalidConfig } from './errors.js';
+import { parseCidr } from './util/egress.js';
 
 /** A host and port to listen on. Port 0 asks the kernel for a free one. */
 export interface ListenAddress {
@@ -32,7 +33,17 @@ export interface ControllerConfig {
   leaderElection?: { namespace: string; name: string };
   /** Shard: only Canaries matching this label selector. */
   labelSelector?: string;
+  /**
+   * Where webhooks, notifications and metric queries may not go, beyond the link-local and
+   * metadata addresses that are always denied (see `src/util/egress.ts`).
+   */
+  egress: { denyCidrs: string[]; denyPrivate: boolean };
+  /** Bytes of one Prometheus answer read at most. */
+  maxMetricsResponseBytes: number;
 }
+
+/** Bounds of `--max-metrics-response-bytes`: 1 KiB to 64 MiB (the heap is 256 MiB by default). */
+const metricsResponseBytes = { min: 1024, max: 64 * 1024 * 1024, default: 4 * 1024 * 1024 };
 
 const logLevels = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 
@@ -56,6 +67,13 @@ Flags (each also read from the environment variable shown):
   --alert-provider NS/NAME          AlertProvider for Canaries without alerts (WEIR_ALERT_PROVIDER)
   --no-cross-namespace-refs         forbid MetricTemplate/AlertProvider references to other namespaces
                                     (WEIR_NO_CROSS_NAMESPACE_REFS=true)
+  --egress-deny-cidrs LIST          comma-separated CIDRs that webhooks, notifications and metric queries
+                                    may not reach, e.g. 127.0.0.0/8,10.96.0.1/32 (WEIR_EGRESS_DENY_CIDRS);
+                                    link-local and metadata addresses are always denied
+  --egress-deny-private             also deny 10/8, 172.16/12, 192.168/16, 100.64/10 and fc00::/7
+                                    (WEIR_EGRESS_DENY_PRIVATE=true); --metrics-server stays reachable
+  --max-metrics-response-bytes N    bytes of one Prometheus answer read at most (WEIR_MAX_METRICS_RESPONSE_BYTES);
+                                    default 4194304 (4 MiB), from 1024 to 67108864
   --help                            print this text
 `;
 
@@ -97,6 +115,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerC
         'leader-election-namespace': { type: 'string' },
         'leader-election-id': { type: 'string' },
         'label-selector': { type: 'string' },
+        'egress-deny-cidrs': { type: 'string' },
+        'egress-deny-private': { type: 'boolean' },
+        'max-metrics-response-bytes': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -181,9 +202,38 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerC
       `--label-selector: "${labelSelector}" is not a label selector such as shard=a`,
     );
   }
+  const denyCidrs = (values['egress-deny-cidrs'] ?? env.WEIR_EGRESS_DENY_CIDRS ?? '')
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  const badCidr = denyCidrs.find((c) => !parseCidr(c));
+  if (badCidr !== undefined) {
+    throw invalidConfig(
+      `--egress-deny-cidrs: "${badCidr}" is not a CIDR such as 10.0.0.0/8 or fd00::/8`,
+    );
+  }
+  const denyPrivate =
+    values['egress-deny-private'] ??
+    parseBool(env.WEIR_EGRESS_DENY_PRIVATE, 'WEIR_EGRESS_DENY_PRIVATE');
+  const maxBytesText =
+    values['max-metrics-response-bytes'] ??
+    env.WEIR_MAX_METRICS_RESPONSE_BYTES ??
+    String(metricsResponseBytes.default);
+  const maxMetricsResponseBytes = Number(maxBytesText);
+  if (
+    !/^\d+$/.test(maxBytesText) ||
+    maxMetricsResponseBytes < metricsResponseBytes.min ||
+    maxMetricsResponseBytes > metricsResponseBytes.max
+  ) {
+    throw invalidConfig(
+      `--max-metrics-response-bytes: expected a number of bytes from ${metricsResponseBytes.min} to ${metricsResponseBytes.max}, got "${maxBytesText}"`,
+    );
+  }
   return {
     provider,
     concurrency,
+    egress: { denyCidrs, denyPrivate },
+    maxMetricsResponseBytes,
     ...(leaderElection ? { leaderElection } : {}),
     ...(labelSelector ? { labelSelector } : {}),
     ...(alertMatch ? { alertProvider: { namespace: alertMatch[1]!, name: alertMatch[3]! } } : {}),

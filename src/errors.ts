@@ -2,7 +2,8 @@
  * The error catalogue. Every error Weir raises on purpose carries a stable code
  * and says whether retrying can help, so callers decide without parsing messages.
  */
-export type ErrorCode = 'InvalidConfig' | 'ApiUnavailable' | 'RoutingBlocked' | 'NotLeader';
+export type ErrorCode =
+  'InvalidConfig' | 'ApiUnavailable' | 'RoutingBlocked' | 'NotLeader' | 'EgressDenied';
 
 /** An error a user can act on: the message says what is wrong and where. */
 export class WeirError extends Error {
@@ -48,4 +49,20 @@ export function notLeader(): WeirError {
   return new WeirError('NotLeader', 'This replica is not the leader: write refused', {
     retriable: false,
   });
+}
+
+/**
+ * An outbound request (webhook, notification, metric query) to an address the egress
+ * policy denies: refused before any connection is made (see `src/util/egress.ts`). Terminal:
+ * the same address is refused again until the Canary, the Secret or the flags change.
+ */
+export class EgressDenied extends WeirError {
+  constructor(
+    /** The IP address that was refused. */
+    readonly address: string,
+    message: string,
+  ) {
+    super('EgressDenied', message, { retriable: false });
+    this.name = 'EgressDenied';
+  }
 }

@@ -1,5 +1,6 @@
 import type { Canary, CanaryRun } from '../api/types.js';
 import { finalStepWeight, strategyOf } from '../machine/steps.js';
+import { oneLine, sanitize } from '../util/text.js';
 
 /** What `weir get` shows for one Canary, besides the Canary itself. */
 export interface CanaryView {
@@ -53,9 +54,18 @@ function age(at: string | Date | undefined, now: number): string {
 }
 
 /**
+ * Recorded text on one terminal line: messages hold webhook answers and Prometheus errors,
+ * chosen by whoever controls those endpoints; controls become visible escapes.
+ */
+export function terminalText(text: string | undefined): string {
+  return sanitize(oneLine(text ?? ''));
+}
+
+/**
  * The detail view of one Canary, as lines: phase, weight as a bar, step N of M,
  * failed checks, images, the last metric values with their bounds, waiting
- * gates and the last transitions. Pure; the caller draws it.
+ * gates and the last transitions. Pure; the caller draws it. No line holds a
+ * control, bidi or zero-width character (see {@link sanitize}).
  */
 export function renderCanary(v: CanaryView): string[] {
   const { canary, run, now } = v;
@@ -65,7 +75,7 @@ export function renderCanary(v: CanaryView): string[] {
   const ready = s.conditions?.find((c) => c.type === 'Ready');
   const lines = [
     `Name:        ${canary.metadata.name}    Namespace: ${canary.metadata.namespace}`,
-    `Status:      ${icons[phase] ?? '?'} ${phase}${ready && ready.status !== 'True' ? `  (${ready.reason}: ${ready.message})` : ''}`,
+    `Status:      ${icons[phase] ?? '?'} ${phase}${ready && ready.status !== 'True' ? `  (${ready.reason}: ${terminalText(ready.message)})` : ''}`,
     `Revision:    ${s.lastAppliedSpec ?? '-'}${s.lastPromotedSpec && s.lastPromotedSpec !== s.lastAppliedSpec ? `  (primary runs ${s.lastPromotedSpec})` : ''}`,
     `Images:      primary ${v.images.primary.join(', ') || '-'}`,
     `             canary  ${v.images.canary.join(', ') || '-'}`,
@@ -106,11 +116,12 @@ export function renderCanary(v: CanaryView): string[] {
     lines.push(`Last transitions (${run!.metadata.name}):`);
     for (const t of transitions)
       lines.push(
-        `  ${t.time.slice(11, 19)}  ${t.to.padEnd(16)} ${String(t.weight ?? 0).padStart(3)}%  ${t.reason ?? ''}: ${t.message ?? ''}`,
+        `  ${t.time.slice(11, 19)}  ${t.to.padEnd(16)} ${String(t.weight ?? 0).padStart(3)}%  ${t.reason ?? ''}: ${terminalText(t.message)}`,
       );
   }
   lines.push(`Updated:     ${age(s.lastTransitionTime, now)} ago`);
-  return lines;
+  // Names, images and reasons too: the status and the run are only as trusted as their writers.
+  return lines.map(sanitize);
 }
 
 /** The list view: one row per Canary, like `kubectl get canaries`. */
@@ -134,5 +145,5 @@ export function renderList(canaries: Canary[], now: number): string[] {
       .map((x, i) => x.padEnd(widths[i]!))
       .join('  ')
       .trimEnd();
-  return [fmt(header), ...rows.map(fmt)];
+  return [fmt(header), ...rows.map(fmt)].map(sanitize);
 }

@@ -1,5 +1,7 @@
 import type { CanaryRun } from '../api/types.js';
 import type { RecordEntry } from '../controller/records.js';
+import { sanitize } from '../util/text.js';
+import { terminalText } from './get-view.js';
 
 const time = (iso: string | undefined) => (iso ? iso.slice(11, 19) : '--:--:--');
 
@@ -26,6 +28,7 @@ export function withPending(run: CanaryRun, pending: RecordEntry[]): Transition[
  * Renders the CanaryRuns of a Canary as a timeline, oldest first: one header per
  * release attempt, then one line per transition with its cause. `pending` are the
  * entries still waiting in the Canary status (its outbox) to be written to their run.
+ * Every line is {@link sanitize}d, messages on one line: they carry webhook answers and Prometheus errors.
  */
 export function formatHistory(
   canary: string,
@@ -56,13 +59,13 @@ export function formatHistory(
         })
         .join(' ');
       const hooks = (t.webhooks ?? [])
-        .map((w) => `${w.name}=${w.statusCode ?? w.error ?? 'no answer'}`)
+        .map((w) => `${w.name}=${w.statusCode ?? (w.error ? terminalText(w.error) : 'no answer')}`)
         .join(' ');
       lines.push(
-        `  ${time(t.time)}  ${t.to.padEnd(12)} weight ${String(t.weight ?? 0).padStart(3)}  ${(t.reason ?? '').padEnd(16)} ${t.message ?? ''}${metrics ? `  [${metrics}]` : ''}${hooks ? `  {${hooks}}` : ''}`,
+        `  ${time(t.time)}  ${t.to.padEnd(12)} weight ${String(t.weight ?? 0).padStart(3)}  ${(t.reason ?? '').padEnd(16)} ${terminalText(t.message)}${metrics ? `  [${metrics}]` : ''}${hooks ? `  {${hooks}}` : ''}`,
       );
     }
     lines.push('');
   }
-  return lines.join('\n');
+  return lines.map(sanitize).join('\n');
 }

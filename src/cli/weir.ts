@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { convertFlagger } from '../convert/flagger.js';
 import { formatText, lintPaths } from '../lint/lint.js';
+import { sanitize } from '../util/text.js';
 
 const usage = `Usage: weir <command> [options]
 
@@ -194,7 +195,8 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`weir: ${(err as Error).message}\n\n${usage}`);
       return 2;
     }
-    process.stderr.write(`weir: ${(err as Error).message}\n`);
+    // API errors can quote objects a Canary author wrote: no control character reaches the terminal.
+    process.stderr.write(`weir: ${sanitize((err as Error).message)}\n`);
     return 1;
   }
 }

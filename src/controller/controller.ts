@@ -14,12 +14,13 @@ import { NginxRouter, ingressReader } from '../routers/nginx-router.js';
 import { RouterRegistry } from '../routers/registry.js';
 import { TraefikRouter } from '../routers/traefik-router.js';
 import type { Clock } from '../util/clock.js';
+import type { OutboundOptions } from '../util/outbound.js';
 import { WeirError } from '../errors.js';
 import { canaryLabel } from '../workloads/workloads.js';
 import { referencedConfigs } from '../workloads/configs.js';
 import { MetricChecks } from '../metrics/metric-checks.js';
 import { MetricProviderRegistry } from '../metrics/metric-registry.js';
-import { prometheusProvider } from '../metrics/prometheus-provider.js';
+import { prometheusFactory } from '../metrics/prometheus-provider.js';
 import { DeliveryPlanner } from '../notifications/delivery-plan.js';
 import { DeliveryQueue } from '../notifications/delivery-queue.js';
 import { discordNotifier } from '../notifications/discord-notifier.js';
@@ -55,6 +56,8 @@ export interface ControllerOptions {
   defaultAlertProvider?: { namespace: string; name: string };
   /** Retry backoff of webhooks and notifications (tests shorten it). */
   webhookBackoff?: WebhookClientOptions;
+  /** Egress policy and response limits of webhooks, notifications and metric queries. */
+  outbound?: OutboundOptions;
   /** Replaces the analysis checks (tests script them). */
   checks?: CheckRunner;
   /** Overrides the API access layer (tests count writes through it). */
@@ -186,7 +189,10 @@ export function createController(options: ControllerOptions): Controller {
         deployments.cache.get(c.spec.targetRef.name, c.metadata.namespace),
       ),
     );
-  const webhookClient = new WebhookClient(options.webhookBackoff);
+  const webhookClient = new WebhookClient({
+    ...options.webhookBackoff,
+    egress: options.outbound?.egress,
+  });
   const deliveries = new DeliveryQueue({ client: webhookClient, logger, registry });
   const planner = new DeliveryPlanner({
     notifiers: new NotifierRegistry()
@@ -218,7 +224,14 @@ export function createController(options: ControllerOptions): Controller {
       })) as CanaryRun,
   });
   const metricChecks = new MetricChecks({
-    registry: new MetricProviderRegistry().register('prometheus', prometheusProvider),
+    registry: new MetricProviderRegistry().register(
+      'prometheus',
+      prometheusFactory({
+        egress: options.outbound?.egress,
+        maxResponseBytes: options.outbound?.maxMetricsResponseBytes,
+        trustedAddresses: options.metricsServer ? [options.metricsServer] : [],
+      }),
+    ),
     templates: (namespace, name) => templates.cache.get(name, namespace),
     secrets: (namespace, name) => secrets.cache.get(name, namespace),
     ...(options.metricsServer ? { defaultAddress: options.metricsServer } : {}),

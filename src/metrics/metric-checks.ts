@@ -32,6 +32,8 @@ export interface MetricChecksOptions {
   crossNamespaceRefs: boolean;
   metrics: Registry;
   now: () => number;
+  /** A provider probe's own deadline (default {@link probeTimeoutMs}); tests shorten it. */
+  probeTimeoutMs?: number;
 }
 
 /** A metric resolved to a provider and rendered queries, or why it cannot be. */
@@ -41,6 +43,10 @@ type Resolved =
 
 /** How long a provider's answer to the pre-release probe is reused. */
 const probeTtlMs = 30_000;
+/** A probe's own deadline, whatever the provider's query timeout (up to 5 min) says. */
+export const probeTimeoutMs = 10_000;
+/** Probe answers kept at most: as many as the registry keeps providers. */
+const probesKept = 256;
 
 /**
  * Metric analysis: resolves every metric of a Canary to a provider and a query
@@ -86,7 +92,7 @@ export class MetricChecks implements CheckRunner {
    * Before a release: every metric resolves, and every provider answers (each
    * provider is asked at most once per 30 s, however many Canaries use it).
    */
-  async preflight(canary: Canary, signal: AbortSignal): Promise<string | undefined> {
+  async preflight(canary: Canary, _signal: AbortSignal): Promise<string | undefined> {
     const problems: string[] = [];
     const seen = new Set<MetricProvider>();
     for (const spec of canary.spec.analysis.metrics ?? []) {
@@ -94,18 +100,36 @@ export class MetricChecks implements CheckRunner {
       if ('error' in r) problems.push(`${spec.name}: ${r.error}`);
       else seen.add(r.provider);
     }
-    const answers = await Promise.all([...seen].map((p) => this.probe(p, signal)));
+    // Probes are shared between Canaries and bounded by their own deadline, not by the signal.
+    const answers = await Promise.all([...seen].map((p) => this.probe(p)));
     for (const a of answers) if (a) problems.push(a);
     return problems.length > 0 ? [...new Set(problems)].join('; ') : undefined;
   }
 
-  private probe(provider: MetricProvider, signal: AbortSignal): Promise<string | undefined> {
+  /**
+   * One probe per provider per 30 s, shared by every Canary that uses it. It runs under its
+   * own deadline rather than one Canary's signal, so a Canary moving on cannot cache a
+   * "cancelled" answer for the others, and a provider that hangs is reported after 10 s.
+   * Answers are kept for at most {@link probesKept} providers and only while fresh: distinct
+   * addresses and header sets are author-controlled, and must not grow memory without bound.
+   */
+  private probe(provider: MetricProvider): Promise<string | undefined> {
     const now = this.options.now();
     const hit = this.probes.get(provider);
     if (hit && now - hit.at < probeTtlMs) return hit.problem;
-    const problem = provider.probe(signal);
+    for (const [p, { at }] of this.probes) if (now - at >= probeTtlMs) this.probes.delete(p);
+    const timeoutMs = this.options.probeTimeoutMs ?? probeTimeoutMs;
+    // The provider ends the probe at timeoutMs and says so; the signal is a backstop a second later.
+    const problem = provider.probe(AbortSignal.timeout(timeoutMs + 1_000), timeoutMs);
+    this.probes.delete(provider);
     this.probes.set(provider, { at: now, problem });
+    while (this.probes.size > probesKept) this.probes.delete(this.probes.keys().next().value!);
     return problem;
+  }
+
+  /** Providers with a probe answer kept (tests check the bound). */
+  get probesHeld(): number {
+    return this.probes.size;
   }
 
   private async assess(r: Resolved, signal: AbortSignal): Promise<MetricAssessment> {

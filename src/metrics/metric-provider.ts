@@ -18,7 +18,7 @@ export interface ProviderConfig {
   headers: Record<string, string>;
   auth?: ProviderAuth;
   insecureSkipVerify: boolean;
-  /** Timeout of one query. */
+  /** Timeout of one query; providers clamp it to at most 5 min. */
   timeoutMs: number;
 }
 
@@ -27,8 +27,11 @@ export interface MetricProvider {
   readonly type: string;
   /** Runs one query. Never throws for a failed query: the reason is in the measurement. */
   measure(query: string, signal?: AbortSignal): Promise<Measurement>;
-  /** Whether the provider answers and accepts the credentials: a problem, or undefined. */
-  probe(signal?: AbortSignal): Promise<string | undefined>;
+  /**
+   * Whether the provider answers and accepts the credentials: a problem, or undefined.
+   * `timeoutMs` bounds the probe below the query timeout (preflight has its own deadline).
+   */
+  probe(signal?: AbortSignal, timeoutMs?: number): Promise<string | undefined>;
 }
 
 /** Builds a provider from its configuration. */

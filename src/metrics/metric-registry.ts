@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { MetricProvider, MetricProviderFactory, ProviderConfig } from './metric-provider.js';
 
-/** Providers kept for reuse (their HTTP agents keep connections open). */
+/**
+ * Providers kept for reuse. Configurations are author-controlled (addresses, headers), so the
+ * cache is bounded; an evicted provider holds no sockets of its own when built by
+ * `prometheusFactory`, whose providers share one pool of agents.
+ */
 const cacheLimit = 256;
 
 /**

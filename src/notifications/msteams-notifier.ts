@@ -1,10 +1,32 @@
+import { escapeCardLinks } from './markdown.js';
 import type { Notification } from './notification.js';
 import type { Notifier } from './notifier.js';
 
 const colors = { info: 'Good', warn: 'Warning', error: 'Attention' } as const;
 
-/** Microsoft Teams: an Adaptive Card in a message (what Teams workflows and connectors accept). */
+// Lengths Weir sends at most: a card of ~28 KB is Teams' limit, and nobody reads more.
+const messageLimit = 3000;
+const failureLimit = 1000;
+const failuresShown = 10;
+const cut = (text: string, max: number) =>
+  text.length > max ? `${text.slice(0, max - 1)}…` : text;
+
+/**
+ * Text shown as written: a `RichTextBlock` whose `TextRun` renders no markdown (unlike a
+ * `TextBlock`), so untrusted text cannot become a link or formatting.
+ */
+function plain(text: string, style: Record<string, unknown> = {}) {
+  return { type: 'RichTextBlock', inlines: [{ type: 'TextRun', text, ...style }] };
+}
+
+/**
+ * Microsoft Teams: an Adaptive Card in a message (what Teams workflows and connectors accept).
+ * Messages, failures and advice carry text Canary authors control (webhook answers, Prometheus
+ * errors, image names): they go into `TextRun`s, fact values get their links escaped, and
+ * every text is cut to a length a channel can hold.
+ */
 export function teamsMessage(n: Notification) {
+  const more = n.failures.length - failuresShown;
   const facts = [
     ['Canary', `${n.namespace}/${n.canary}`],
     ['Revision', n.revision],
@@ -13,7 +35,7 @@ export function teamsMessage(n: Notification) {
     ['Canary weight', `${n.weight}%`],
     ['Failed checks', `${n.failedChecks} of ${n.threshold}`],
     ['Duration', n.duration],
-  ].map(([title, value]) => ({ title, value }));
+  ].map(([title, value]) => ({ title, value: escapeCardLinks(cut(value!, failureLimit)) }));
   return {
     type: 'message',
     summary: n.title,
@@ -23,27 +45,19 @@ export function teamsMessage(n: Notification) {
         content: {
           $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
           type: 'AdaptiveCard',
+          // 1.2 brought RichTextBlock and TextRun; Teams renders up to 1.5.
           version: '1.4',
           body: [
-            {
-              type: 'TextBlock',
-              size: 'Large',
-              weight: 'Bolder',
-              color: colors[n.severity],
-              wrap: true,
-              text: n.title,
-            },
-            { type: 'TextBlock', wrap: true, text: n.message },
+            plain(n.title, { size: 'Large', weight: 'Bolder', color: colors[n.severity] }),
+            plain(cut(n.message, messageLimit)),
             { type: 'FactSet', facts },
-            ...n.failures.map((f) => ({
-              type: 'TextBlock',
-              wrap: true,
-              color: 'Attention',
-              text: `✗ ${f}`,
-            })),
-            ...(n.advice
-              ? [{ type: 'TextBlock', wrap: true, isSubtle: true, text: n.advice }]
+            ...n.failures
+              .slice(0, failuresShown)
+              .map((f) => plain(cut(`✗ ${f}`, failureLimit), { color: 'Attention' })),
+            ...(more > 0
+              ? [plain(`… and ${more} more failed checks`, { color: 'Attention' })]
               : []),
+            ...(n.advice ? [plain(cut(n.advice, messageLimit), { isSubtle: true })] : []),
           ],
         },
       },

@@ -1,6 +1,10 @@
-import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
+import { EgressDenied } from '../errors.js';
+import { egressPolicy, guardedAgents, type EgressPolicy } from '../util/egress.js';
+import { clampTimeout, deadline, formatBytes, type Deadline } from '../util/outbound.js';
+import { Semaphore } from '../util/semaphore.js';
+import { bounded, oneLine } from '../util/text.js';
 
 /** What Weir POSTs to a webhook: Flagger's payload. */
 export interface WebhookPayload {
@@ -30,9 +34,9 @@ export interface WebhookResult {
   statusCode?: number;
   /** True when the last attempt answered 2xx. */
   passed: boolean;
-  /** Response body of the last attempt, truncated to 1 KiB. */
+  /** Response body of the last attempt, sanitised and cut to 1 KiB. */
   body?: string;
-  /** Why it did not pass, without the URL (which may carry a token). */
+  /** Why it did not pass, without the URL (which may carry a token); sanitised, ≤ 512 characters. */
   error?: string;
   attempts: number;
 }
@@ -42,27 +46,64 @@ export interface WebhookClientOptions {
   /** First retry delay; doubled per retry up to `maxBackoffMs` (default 1 s, 10 s). */
   backoffMs?: number;
   maxBackoffMs?: number;
+  /** Where requests may go (default: every address but link-local and metadata ones). */
+  egress?: EgressPolicy;
+  /** Bytes of an answer read at most (default 64 KiB); a longer answer fails the call. */
+  maxResponseBytes?: number;
+  /** Requests in flight at most, over every webhook and notification (default 64). */
+  maxConcurrent?: number;
 }
 
+/** Characters of an answer kept in the result, sanitised (the CanaryRun schema allows 1,024). */
 const bodyLimit = 1024;
+/** Characters of an answer quoted in `error`. */
+const errorQuoteLimit = 200;
+/** The CanaryRun schema's limit of `webhooks[].error`. */
+const errorLimit = 512;
+/** Default cap on the bytes of one answer: webhooks answer with a status and a line of text. */
+export const defaultWebhookResponseBytes = 64 * 1024;
+/** Default cap on webhook and notification requests in flight at once, over all Canaries. */
+export const defaultWebhookConcurrency = 64;
 
 /**
- * Calls webhooks: POST JSON, per-call timeout, retries with exponential backoff on
- * network errors, timeouts, 429 and 5xx (a 4xx is an answer, not a failure to
- * retry), TLS verification unless `insecureSkipVerify`. Never throws; never puts
- * the URL in a message.
+ * Calls webhooks: POST JSON, retries with exponential backoff on network errors, timeouts,
+ * 429 and 5xx (a 4xx is an answer, not a failure to retry), TLS verification unless
+ * `insecureSkipVerify`. Never throws; never puts the URL in a message.
+ *
+ * Every attempt is bounded, because the URL is the Canary author's choice: a total deadline
+ * of the target's timeout (at most 5 min) covers connect, headers and the whole body; at
+ * most `maxResponseBytes` are read; redirects are not followed; the egress policy refuses
+ * denied destinations before connecting; environment proxies are ignored (a proxy would
+ * dial the destination itself, past the policy); and at most `maxConcurrent` requests are
+ * in flight at once, whichever Canaries they come from.
  */
 export class WebhookClient {
   private readonly http: AxiosInstance;
-  private readonly insecureAgent = new https.Agent({ keepAlive: true, rejectUnauthorized: false });
+  private readonly insecureAgent: https.Agent;
+  private readonly slots: Semaphore;
+  private readonly maxResponseBytes: number;
 
   constructor(private readonly options: WebhookClientOptions = {}) {
+    const egress = options.egress ?? egressPolicy();
+    const agents = guardedAgents(egress);
+    this.insecureAgent = guardedAgents(egress, { rejectUnauthorized: false }).https;
+    this.slots = new Semaphore(options.maxConcurrent ?? defaultWebhookConcurrency);
+    this.maxResponseBytes = options.maxResponseBytes ?? defaultWebhookResponseBytes;
     this.http = axios.create({
-      httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }),
-      httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64 }),
-      headers: { 'Content-Type': 'application/json', 'User-Agent': 'weir' },
+      httpAgent: agents.http,
+      httpsAgent: agents.https,
+      headers: {
+        'Content-Type': 'application/json',
+        'User-Agent': 'weir',
+        // No compression: the byte cap then bounds what is buffered, and a gzip bomb of a
+        // few KiB cannot inflate to gigabytes. Webhook answers are too small to gain from it.
+        'Accept-Encoding': 'identity',
+      },
+      decompress: false,
+      maxContentLength: this.maxResponseBytes,
       validateStatus: () => true,
       maxRedirects: 0,
+      proxy: false,
       responseType: 'text',
       transformResponse: (data: unknown) => data,
     });
@@ -75,42 +116,95 @@ export class WebhookClient {
     headers: Record<string, string> = {},
   ): Promise<WebhookResult> {
     const { name, type } = target;
+    const timeoutMs = clampTimeout(target.timeoutMs, defaultTimeoutMs);
     let attempts = 0;
     for (;;) {
       attempts += 1;
+      const attempt = deadline(signal, timeoutMs);
       let result: WebhookResult;
+      let release: (() => void) | undefined;
       try {
+        release = await this.slots.acquire(attempt.signal);
         const res = await this.http.post(target.url, payload, {
-          timeout: target.timeoutMs,
-          signal,
+          signal: attempt.signal,
           headers,
           ...(target.insecureSkipVerify ? { httpsAgent: this.insecureAgent } : {}),
         });
-        const body = typeof res.data === 'string' ? res.data.slice(0, bodyLimit) : '';
-        const passed = res.status >= 200 && res.status < 300;
-        result = {
-          name,
-          type,
-          statusCode: res.status,
-          passed,
-          ...(body ? { body } : {}),
-          ...(passed ? {} : { error: `HTTP ${res.status}${body ? `: ${oneLine(body)}` : ''}` }),
+        result = this.answered(
+          target,
+          res.status,
+          res.headers as Record<string, unknown>,
+          res.data,
           attempts,
-        };
-        if (passed || (res.status < 500 && res.status !== 429)) return result;
+        );
+        if (result.passed || (res.status < 500 && res.status !== 429)) return result;
       } catch (err) {
-        result = {
-          name,
-          type,
-          passed: false,
-          error: networkReason(err, target.timeoutMs),
-          attempts,
-        };
-        if (axios.isCancel(err)) return result;
+        const failure = this.failure(err, attempt, timeoutMs, release !== undefined);
+        result = { name, type, passed: false, error: failure.reason, attempts };
+        if (!failure.retriable) return result;
+      } finally {
+        release?.();
       }
       if (attempts > target.retries || signal.aborted) return result;
       await sleep(this.backoff(attempts), signal);
     }
+  }
+
+  private answered(
+    target: WebhookTarget,
+    status: number,
+    headers: Record<string, unknown>,
+    data: unknown,
+    attempts: number,
+  ): WebhookResult {
+    // A body sent compressed although Weir asked for identity is bytes, not text: not kept.
+    const encoding = String(headers['content-encoding'] ?? 'identity').toLowerCase();
+    const text = typeof data === 'string' && encoding === 'identity' ? data : '';
+    const body = bounded(text, bodyLimit);
+    const passed = status >= 200 && status < 300;
+    const why =
+      status >= 300 && status < 400
+        ? `HTTP ${status}: redirects are not followed`
+        : `HTTP ${status}${text ? `: ${bounded(oneLine(text), errorQuoteLimit)}` : ''}`;
+    return {
+      name: target.name,
+      type: target.type,
+      statusCode: status,
+      passed,
+      ...(body ? { body } : {}),
+      ...(passed ? {} : { error: bounded(why, errorLimit) }),
+      attempts,
+    };
+  }
+
+  /** Why an attempt failed, and whether another attempt may help. */
+  private failure(
+    err: unknown,
+    attempt: Deadline,
+    timeoutMs: number,
+    sent: boolean,
+  ): { reason: string; retriable: boolean } {
+    const e = err as { code?: string; message?: string; cause?: unknown };
+    const denied = [err, e.cause].find((x) => x instanceof EgressDenied);
+    if (denied) return { reason: bounded(denied.message, errorLimit), retriable: false };
+    if (attempt.timedOut()) {
+      return {
+        reason: sent
+          ? `no answer within ${timeoutMs / 1000}s`
+          : `no free outbound slot within ${timeoutMs / 1000}s: ${this.slots.limit} webhook requests are in flight`,
+        retriable: true,
+      };
+    }
+    if (attempt.signal.aborted)
+      return { reason: 'cancelled: the release moved on', retriable: false };
+    if (e.code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test(e.message ?? '')) {
+      return {
+        reason: `webhook answer exceeds ${formatBytes(this.maxResponseBytes)}`,
+        retriable: false,
+      };
+    }
+    if (e.code) return { reason: `could not connect (${e.code})`, retriable: true };
+    return { reason: 'request failed', retriable: true };
   }
 
   private backoff(attempt: number): number {
@@ -119,19 +213,8 @@ export class WebhookClient {
   }
 }
 
-function oneLine(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
-}
-
-function networkReason(err: unknown, timeoutMs: number): string {
-  if (axios.isCancel(err)) return 'cancelled: the release moved on';
-  const e = err as { code?: string; message?: string };
-  if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT')
-    return `no answer within ${timeoutMs / 1000}s`;
-  if (e.code) return `could not connect (${e.code})`;
-  return 'request failed';
-}
+/** Used when a target's timeout is not a positive number. */
+const defaultTimeoutMs = 10_000;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

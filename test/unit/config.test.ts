@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig, parseListenAddress } from '../../src/config.js';
+import { parseConfig, parseListenAddress, usage } from '../../src/config.js';
 import { WeirError } from '../../src/errors.js';
 
 describe('parseConfig', () => {
@@ -8,6 +8,8 @@ describe('parseConfig', () => {
       provider: 'gatewayapi',
       concurrency: 32,
       crossNamespaceRefs: true,
+      egress: { denyCidrs: [], denyPrivate: false },
+      maxMetricsResponseBytes: 4 * 1024 * 1024,
       metricsAddress: { host: '0.0.0.0', port: 8080 },
       probeAddress: { host: '0.0.0.0', port: 8081 },
       logLevel: 'info',
@@ -36,6 +38,41 @@ describe('parseConfig', () => {
     });
   });
 
+  it('reads the egress policy and the metrics response limit, from flags or the environment', () => {
+    expect(
+      parseConfig(
+        [
+          '--egress-deny-cidrs=127.0.0.0/8, 10.96.0.1/32,fd00::/8',
+          '--egress-deny-private',
+          '--max-metrics-response-bytes=1048576',
+        ],
+        {},
+      ),
+    ).toMatchObject({
+      egress: { denyCidrs: ['127.0.0.0/8', '10.96.0.1/32', 'fd00::/8'], denyPrivate: true },
+      maxMetricsResponseBytes: 1_048_576,
+    });
+    expect(
+      parseConfig([], {
+        WEIR_EGRESS_DENY_CIDRS: '100.100.100.200/32',
+        WEIR_EGRESS_DENY_PRIVATE: 'true',
+        WEIR_MAX_METRICS_RESPONSE_BYTES: '65536',
+      }),
+    ).toMatchObject({
+      egress: { denyCidrs: ['100.100.100.200/32'], denyPrivate: true },
+      maxMetricsResponseBytes: 65_536,
+    });
+  });
+
+  it('documents the new flags in --help', () => {
+    for (const flag of [
+      '--egress-deny-cidrs',
+      '--egress-deny-private',
+      '--max-metrics-response-bytes',
+    ])
+      expect(usage).toContain(flag);
+  });
+
   it('returns undefined for --help', () => {
     expect(parseConfig(['--help'], {})).toBeUndefined();
   });
@@ -52,6 +89,20 @@ describe('parseConfig', () => {
     [
       ['--metrics-server=prometheus:9090'],
       /--metrics-server: expected an http\(s\) URL .*got "prometheus:9090"/,
+    ],
+    [
+      ['--egress-deny-cidrs=10.0.0.0/8,169.254.0.0/33'],
+      /--egress-deny-cidrs: "169\.254\.0\.0\/33" is not a CIDR such as 10\.0\.0\.0\/8 or fd00::\/8/,
+    ],
+    [['--egress-deny-cidrs=metadata.internal'], /--egress-deny-cidrs: "metadata\.internal"/],
+    [
+      ['--max-metrics-response-bytes=4Mi'],
+      /--max-metrics-response-bytes: expected a number of bytes from 1024 to 67108864, got "4Mi"/,
+    ],
+    [['--max-metrics-response-bytes=100'], /--max-metrics-response-bytes: .*got "100"/],
+    [
+      ['--max-metrics-response-bytes=1073741824'],
+      /--max-metrics-response-bytes: .*got "1073741824"/,
     ],
   ])('rejects %j with a message naming the flag and the value', (argv, message) => {
     let error: unknown;

@@ -96,7 +96,9 @@ describe('PrometheusProvider', () => {
       'several',
       {
         kind: 'error',
-        reason: expect.stringMatching(/^the query returned 2 series where one was expected/),
+        reason: expect.stringMatching(
+          /^the query returned 2 series; a check needs one: aggregate it/,
+        ),
       },
     ],
     ['matrix', { kind: 'error', reason: expect.stringMatching(/returned a matrix result/) }],

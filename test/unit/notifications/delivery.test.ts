@@ -9,7 +9,8 @@ import { DeliveryQueue, type Delivery } from '../../../src/notifications/deliver
 import { genericNotifier } from '../../../src/notifications/generic-notifier.js';
 import { NotifierRegistry } from '../../../src/notifications/notifier.js';
 import { slackNotifier } from '../../../src/notifications/slack-notifier.js';
-import { WebhookClient } from '../../../src/webhooks/webhook-client.js';
+import { WebhookClient, type WebhookTarget } from '../../../src/webhooks/webhook-client.js';
+import { startHostileServer, type HostileServer } from '../../harness/hostile-server.js';
 import { startReceiver, type Receiver } from '../../harness/receiver.js';
 import { context, promotedEntry, rolledBackEntry } from './fixtures.js';
 
@@ -224,6 +225,105 @@ describe('DeliveryQueue', () => {
     const metrics = await registry.getSingleMetricAsString('weir_notifications_total');
     expect(metrics).toContain('outcome="dropped"} 2');
     expect(metrics).toContain('outcome="sent"} 2');
+    await queue.stop();
+  });
+});
+
+describe('DeliveryQueue against hostile receivers', () => {
+  let hostile: HostileServer;
+  beforeAll(async () => {
+    hostile = await startHostileServer({ kind: 'hang' });
+  });
+  afterAll(() => hostile.stop());
+  const logs: string[] = [];
+  const logger = createLogger(
+    'debug',
+    new Writable({ write: (c, _e, done) => (logs.push(String(c)), done()) }),
+  );
+  const d = (
+    canary: string,
+    url: string,
+    i: number,
+    over: Partial<WebhookTarget> = {},
+  ): Delivery => ({
+    key: `alert/${i}`,
+    kind: 'alert',
+    type: 'generic',
+    canary,
+    id: `${canary}-1/${i}`,
+    target: {
+      name: `alert/${i}`,
+      type: 'generic',
+      url,
+      timeoutMs: 10_000,
+      retries: 4,
+      insecureSkipVerify: false,
+      ...over,
+    },
+    body: { i },
+  });
+
+  it('gives a dripping receiver a total deadline, retries included', async () => {
+    hostile.set({ kind: 'drip', intervalMs: 100 });
+    const registry = new Registry();
+    const queue = new DeliveryQueue({
+      client: new WebhookClient({ backoffMs: 10 }),
+      logger,
+      registry,
+      deadlineMs: 500,
+    });
+    const started = performance.now();
+    queue.enqueue([d('evil/drip', hostile.url, 1)]);
+    await queue.idle();
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(await registry.getSingleMetricAsString('weir_notifications_total')).toContain(
+      'outcome="failed"} 1',
+    );
+    expect(logs.join('')).toContain('not delivered within 0.5s, retries included');
+    await queue.stop();
+  });
+
+  it('lets no namespace take every worker: another tenant’s notification goes out at once', async () => {
+    hostile.set({ kind: 'hang' });
+    const queue = new DeliveryQueue({
+      client: new WebhookClient(),
+      logger,
+      registry: new Registry(),
+      concurrency: 4,
+      perNamespace: 2,
+      deadlineMs: 2_000,
+    });
+    const before = receiver.on('/fair').length;
+    const evil = [1, 2, 3, 4, 5, 6].map((i) => d(`evil/c${i}`, hostile.url, i));
+    queue.enqueue([...evil, d('shop/podinfo', `${receiver.url}/fair`, 7)]);
+    const started = performance.now();
+    while (receiver.on('/fair').length === before) await new Promise((r) => setTimeout(r, 10));
+    // Sent while the hanging receivers still hold their workers, not after their 2 s deadline.
+    expect(performance.now() - started).toBeLessThan(1_000);
+    await queue.stop();
+  });
+
+  it('when full, drops from the namespace with the most waiting, not another tenant’s oldest', async () => {
+    hostile.set({ kind: 'hang' });
+    const registry = new Registry();
+    const queue = new DeliveryQueue({
+      client: new WebhookClient(),
+      logger,
+      registry,
+      maxQueued: 3,
+      concurrency: 1,
+      deadlineMs: 300,
+    });
+    const before = receiver.on('/kept').length;
+    // The first evil delivery takes the only worker; then shop's waits ahead of evil's flood.
+    queue.enqueue([d('evil/a', hostile.url, 0, { retries: 0 })]);
+    queue.enqueue([d('shop/podinfo', `${receiver.url}/kept`, 1)]);
+    queue.enqueue([2, 3, 4].map((i) => d('evil/a', hostile.url, i, { retries: 0 })));
+    await queue.idle();
+    expect(receiver.on('/kept').length - before).toBe(1);
+    const metrics = await registry.getSingleMetricAsString('weir_notifications_total');
+    expect(metrics).toContain('outcome="dropped"} 1');
+    expect(metrics).toContain('outcome="sent"} 1');
     await queue.stop();
   });
 });

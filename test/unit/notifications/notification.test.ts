@@ -130,6 +130,73 @@ describe('message formats', () => {
     expect(discord.embeds[0]!.color).toBe(0xd40e0d);
   });
 
+  describe('untrusted text in Teams and Discord', () => {
+    const link = '[Approve rollback](https://evil.example/approve)';
+    const hostile = {
+      ...rolledBack,
+      message: `**URGENT** ${link} @everyone <@123>`,
+      failures: [`webhook load (rollout): HTTP 500: ${link}`],
+      images: { from: ['[x](https://evil.example/img)'], to: ['app:2'] },
+    };
+
+    /** Every object in a card, depth first. */
+    const nodes = (value: unknown): Record<string, unknown>[] =>
+      value && typeof value === 'object'
+        ? [
+            ...(Array.isArray(value) ? [] : [value as Record<string, unknown>]),
+            ...Object.values(value).flatMap(nodes),
+          ]
+        : [];
+
+    it('Teams: free text only in TextRuns, which render no markdown; fact links escaped', () => {
+      const card = teamsMessage(hostile);
+      const all = nodes(card);
+      // TextBlocks render markdown: none is used at all.
+      expect(all.filter((n) => n.type === 'TextBlock')).toEqual([]);
+      const runs = all.filter((n) => n.type === 'TextRun').map((n) => n.text as string);
+      expect(runs).toContain(hostile.message);
+      expect(runs).toContain(`✗ ${hostile.failures[0]}`);
+      const facts = all.flatMap((n) => (n.type === 'FactSet' ? (n.facts as object[]) : []));
+      expect(facts).toContainEqual({
+        title: 'Images',
+        value: '\\[x\\](https://evil.example/img) → app:2',
+      });
+    });
+
+    it('Teams: texts are cut to lengths a channel holds, failures to the first ten', () => {
+      const card = teamsMessage({
+        ...rolledBack,
+        message: 'y'.repeat(10_000),
+        failures: Array.from({ length: 50 }, (_, i) => `${i} ${'z'.repeat(5_000)}`),
+      });
+      const runs = nodes(card)
+        .filter((n) => n.type === 'TextRun')
+        .map((n) => n.text as string);
+      for (const text of runs) expect(text.length).toBeLessThanOrEqual(3000);
+      expect(runs.filter((t) => t.startsWith('✗ '))).toHaveLength(10);
+      expect(runs).toContain('… and 40 more failed checks');
+      expect(JSON.stringify(card).length).toBeLessThan(28_000);
+    });
+
+    it('Discord: markdown escaped everywhere, and no mention pings anyone', () => {
+      const m = discordMessage(hostile, {});
+      expect(m.allowed_mentions).toEqual({ parse: [] });
+      const embed = m.embeds[0]!;
+      expect(embed.description).toBe(
+        '\\*\\*URGENT\\*\\* \\[Approve rollback\\](https://evil.example/approve) @everyone \\<@123>\n' +
+          '✗ webhook load (rollout): HTTP 500: \\[Approve rollback\\](https://evil.example/approve)',
+      );
+      const images = embed.fields.find((f) => f.name === 'Images')!;
+      expect(images.value).toBe('\\[x\\](https://evil.example/img) → app:2');
+    });
+
+    it('Discord: a comparison reads as written', () => {
+      expect(discordMessage(rolledBack, {}).embeds[0]!.description).toContain(
+        'request-success-rate 81.25% < 99%',
+      );
+    });
+  });
+
   it('the rendered text of both messages in docs/notifications.md is what Weir sends', () => {
     const docs = readFileSync(path.join(repoRoot, 'docs/notifications.md'), 'utf8');
     expect(docs).toContain(plainText(promoted));
