@@ -1,4 +1,5 @@
 import type { CanaryPhase } from '../api/canary-schema.js';
+import { bounded } from '../util/text.js';
 
 /**
  * One recorded transition, waiting in the Canary status (the outbox) until it is
@@ -69,13 +70,13 @@ export function withinLimits(entry: RecordEntry): RecordEntry {
   const l = recordLimits;
   return {
     ...entry,
-    message: cut(entry.message, l.message),
+    message: bounded(entry.message, l.message),
     ...(entry.metrics
       ? {
           metrics: entry.metrics.slice(0, l.metrics).map((m) => ({
             ...m,
-            name: cut(m.name, l.name),
-            ...(m.message !== undefined ? { message: cut(m.message, l.metricMessage) } : {}),
+            name: bounded(m.name, l.name),
+            ...(m.message !== undefined ? { message: bounded(m.message, l.metricMessage) } : {}),
           })),
         }
       : {}),
@@ -83,10 +84,10 @@ export function withinLimits(entry: RecordEntry): RecordEntry {
       ? {
           webhooks: entry.webhooks.slice(0, l.webhooks).map((w) => ({
             ...w,
-            name: cut(w.name, l.name),
-            type: cut(w.type, l.webhookType),
-            ...(w.body !== undefined ? { body: cut(w.body, l.webhookBody) } : {}),
-            ...(w.error !== undefined ? { error: cut(w.error, l.webhookError) } : {}),
+            name: bounded(w.name, l.name),
+            type: bounded(w.type, l.webhookType),
+            ...(w.body !== undefined ? { body: bounded(w.body, l.webhookBody) } : {}),
+            ...(w.error !== undefined ? { error: bounded(w.error, l.webhookError) } : {}),
           })),
         }
       : {}),
@@ -95,7 +96,7 @@ export function withinLimits(entry: RecordEntry): RecordEntry {
 
 /** The entry without what the checks measured: what is left of one its run refused. */
 export function stripped(entry: RecordEntry): RecordEntry {
-  const rest = { ...entry, message: cut(entry.message, 256) };
+  const rest = { ...entry, message: bounded(entry.message, 256) };
   delete rest.metrics;
   delete rest.webhooks;
   return rest;

@@ -1,5 +1,6 @@
 import { and, assign, not, setup, type SnapshotFrom } from 'xstate';
 import type { CanaryAnalysis, CanaryPhase, WebhookType } from '../api/canary-schema.js';
+import { bounded } from '../util/text.js';
 import { analysisComplete, defaults, durationMs, nextStepWeight, strategyOf } from './steps.js';
 
 /**
@@ -314,7 +315,7 @@ export const canaryMachine = setup({
     // The reason lives in the status (and on): failures joined from many checks are cut.
     rolledBack: assign((_args, params: { message: string }) => ({
       weight: 0,
-      message: params.message.length > 2048 ? `${params.message.slice(0, 2047)}…` : params.message,
+      message: bounded(params.message, 2048),
     })),
     startRelease: assign(({ context, event }) => {
       const obs = obsOf(event)!;
