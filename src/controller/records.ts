@@ -62,9 +62,6 @@ export const recordLimits = {
   webhookType: 32,
 } as const;
 
-const cut = (text: string, max: number) =>
-  text.length > max ? text.slice(0, max - 1) + '…' : text;
-
 /** An entry within {@link recordLimits}. */
 export function withinLimits(entry: RecordEntry): RecordEntry {
   const l = recordLimits;
