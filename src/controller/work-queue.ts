@@ -116,6 +116,9 @@ export class WorkQueue {
     let failed = false;
     try {
       result = await this.options.handler(key);
+      // Yield to I/O and timers before the next key: a handler that asks to be run
+      // again at once, and does no I/O, must not starve the rest of the process.
+      await new Promise((resolve) => setImmediate(resolve));
       this.failures.delete(key);
     } catch (err) {
       failed = true;
@@ -133,7 +136,7 @@ export class WorkQueue {
     if (this.dirty.delete(key)) this.add(key);
     else if (!failed && result?.requeueAt !== undefined) this.addAt(key, result.requeueAt);
     this.pump();
-    if (this.active.size === 0 && this.ready.length === 0) {
+    if (this.active.size === 0 && (this.ready.length === 0 || !this.running)) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       waiters.forEach((w) => w());

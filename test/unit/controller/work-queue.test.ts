@@ -93,4 +93,17 @@ describe('WorkQueue', () => {
     }
     expect(times.map((t) => (t - t0) / 1000)).toEqual([0, 1, 3, 7, 15]);
   });
+
+  it('does not starve timers and I/O when a handler asks to run again at once without doing I/O', async () => {
+    let runs = 0;
+    const { q, clock } = queue(async () => {
+      runs += 1;
+      return { requeueAt: clock.now() };
+    }, 1);
+    q.add('busy');
+    // A timer of the process still fires while the key keeps coming back.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(runs).toBeGreaterThan(1);
+    await q.stop();
+  });
 });
