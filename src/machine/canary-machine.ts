@@ -177,9 +177,13 @@ const effect = (e: Effect) => ({ type: 'effect' as const, params: e });
 const effectFrom = (f: (args: Args) => Effect) => ({ type: 'effect' as const, params: f });
 const requeueIn = (ms: number) =>
   effectFrom(({ event }) => ({ type: 'requeue', at: nowOf(event) + ms }));
+// When the next step is due: an interval after the last step, and after the routes landed
+// (the same rule as the stepDue guard, or the reconciler would be asked back too early).
 const requeueNextStep = effectFrom(({ context, event }) => ({
   type: 'requeue',
-  at: (context.lastStepAt ?? nowOf(event)) + intervalMs(analysisOf(event)),
+  at:
+    Math.max(context.lastStepAt ?? nowOf(event), obsOf(event)?.routedAt ?? -Infinity) +
+    intervalMs(analysisOf(event)),
 }));
 /**
  * Keeps the routes and the canary's replicas as the current step wants them. Every

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CanaryAnalysis, CanaryPhase } from '../../../src/api/canary-schema.js';
-import type { PersistedMachine } from '../../../src/machine/release.js';
+import type { MachineSnapshot } from '../../../src/machine/release.js';
 import { defaults, strategyOf } from '../../../src/machine/steps.js';
 import { assertKnownDefect, assertProperty } from './fast-check-config.js';
 import { traceOf, type Controller, type Outcome, type Reconciled } from './reconcile-model.js';
@@ -40,8 +40,8 @@ function stepsOf(a: CanaryAnalysis): number {
 }
 
 interface Settled {
-  before: PersistedMachine;
-  after: PersistedMachine;
+  before: MachineSnapshot;
+  after: MachineSnapshot;
   log: Reconciled[];
   elapsed: number;
   atRest: boolean;

@@ -5,7 +5,7 @@ import type {
   MachineEvent,
   Observation,
 } from '../../../src/machine/canary-machine.js';
-import { decide, type Decision, type PersistedMachine } from '../../../src/machine/release.js';
+import { decide, type Decision, type MachineSnapshot } from '../../../src/machine/release.js';
 
 /**
  * A model of the reconciler's loop around the release machine, for property tests.
@@ -69,7 +69,7 @@ export interface Cluster {
   /** The canary weight the router carries, and since when (changes only). */
   routed: { weight: number; since: number };
   /** The Canary's stored `status.machine`. */
-  status?: PersistedMachine;
+  status?: MachineSnapshot;
   /** Since when the canary, and the primary, have been unready (as observed by the machine). */
   unreadySince: { canary?: number; primary?: number };
 }
@@ -85,7 +85,7 @@ export type ChecksClock =
 export interface Reconciled {
   at: number;
   /** The status it started from. */
-  stored?: PersistedMachine;
+  stored?: MachineSnapshot;
   observe: { event: Extract<MachineEvent, { type: 'OBSERVE' }>; decision: Decision };
   checks?: { event: Extract<MachineEvent, { type: 'CHECKS' }>; decision: Decision; job: Job };
   /** The decision that was (to be) written. */
@@ -226,7 +226,7 @@ export class Controller {
           ...(outcome.rollbackRequested ? { rollbackRequested: outcome.rollbackRequested } : {}),
         };
         const event = { type: 'CHECKS' as const, result };
-        const after = decide(first.persisted, event);
+        const after = decide(first.snapshot, event);
         effects.push(...after.effects);
         decision = { ...after, previousPhase: first.previousPhase };
         checks = { event, decision: after, job: this.job };
@@ -275,9 +275,9 @@ export class Controller {
       wakeAt = now + retryMs;
     } else {
       const changed =
-        JSON.stringify(stored) !== JSON.stringify(decision.persisted) ||
+        JSON.stringify(stored) !== JSON.stringify(decision.snapshot) ||
         effects.some((e) => e.type === 'record');
-      c.status = decision.persisted;
+      c.status = decision.snapshot;
       wakeAt = requeueAt ?? (changed ? now : undefined);
     }
     // A reconcile takes the key off the timed queue; its result puts it back (earliest wins).

@@ -226,7 +226,12 @@ describe('weighted canary', () => {
     // The route write for 10 % landed 45 s late (a frozen API server): the step to 20 %
     // waits for a full interval from then, though the last step was long ago.
     sim.obs.routedAt = sim.now + 45_000;
-    expect(sim.advance(46_000).context.weight).toBe(10);
+    const early = sim.advance(46_000);
+    expect(early.context.weight).toBe(10);
+    // And it asks to be looked at again when that interval is up, not at once.
+    expect(effectsOf(early, 'requeue')).toEqual([
+      { type: 'requeue', at: sim.obs.routedAt + 10_000 },
+    ]);
     expect(sim.advance(8_000).context.weight).toBe(10);
     expect(sim.advance(1_000).context.weight).toBe(20);
   });

@@ -8,7 +8,7 @@ import {
   type Effect,
   type MachineEvent,
 } from '../../../src/machine/canary-machine.js';
-import { decide, type PersistedMachine } from '../../../src/machine/release.js';
+import { decide, type MachineSnapshot } from '../../../src/machine/release.js';
 import { historyArb, run } from './reconcile-steps.js';
 import { decisionsOf } from './release-properties.js';
 import { assertProperty } from './fast-check-config.js';
@@ -38,7 +38,7 @@ describe('restart equivalence', { timeout: 60_000 }, () => {
         const ctl = run(history);
         let memory = initialTransition(canaryMachine, {})[0];
         for (const r of ctl.log) {
-          const stored: PersistedMachine | undefined = r.stored && json(r.stored);
+          const stored: MachineSnapshot | undefined = r.stored && json(r.stored);
           if (stored)
             expect(
               { phase: stored.phase, context: stored.context },
@@ -62,7 +62,7 @@ describe('restart equivalence', { timeout: 60_000 }, () => {
             expect(seen, `${event.type} at reconcile #${ctl.log.indexOf(r)}`).toEqual(want);
             expect({ phase: d.phase, context: d.context, effects: d.effects }).toEqual(want);
             snapshot = expected.next;
-            persisted = json(restarted.persisted);
+            persisted = json(restarted.snapshot);
           }
           if (!r.lost) memory = snapshot;
         }
