@@ -76,19 +76,33 @@ export class ControllerProcess {
     const keep = (c: Buffer) => (this.log = (this.log + c.toString()).slice(-20_000));
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`exited with ${child.exitCode}`);
-        return (await fetch(`http://127.0.0.1:${probe}/readyz`).catch(() => undefined))?.ok
-          ? true
-          : undefined;
-      },
-      {
-        timeoutMs: 60_000,
-        intervalMs: 50,
-        what: `the controller${name ? ` ${name}` : ''} to be ready`,
-      },
+    let started = false;
+    const died = new Promise<never>((_, reject) =>
+      child.once('exit', (code, signal) => {
+        if (!started)
+          reject(
+            new Error(
+              `The controller${name ? ` ${name}` : ''} exited during start-up (${signal ?? code}); its output:\n${this.log.slice(-4_000)}`,
+            ),
+          );
+      }),
     );
+    died.catch(() => undefined);
+    await Promise.race([
+      waitFor(
+        async () =>
+          (await fetch(`http://127.0.0.1:${probe}/readyz`).catch(() => undefined))?.ok
+            ? true
+            : undefined,
+        {
+          timeoutMs: 60_000,
+          intervalMs: 50,
+          what: `the controller${name ? ` ${name}` : ''} to be ready`,
+        },
+      ),
+      died,
+    ]);
+    started = true;
   }
 
   /** Sends `signal` to the current process and waits for it to exit. */
