@@ -80,6 +80,10 @@ export function createApp(deps: AppDependencies): App {
     defaultProvider: config.provider,
     concurrency: config.concurrency,
     crossNamespaceRefs: config.crossNamespaceRefs,
+    metricsPolicy: {
+      allowInlineQueries: config.allowInlineQueries,
+      allowMetricsServerHeaders: config.allowMetricsServerHeaders,
+    },
     ...(config.alertProvider ? { defaultAlertProvider: config.alertProvider } : {}),
     ...(deps.webhookBackoff ? { webhookBackoff: deps.webhookBackoff } : {}),
     ...(config.metricsServer ? { metricsServer: config.metricsServer } : {}),

@@ -8,6 +8,8 @@ describe('parseConfig', () => {
       provider: 'gatewayapi',
       concurrency: 32,
       crossNamespaceRefs: true,
+      allowInlineQueries: false,
+      allowMetricsServerHeaders: false,
       metricsAddress: { host: '0.0.0.0', port: 8080 },
       probeAddress: { host: '0.0.0.0', port: 8081 },
       logLevel: 'info',
@@ -34,6 +36,21 @@ describe('parseConfig', () => {
     expect(parseConfig([], { WEIR_NO_CROSS_NAMESPACE_REFS: 'true' })).toMatchObject({
       crossNamespaceRefs: false,
     });
+  });
+
+  it('reads the switches for what Canary-written input may reach --metrics-server', () => {
+    expect(
+      parseConfig(['--allow-inline-queries', '--allow-metrics-server-headers'], {}),
+    ).toMatchObject({ allowInlineQueries: true, allowMetricsServerHeaders: true });
+    expect(
+      parseConfig([], {
+        WEIR_ALLOW_INLINE_QUERIES: 'true',
+        WEIR_ALLOW_METRICS_SERVER_HEADERS: 'yes',
+      }),
+    ).toMatchObject({ allowInlineQueries: true, allowMetricsServerHeaders: true });
+    expect(() => parseConfig([], { WEIR_ALLOW_INLINE_QUERIES: 'maybe' })).toThrow(
+      'WEIR_ALLOW_INLINE_QUERIES: expected true or false, got "maybe"',
+    );
   });
 
   it('returns undefined for --help', () => {
