@@ -119,6 +119,10 @@ export function createApp(deps: AppDependencies): App {
       egress: egressPolicy(config.egress),
       maxMetricsResponseBytes: config.maxMetricsResponseBytes,
     },
+    metricsPolicy: {
+      allowInlineQueries: config.allowInlineQueries,
+      allowMetricsServerHeaders: config.allowMetricsServerHeaders,
+    },
     ...(config.alertProvider ? { defaultAlertProvider: config.alertProvider } : {}),
     ...(deps.webhookBackoff ? { webhookBackoff: deps.webhookBackoff } : {}),
     ...(config.metricsServer ? { metricsServer: config.metricsServer } : {}),

@@ -23,10 +23,18 @@ export interface ControllerConfig {
   provider: string;
   /** Canaries reconciled at once. */
   concurrency: number;
-  /** Prometheus for built-in metrics and inline queries. */
+  /** Prometheus for built-in metrics, and for MetricTemplates without an address. */
   metricsServer?: string;
-  /** Whether Canaries may reference MetricTemplates and AlertProviders in other namespaces. */
+  /**
+   * Whether Canaries may reference MetricTemplates and AlertProviders in other
+   * namespaces at all; when true, only those that list the Canary's namespace in
+   * `spec.allowedNamespaces`.
+   */
   crossNamespaceRefs: boolean;
+  /** Whether a metric's inline `query` (PromQL written by the Canary's author) runs. */
+  allowInlineQueries: boolean;
+  /** Whether a MetricTemplate without an address may send headers to `--metrics-server`. */
+  allowMetricsServerHeaders: boolean;
   /** AlertProvider for Canaries without `alerts`. */
   alertProvider?: { namespace: string; name: string };
   /** Lease-based leader election: only the leader reconciles; standbys keep warm caches. */
@@ -59,13 +67,15 @@ Flags (each also read from the environment variable shown):
   --watch-namespace NS              only watch this namespace (WEIR_WATCH_NAMESPACE); default all
   --provider NAME                   router for Canaries that name none (WEIR_PROVIDER); default gatewayapi
   --concurrency N                   Canaries reconciled at once (WEIR_CONCURRENCY); default 32
-  --metrics-server URL              Prometheus for built-in metrics (WEIR_METRICS_SERVER), e.g. http://prometheus.monitoring:9090
+  --metrics-server URL              Prometheus for built-in metrics and MetricTemplates without an address
+                                    (WEIR_METRICS_SERVER), e.g. http://prometheus.monitoring:9090
   --leader-elect                    elect a leader through a Lease; others stand by (WEIR_LEADER_ELECT=true)
   --leader-election-namespace NS    namespace of the Lease (WEIR_LEADER_ELECTION_NAMESPACE, else POD_NAMESPACE)
   --leader-election-id NAME         name of the Lease (WEIR_LEADER_ELECTION_ID); default weir-controller
   --label-selector SELECTOR         only Canaries matching it, e.g. shard=a (WEIR_LABEL_SELECTOR)
   --alert-provider NS/NAME          AlertProvider for Canaries without alerts (WEIR_ALERT_PROVIDER)
-  --no-cross-namespace-refs         forbid MetricTemplate/AlertProvider references to other namespaces
+  --no-cross-namespace-refs         forbid MetricTemplate/AlertProvider references to other namespaces, even
+                                    to those that allow them in spec.allowedNamespaces
                                     (WEIR_NO_CROSS_NAMESPACE_REFS=true)
   --egress-deny-cidrs LIST          comma-separated CIDRs that webhooks, notifications and metric queries
                                     may not reach, e.g. 127.0.0.0/8,10.96.0.1/32 (WEIR_EGRESS_DENY_CIDRS);
@@ -74,6 +84,10 @@ Flags (each also read from the environment variable shown):
                                     (WEIR_EGRESS_DENY_PRIVATE=true); --metrics-server stays reachable
   --max-metrics-response-bytes N    bytes of one Prometheus answer read at most (WEIR_MAX_METRICS_RESPONSE_BYTES);
                                     default 4194304 (4 MiB), from 1024 to 67108864
+  --allow-inline-queries            run metrics' inline query (PromQL from the Canary) as Flagger does;
+                                    default off: use MetricTemplates (WEIR_ALLOW_INLINE_QUERIES=true)
+  --allow-metrics-server-headers    let MetricTemplates without an address send their headers (and
+                                    Secret headers.*) to --metrics-server (WEIR_ALLOW_METRICS_SERVER_HEADERS=true)
   --help                            print this text
 `;
 
@@ -110,6 +124,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerC
         concurrency: { type: 'string' },
         'metrics-server': { type: 'string' },
         'no-cross-namespace-refs': { type: 'boolean' },
+        'allow-inline-queries': { type: 'boolean' },
+        'allow-metrics-server-headers': { type: 'boolean' },
         'alert-provider': { type: 'string' },
         'leader-elect': { type: 'boolean' },
         'leader-election-namespace': { type: 'string' },
@@ -167,6 +183,12 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerC
   const noCross =
     values['no-cross-namespace-refs'] ??
     parseBool(env.WEIR_NO_CROSS_NAMESPACE_REFS, 'WEIR_NO_CROSS_NAMESPACE_REFS');
+  const allowInlineQueries =
+    values['allow-inline-queries'] ??
+    parseBool(env.WEIR_ALLOW_INLINE_QUERIES, 'WEIR_ALLOW_INLINE_QUERIES');
+  const allowMetricsServerHeaders =
+    values['allow-metrics-server-headers'] ??
+    parseBool(env.WEIR_ALLOW_METRICS_SERVER_HEADERS, 'WEIR_ALLOW_METRICS_SERVER_HEADERS');
   const alertProviderText = values['alert-provider'] ?? env.WEIR_ALERT_PROVIDER;
   const alertMatch = alertProviderText
     ? /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)$/.exec(
@@ -238,6 +260,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerC
     ...(labelSelector ? { labelSelector } : {}),
     ...(alertMatch ? { alertProvider: { namespace: alertMatch[1]!, name: alertMatch[3]! } } : {}),
     crossNamespaceRefs: !noCross,
+    allowInlineQueries,
+    allowMetricsServerHeaders,
     ...(metricsServer ? { metricsServer } : {}),
     ...(kubeconfig ? { kubeconfig } : {}),
     ...(watchNamespace ? { watchNamespace } : {}),

@@ -247,6 +247,15 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
         namespace,
         `--from-literal=address=${slack.url}`,
       ]);
+      // Weir reads credentials only from Secrets labelled for it.
+      await cluster.kubectl([
+        'label',
+        'secret',
+        'slack-webhook',
+        '-n',
+        namespace,
+        'weir.dev/credentials=true',
+      ]);
       out.say('created the Secret slack-webhook outside Git, as a secret store would');
 
       await commitAndApply('frontend 1.0.0: first deployment with a Canary');

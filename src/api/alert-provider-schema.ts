@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { AllowedNamespaces } from './allowed-namespaces.js';
 import { ObjectName, StringEnum } from './schema-helpers.js';
 
 /** Notification channels. */
@@ -18,9 +19,10 @@ export const AlertProviderSpecSchema = Type.Object(
       { name: ObjectName('Name of a Secret in the provider’s namespace.') },
       {
         description:
-          'Secret whose `address` key holds the webhook URL (and `token`, if the channel needs one).',
+          'Secret whose `address` key holds the webhook URL (and `token`, if the channel needs one). It must carry the label weir.dev/credentials: "true".',
       },
     ),
+    allowedNamespaces: Type.Optional(AllowedNamespaces('AlertProvider')),
   },
   { description: 'Where notifications go.' },
 );

@@ -8,9 +8,18 @@ import {
   ObjectName,
   Passthrough,
   StringEnum,
+  StatusStringMap,
   StringMap,
+  headerNameRule,
   withRules,
 } from './schema-helpers.js';
+import {
+  durationBounds,
+  maxProgressDeadlineSeconds,
+  maxTemplateVariables,
+  templateVariableMaxLength,
+  templateVariablePattern,
+} from './limits.js';
 
 /**
  * The Canary API (weir.dev/v1alpha1). Field names, types and defaults follow
@@ -86,7 +95,9 @@ const AutoscalerRef = Type.Object(
       'Name of the autoscaler; Weir creates `<name>-primary` for the primary workload.',
     ),
     primaryScalerQueries: Type.Optional(
-      StringMap('KEDA trigger queries for the primary ScaledObject, by trigger name.'),
+      StringMap('KEDA trigger queries for the primary ScaledObject, by trigger name.', {
+        maxProperties: 16,
+      }),
     ),
     primaryScalerReplicas: Type.Optional(
       Type.Object(
@@ -123,8 +134,10 @@ const IngressRef = Type.Object(
 const CustomMetadata = (what: string) =>
   Type.Object(
     {
-      labels: Type.Optional(StringMap(`Labels added to the ${what}.`)),
-      annotations: Type.Optional(StringMap(`Annotations added to the ${what}.`)),
+      labels: Type.Optional(StringMap(`Labels added to the ${what}.`, { maxProperties: 64 })),
+      annotations: Type.Optional(
+        StringMap(`Annotations added to the ${what}.`, { maxProperties: 64 }),
+      ),
     },
     { description: `Extra metadata for the ${what}.` },
   );
@@ -203,7 +216,12 @@ export const CanaryServiceSchema = Type.Object(
         description: 'Also expose every container port of the target.',
       }),
     ),
-    timeout: Type.Optional(Duration('Request timeout set on the route, e.g. 30s.')),
+    timeout: Type.Optional(
+      Duration(
+        'Request timeout set on the route, e.g. 30s; 0s turns it off where the router allows.',
+        durationBounds.routeTimeout,
+      ),
+    ),
     gateways: Type.Optional(
       Type.Array(Type.String({ maxLength: 253 }), {
         maxItems: 16,
@@ -256,7 +274,9 @@ export const CanaryServiceSchema = Type.Object(
       Type.Object(
         {
           attempts: Type.Optional(Type.Integer({ minimum: 0, description: 'Number of retries.' })),
-          perTryTimeout: Type.Optional(Duration('Timeout per attempt.')),
+          perTryTimeout: Type.Optional(
+            Duration('Timeout per attempt.', durationBounds.routeTimeout),
+          ),
           retryOn: Type.Optional(
             Type.String({ maxLength: 256, description: 'Conditions that trigger a retry.' }),
           ),
@@ -308,13 +328,17 @@ const HeaderMatch = Type.Object(
 const AnalysisMatch = Type.Object(
   {
     headers: Type.Optional(
-      MapOf(HeaderMatch, 'Request headers that route to the canary, by header name.'),
+      MapOf(HeaderMatch, 'Request headers that route to the canary, by header name.', 16, {
+        'x-kubernetes-validations': [headerNameRule('the keys of headers')],
+      }),
     ),
     queryParams: Type.Optional(
       MapOf(HeaderMatch, 'Query parameters that route to the canary, by name.'),
     ),
     sourceLabels: Type.Optional(
-      StringMap('Istio: source workload labels that route to the canary.'),
+      StringMap('Istio: source workload labels that route to the canary.', {
+        maxProperties: 16,
+      }),
     ),
   },
   { description: 'A request match for A/B testing: matching requests go to the canary.' },
@@ -399,7 +423,9 @@ const MetricCheck = Type.Object(
       description:
         'Metric name. The built-ins request-success-rate and request-duration need no query or template.',
     }),
-    interval: Type.Optional(Duration('Range of the query window (default 1m).')),
+    interval: Type.Optional(
+      Duration('Range of the query window (default 1m).', durationBounds.metricInterval),
+    ),
     threshold: Type.Optional(
       Type.Number({ description: 'Deprecated in Flagger: use thresholdRange.max.' }),
     ),
@@ -412,7 +438,16 @@ const MetricCheck = Type.Object(
       }),
     ),
     templateRef: Type.Optional(LocalRef('MetricTemplate')),
-    templateVariables: Type.Optional(StringMap('Values for {{ variables.x }} in the template.')),
+    templateVariables: Type.Optional(
+      StringMap(
+        'Values for {{ variables.x }} in the template: letters, digits and _ . : / - only, so that a value cannot change the query around it.',
+        {
+          maxProperties: maxTemplateVariables,
+          valueMaxLength: templateVariableMaxLength,
+          valuePattern: templateVariablePattern,
+        },
+      ),
+    ),
   },
   {
     description: 'A metric checked at every analysis step.',
@@ -453,11 +488,13 @@ const Webhook = Type.Object(
     muteAlert: Type.Optional(
       Type.Boolean({ description: 'Do not send an alert when this webhook fails.' }),
     ),
-    timeout: Type.Optional(Duration('Request timeout (default 10s).')),
+    timeout: Type.Optional(
+      Duration('Request timeout (default 10s).', durationBounds.webhookTimeout),
+    ),
     retries: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 10, description: 'Retries on failure.' }),
     ),
-    metadata: Type.Optional(StringMap('Sent as `metadata` in the payload.')),
+    metadata: Type.Optional(StringMap('Sent as `metadata` in the payload.', { maxProperties: 32 })),
     insecureSkipVerify: Type.Optional(
       Type.Boolean({ description: 'Skip TLS verification of an https URL (not recommended).' }),
     ),
@@ -525,11 +562,9 @@ export const CanaryAnalysisSchema = Type.Object(
   {
     interval: Type.Optional(
       Duration(
-        'Time between analysis steps (default 1m); at least 10s: Flagger clamps shorter ones, Weir rejects them.',
-        '10s',
-        {
-          default: '1m',
-        },
+        'Time between analysis steps (default 1m), from 10s to 24h: Flagger clamps shorter ones, Weir rejects them.',
+        durationBounds.analysisInterval,
+        { default: '1m' },
       ),
     ),
     iterations: Type.Optional(
@@ -654,9 +689,10 @@ export const CanarySpecSchema = Type.Object(
     progressDeadlineSeconds: Type.Optional(
       Type.Integer({
         minimum: 1,
+        maximum: maxProgressDeadlineSeconds,
         default: 600,
         description:
-          'Seconds a rollout may take to become ready before it is rolled back (default 600).',
+          'Seconds a rollout may take to become ready before it is rolled back (default 600, at most 86400).',
       }),
     ),
     skipAnalysis: Type.Optional(
@@ -719,7 +755,7 @@ export const CanaryStatusSchema = Type.Object(
       Type.String({ maxLength: 64, description: 'Revision (hash) last promoted.' }),
     ),
     trackedConfigs: Type.Optional(
-      StringMap('Hashes of the ConfigMaps and Secrets the target uses.'),
+      StatusStringMap('Hashes of the ConfigMaps and Secrets the target uses.'),
     ),
     lastTransitionTime: Type.Optional(
       Type.String({ format: 'date-time', description: 'When the phase last changed.' }),

@@ -1,5 +1,14 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Duration, HttpUrl, ObjectName, StringEnum, StringMap } from './schema-helpers.js';
+import { AllowedNamespaces } from './allowed-namespaces.js';
+import { durationBounds, reservedHeaderNames } from './limits.js';
+import {
+  Duration,
+  HttpUrl,
+  ObjectName,
+  StringEnum,
+  StringMap,
+  headerNameRule,
+} from './schema-helpers.js';
 
 /** Metric providers Weir can query; each is one file behind the MetricProvider interface. */
 export const metricProviderTypes = ['prometheus'] as const;
@@ -20,16 +29,30 @@ export const MetricTemplateSpecSchema = Type.Object(
             { name: ObjectName('Name of a Secret in the template’s namespace.') },
             {
               description:
-                'Secret with credentials: `token` (bearer) or `username` and `password` (basic); `headers.<name>` keys become request headers.',
+                'Secret with credentials: `token` (bearer) or `username` and `password` (basic); `headers.<name>` keys become request headers. It must carry the label weir.dev/credentials: "true".',
             },
           ),
         ),
         insecureSkipVerify: Type.Optional(
           Type.Boolean({ description: 'Skip TLS verification (not recommended).' }),
         ),
-        timeout: Type.Optional(Duration('Timeout of one query (default 5s).')),
+        timeout: Type.Optional(
+          Duration('Timeout of one query (default 5s).', durationBounds.queryTimeout),
+        ),
         headers: Type.Optional(
-          StringMap('Extra request headers without secrets (use secretRef for those).'),
+          StringMap(
+            'Extra request headers without secrets (use secretRef for those). Without an address they would go to the controller’s shared --metrics-server, which the controller refuses unless started with --allow-metrics-server-headers.',
+            { maxProperties: 16, valueMaxLength: 1024 },
+            {
+              'x-kubernetes-validations': [
+                headerNameRule('the keys of headers'),
+                {
+                  rule: `self.all(k, !k.matches("(?i)^(${reservedHeaderNames.join('|')})$"))`,
+                  message: `headers must not set ${reservedHeaderNames.join(', ')}: the controller sets them`,
+                },
+              ],
+            },
+          ),
         ),
       },
       { description: 'Where to query.' },
@@ -40,6 +63,7 @@ export const MetricTemplateSpecSchema = Type.Object(
       description:
         'Query template. Variables: {{ name }}, {{ namespace }}, {{ target }}, {{ service }}, {{ interval }}, {{ variables.<key> }}.',
     }),
+    allowedNamespaces: Type.Optional(AllowedNamespaces('MetricTemplate')),
   },
   { description: 'A reusable metric query.' },
 );

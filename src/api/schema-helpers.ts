@@ -5,6 +5,7 @@ import {
   type TSchema,
   type TUnsafe,
 } from '@sinclair/typebox';
+import { headerNameMaxLength, headerNamePattern, type DurationBounds } from './limits.js';
 
 /**
  * Helpers that keep the TypeBox definitions within what a structural CRD schema
@@ -53,16 +54,28 @@ export function Passthrough(description: string): TUnsafe<Record<string, unknown
 /** Go duration pattern as Flagger accepts it: `30s`, `1m`, `1m30s`, `500ms`, `1h`. */
 export const durationPattern = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$';
 
-/** A Go-style duration string, optionally with a lower bound enforced by CEL. */
-export function Duration(description: string, minimum?: string, options: KubeOptions = {}) {
-  const rules: CelRule[] = minimum
-    ? [{ rule: `duration(self) >= duration('${minimum}')`, message: `must be at least ${minimum}` }]
-    : [];
+/**
+ * A Go-style duration string, bounded by CEL rules (the API server and `weir lint`
+ * evaluate the same text). Every duration an author writes has an upper bound:
+ * an unbounded one becomes a timer or a timeout that overflows, or a query
+ * window no shared Prometheus should run.
+ */
+export function Duration(description: string, bounds: DurationBounds, options: KubeOptions = {}) {
+  const rules: CelRule[] = [];
+  if (bounds.min)
+    rules.push({
+      rule: `duration(self) >= duration('${bounds.min}')`,
+      message: `must be at least ${bounds.min}`,
+    });
+  rules.push({
+    rule: `duration(self) <= duration('${bounds.max}')`,
+    message: `must be at most ${bounds.max}`,
+  });
   return Type.String({
     description,
     pattern: durationPattern,
     maxLength: 32,
-    ...(rules.length ? { 'x-kubernetes-validations': rules } : {}),
+    'x-kubernetes-validations': rules,
     ...options,
   });
 }
@@ -109,18 +122,56 @@ export function HttpUrl(description: string, options: KubeOptions = {}) {
   });
 }
 
+/** Limits of a {@link StringMap}: every map an author writes has a maximum number of entries. */
+export interface StringMapLimits {
+  maxProperties: number;
+  /** Longest value (default 4096). */
+  valueMaxLength?: number;
+  /** Pattern every value must match. */
+  valuePattern?: string;
+}
+
 /** A map of string to string (labels, annotations, variables). */
 export function StringMap(
   description: string,
+  limits: StringMapLimits,
   options: KubeOptions = {},
 ): TUnsafe<Record<string, string>> {
   // Written out rather than Type.Record, which emits patternProperties: CRD schemas need additionalProperties.
   return Type.Unsafe<Record<string, string>>({
     type: 'object',
     description,
-    additionalProperties: { type: 'string', maxLength: 4096 },
+    maxProperties: limits.maxProperties,
+    additionalProperties: {
+      type: 'string',
+      maxLength: limits.valueMaxLength ?? 4096,
+      ...(limits.valuePattern ? { pattern: limits.valuePattern } : {}),
+    },
     ...options,
   });
+}
+
+/**
+ * A map written by the controller only (status), where a bound would make the
+ * controller's own write fail rather than stop a hostile author.
+ */
+export function StatusStringMap(description: string): TUnsafe<Record<string, string>> {
+  return Type.Unsafe<Record<string, string>>({
+    type: 'object',
+    description,
+    additionalProperties: { type: 'string', maxLength: 4096 },
+  });
+}
+
+/**
+ * CEL rule for a map keyed by HTTP header names: each key an RFC 7230 token of at
+ * most 256 characters. CRD schemas cannot constrain map keys otherwise.
+ */
+export function headerNameRule(what: string): CelRule {
+  return {
+    rule: `self.all(k, k.size() <= ${headerNameMaxLength} && k.matches("${headerNamePattern}"))`,
+    message: `${what} must be HTTP header names: RFC 7230 tokens (letters, digits and !#$%&'*+-.^_\`|~) of at most ${headerNameMaxLength} characters`,
+  };
 }
 
 /** A map of string to a schema. */
@@ -128,6 +179,7 @@ export function MapOf<T extends TSchema>(
   value: T,
   description: string,
   maxProperties = 16,
+  options: KubeOptions = {},
 ): TUnsafe<Record<string, Static<T>>> {
   // maxProperties bounds the API server's CEL cost estimate for rules inside `value`.
   return Type.Unsafe<Record<string, Static<T>>>({
@@ -135,6 +187,7 @@ export function MapOf<T extends TSchema>(
     description,
     maxProperties,
     additionalProperties: value,
+    ...options,
   });
 }
 

@@ -18,7 +18,7 @@ import type { OutboundOptions } from '../util/outbound.js';
 import { WeirError } from '../errors.js';
 import { canaryLabel } from '../workloads/workloads.js';
 import { referencedConfigs } from '../workloads/configs.js';
-import { MetricChecks } from '../metrics/metric-checks.js';
+import { MetricChecks, type MetricChecksOptions } from '../metrics/metric-checks.js';
 import { MetricProviderRegistry } from '../metrics/metric-registry.js';
 import { prometheusFactory } from '../metrics/prometheus-provider.js';
 import { DeliveryPlanner } from '../notifications/delivery-plan.js';
@@ -52,6 +52,8 @@ export interface ControllerOptions {
   metricsServer?: string;
   /** Whether Canaries may use MetricTemplates (and AlertProviders) of other namespaces. */
   crossNamespaceRefs?: boolean;
+  /** What Canary-written queries and headers may reach `--metrics-server` (default: none). */
+  metricsPolicy?: Pick<MetricChecksOptions, 'allowInlineQueries' | 'allowMetricsServerHeaders'>;
   /** AlertProvider for Canaries without `alerts` (`--alert-provider`). */
   defaultAlertProvider?: { namespace: string; name: string };
   /** Retry backoff of webhooks and notifications (tests shorten it). */
@@ -237,6 +239,7 @@ export function createController(options: ControllerOptions): Controller {
     ...(options.metricsServer ? { defaultAddress: options.metricsServer } : {}),
     defaultProvider: options.defaultProvider,
     crossNamespaceRefs: options.crossNamespaceRefs ?? true,
+    ...options.metricsPolicy,
     metrics: registry,
     now: () => clock.now(),
   });

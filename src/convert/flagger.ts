@@ -1,4 +1,6 @@
 import * as yaml from 'js-yaml';
+import { credentialsLabel } from '../api/credentials.js';
+import { templateVariableMaxLength, templateVariablePattern } from '../api/limits.js';
 
 /** What `convertFlagger` did to one document, or could not do. */
 export interface ConversionNote {
@@ -77,8 +79,40 @@ function convertCanary(spec: Obj, note: (path: string, msg: string) => void): vo
   }
   for (const [i, a] of (analysis?.alerts ?? []).entries()) {
     if (a.severity === '') delete a.severity;
-    void i;
+    if (a.providerRef?.namespace)
+      note(
+        `spec.analysis.alerts[${i}].providerRef.namespace`,
+        `the AlertProvider ${String(a.providerRef.namespace)}/${String(a.providerRef.name)} must list this Canary's namespace (or *) in spec.allowedNamespaces, unless both are in the same namespace`,
+      );
   }
+  const safeVariable = new RegExp(templateVariablePattern);
+  for (const [i, m] of (analysis?.metrics ?? []).entries()) {
+    const at = `spec.analysis.metrics[${i}]`;
+    if (m.query)
+      note(
+        `${at}.query`,
+        'inline queries run only on a Weir controller started with --allow-inline-queries: move the query into a MetricTemplate',
+      );
+    if (m.templateRef?.namespace)
+      note(
+        `${at}.templateRef.namespace`,
+        `the MetricTemplate ${String(m.templateRef.namespace)}/${String(m.templateRef.name)} must list this Canary's namespace (or *) in spec.allowedNamespaces, unless both are in the same namespace`,
+      );
+    for (const [k, v] of Object.entries((m.templateVariables ?? {}) as Obj))
+      if (typeof v !== 'string' || v.length > templateVariableMaxLength || !safeVariable.test(v))
+        note(
+          `${at}.templateVariables.${k}`,
+          'Weir rejects this value: template variables hold only letters, digits and _ . : / -; move regular expressions and the like into the template',
+        );
+  }
+}
+
+function noteCredentials(spec: Obj, note: (path: string, msg: string) => void, path: string) {
+  if (spec?.secretRef?.name)
+    note(
+      `${path}.secretRef`,
+      `label the Secret ${String(spec.secretRef.name)} ${credentialsLabel}=true: Weir uses only labelled Secrets as credentials`,
+    );
 }
 
 function convertMetricTemplate(spec: Obj, note: (path: string, msg: string) => void): void {
@@ -89,6 +123,7 @@ function convertMetricTemplate(spec: Obj, note: (path: string, msg: string) => v
       `metric provider "${String(type)}" is planned in Weir; this template will be rejected until then`,
     );
   drop(spec.provider, 'region', note, 'spec.provider', 'only used by CloudWatch');
+  noteCredentials(spec.provider, note, 'spec.provider');
 }
 
 function convertAlertProvider(spec: Obj, note: (path: string, msg: string) => void): void {
@@ -114,8 +149,9 @@ function convertAlertProvider(spec: Obj, note: (path: string, msg: string) => vo
   if (!spec.secretRef)
     note(
       'spec.secretRef',
-      'required in Weir: add a Secret with the webhook URL under the key "address"',
+      `required in Weir: add a Secret with the webhook URL under the key "address", labelled ${credentialsLabel}=true`,
     );
+  noteCredentials(spec, note, 'spec');
 }
 
 /**

@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Canary } from '../api/types.js';
 import { providerProblem } from '../routers/capabilities.js';
+import { controllerDefaultWarnings } from './controller-defaults.js';
 import { checkReferences } from './references.js';
 import { isWeirDocument, validateDocument, type Violation } from './validate.js';
 import { canonicalPath, parseYamlFile, type Position, type SourceDocument } from './yaml-source.js';
@@ -117,6 +118,8 @@ export async function lintPaths(targets: string[]): Promise<LintResult> {
     // would report the same as a Ready=False condition.
     const problem = violations.every((v) => v.severity !== 'error') && providerProblemOf(doc.value);
     if (problem) violations.push({ path: 'spec.provider', message: problem, severity: 'error' });
+    if (violations.every((v) => v.severity !== 'error'))
+      violations.push(...controllerDefaultWarnings(doc.value));
     for (const v of violations) {
       const object = objectName(doc);
       findings.push({

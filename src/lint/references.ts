@@ -1,3 +1,4 @@
+import { allowsNamespace } from '../api/allowed-namespaces.js';
 import type { SourceDocument } from './yaml-source.js';
 import type { Violation } from './validate.js';
 
@@ -52,6 +53,9 @@ const key = (kind: string, namespace: string | undefined, name: string) =>
  * Deployment, MetricTemplates, AlertProviders, Gateways, the autoscaler and the
  * Ingress. A reference that is not found may live in the cluster or another
  * repository, so it is a warning, never an error; lint never fetches anything.
+ * A MetricTemplate or AlertProvider found in another namespace that does not
+ * list the Canary's in `spec.allowedNamespaces` is a warning too: the
+ * controller refuses it (unless the object changes in the cluster).
  */
 export function checkReferences(docs: SourceDocument[]): Found[] {
   const index = new Map<string, SourceDocument>();
@@ -72,8 +76,28 @@ export function checkReferences(docs: SourceDocument[]): Found[] {
     ) => {
       if (typeof name !== 'string') return;
       const ns = typeof namespace === 'string' ? namespace : m.namespace;
-      if (index.has(key(kind, ns, name))) return;
       const where = ns ? `${ns}/${name}` : name;
+      const target = index.get(key(kind, ns, name));
+      if (target) {
+        const allowed = (target.value as { spec?: { allowedNamespaces?: unknown } }).spec
+          ?.allowedNamespaces;
+        if (
+          (kind === 'MetricTemplate' || kind === 'AlertProvider') &&
+          m.namespace !== undefined &&
+          ns !== undefined &&
+          !allowsNamespace(ns, Array.isArray(allowed) ? (allowed as string[]) : [], m.namespace)
+        ) {
+          found.push({
+            doc,
+            violation: {
+              path,
+              severity: 'warning',
+              message: `${kind} ${where} does not list namespace ${m.namespace} in spec.allowedNamespaces: the controller will refuse this reference`,
+            },
+          });
+        }
+        return;
+      }
       found.push({
         doc,
         violation: {

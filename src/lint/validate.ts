@@ -98,7 +98,9 @@ function pointerToPath(base: string, pointer: string, schema: Schema): string {
       path = joinPath(path, seg);
       node = props[seg];
     } else if (node && typeof node.additionalProperties === 'object') {
-      path = joinPath(path, seg, true);
+      // The API server's schema validator names a map value `map.key` (kube-openapi's
+      // objectValidator), while its CEL validator says `map[key]` (field.Path.Key).
+      path = joinPath(path, seg);
       node = node.additionalProperties as Schema;
     } else {
       path = joinPath(path, seg);

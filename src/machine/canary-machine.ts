@@ -1,7 +1,14 @@
 import { and, assign, not, setup, type SnapshotFrom } from 'xstate';
 import type { CanaryAnalysis, CanaryPhase, WebhookType } from '../api/canary-schema.js';
+import { durationBounds } from '../api/limits.js';
 import { bounded } from '../util/text.js';
-import { analysisComplete, defaults, durationMs, nextStepWeight, strategyOf } from './steps.js';
+import {
+  analysisComplete,
+  boundedDurationMs,
+  defaults,
+  nextStepWeight,
+  strategyOf,
+} from './steps.js';
 
 /**
  * The release machine: the only place where Weir decides. Given the persisted
@@ -139,7 +146,8 @@ type Args = { context: ReleaseContext; event: MachineEvent };
 /** How long to wait before looking again at something that is rolling out. */
 export const pollMs = 2_000;
 
-const intervalMs = (analysis: CanaryAnalysis) => durationMs(analysis.interval, defaults.intervalMs);
+const intervalMs = (analysis: CanaryAnalysis) =>
+  boundedDurationMs(analysis.interval, defaults.intervalMs, durationBounds.analysisInterval);
 const thresholdOf = (analysis: CanaryAnalysis) => analysis.threshold ?? defaults.threshold;
 const obsOf = (e: MachineEvent): Observation | undefined =>
   e.type === 'OBSERVE' ? e.obs : undefined;

@@ -1,4 +1,5 @@
 import type { CanaryAnalysis, CanaryPhase, WebhookType } from '../api/canary-schema.js';
+import type { DurationBounds } from '../api/limits.js';
 
 /** Defaults Flagger applies in code; Weir's CRD writes some of them, these cover the rest. */
 export const defaults = {
@@ -18,6 +19,21 @@ export function durationMs(value: string | undefined, fallbackMs: number): numbe
     matched += m[0];
   }
   return matched === value && total > 0 ? total : fallbackMs;
+}
+
+/**
+ * {@link durationMs}, held within `bounds` (src/api/limits.ts). The CRD enforces
+ * the same bounds; this covers objects admitted under an older CRD, where an
+ * unbounded value would become a timer or timeout that overflows.
+ */
+export function boundedDurationMs(
+  value: string | undefined,
+  fallbackMs: number,
+  bounds: DurationBounds,
+): number {
+  const min = bounds.min ? durationMs(bounds.min, 0) : 0;
+  const max = durationMs(bounds.max, Number.MAX_SAFE_INTEGER);
+  return Math.min(Math.max(durationMs(value, fallbackMs), min), max);
 }
 
 /** Which strategy an analysis describes. */

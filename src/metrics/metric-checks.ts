@@ -1,10 +1,18 @@
 import type * as k8s from '@kubernetes/client-node';
 import { secretData } from '../kube/secrets.js';
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { allowsNamespace } from '../api/allowed-namespaces.js';
+import { credentialSecretProblem } from '../api/credentials.js';
+import {
+  durationBounds,
+  headerNameMaxLength,
+  headerNamePattern,
+  reservedHeaderNames,
+} from '../api/limits.js';
 import type { Canary, MetricTemplate } from '../api/types.js';
 import type { CheckOutcome, CheckRunner, StepContext } from '../controller/checks.js';
 import { assessMetric, type MetricAssessment } from '../machine/assess-metric.js';
-import { durationMs } from '../machine/steps.js';
+import { boundedDurationMs, durationMs } from '../machine/steps.js';
 import { namesOf } from '../workloads/workloads.js';
 import { builtinQuery, builtinUnits, isBuiltin } from './builtin-queries.js';
 import {
@@ -28,8 +36,25 @@ export interface MetricChecksOptions {
   defaultAddress?: string;
   /** Router for Canaries that name none: it selects the built-in queries. */
   defaultProvider: string;
-  /** When false, a Canary may only use MetricTemplates of its own namespace. */
+  /**
+   * When false, a Canary may only use MetricTemplates of its own namespace. When
+   * true, also those of other namespaces that list its namespace in
+   * `spec.allowedNamespaces`.
+   */
   crossNamespaceRefs: boolean;
+  /**
+   * Whether a metric's inline `query` runs (`--allow-inline-queries`; default
+   * false): it is PromQL chosen by the Canary's author, sent to a Prometheus
+   * the controller reaches.
+   */
+  allowInlineQueries?: boolean;
+  /**
+   * Whether a MetricTemplate without `provider.address` may send headers (its
+   * own or from its Secret) to the shared `--metrics-server`
+   * (`--allow-metrics-server-headers`; default false): `X-Scope-OrgID` there
+   * picks any tenant of a multi-tenant backend.
+   */
+  allowMetricsServerHeaders?: boolean;
   metrics: Registry;
   now: () => number;
   /** A provider probe's own deadline (default {@link probeTimeoutMs}); tests shorten it. */
@@ -173,17 +198,30 @@ export class MetricChecks implements CheckRunner {
     let config: ProviderConfig | { error: string };
     if (spec.templateRef) {
       const ns = spec.templateRef.namespace ?? namespace;
+      const where = `MetricTemplate ${ns}/${spec.templateRef.name}`;
       if (ns !== namespace && !this.options.crossNamespaceRefs) {
         return {
           spec,
-          error: `MetricTemplate ${ns}/${spec.templateRef.name} is in another namespace, and this controller forbids cross-namespace references`,
+          error: `${where} is in another namespace, and this controller forbids cross-namespace references`,
         };
       }
       const mt = this.options.templates(ns, spec.templateRef.name);
-      if (!mt) return { spec, error: `MetricTemplate ${ns}/${spec.templateRef.name} not found` };
+      if (!mt) return { spec, error: `${where} not found` };
+      if (!allowsNamespace(ns, mt.spec.allowedNamespaces, namespace))
+        return {
+          spec,
+          error: `${where} does not list namespace ${namespace} in spec.allowedNamespaces`,
+        };
       template = mt.spec.query;
       config = this.templateConfig(mt);
     } else if (spec.query) {
+      if (!this.options.allowInlineQueries) {
+        return {
+          spec,
+          error:
+            'inline queries are turned off on this controller: move the query into a MetricTemplate (or start the controller with --allow-inline-queries)',
+        };
+      }
       template = spec.query;
       config = this.defaultConfig(canary);
     } else if (isBuiltin(spec.name)) {
@@ -200,6 +238,9 @@ export class MetricChecks implements CheckRunner {
     const provider = this.options.registry.provider(config);
     if ('error' in provider) return { spec, error: provider.error };
 
+    const interval = spec.interval ?? '1m';
+    const window = windowProblem(interval);
+    if (window) return { spec, error: window };
     const names = namesOf(canary);
     const target = canary.spec.targetRef.name;
     const base = {
@@ -207,7 +248,7 @@ export class MetricChecks implements CheckRunner {
       namespace,
       service: names.apex,
       ingress: canary.spec.ingressRef?.name ?? target,
-      interval: spec.interval ?? '1m',
+      interval,
       variables: spec.templateVariables ?? {},
     };
     const model = (role: QueryModel['role']): QueryModel => ({
@@ -261,9 +302,11 @@ export class MetricChecks implements CheckRunner {
     const headers: Record<string, string> = { ...(p.headers ?? {}) };
     let auth: ProviderAuth | undefined;
     if (p.secretRef) {
-      const secret = this.options.secrets(mt.metadata.namespace!, p.secretRef.name);
-      if (!secret)
-        return { error: `${where}: Secret ${mt.metadata.namespace}/${p.secretRef.name} not found` };
+      const ref = { namespace: mt.metadata.namespace!, name: p.secretRef.name };
+      const secret = this.options.secrets(ref.namespace, ref.name);
+      if (!secret) return { error: `${where}: Secret ${ref.namespace}/${ref.name} not found` };
+      const refused = credentialSecretProblem(secret, ref);
+      if (refused) return { error: `${where}: ${refused}` };
       const data = secretData(secret);
       if (data.token) auth = { bearer: data.token };
       else if (data.username !== undefined && data.password !== undefined)
@@ -276,15 +319,39 @@ export class MetricChecks implements CheckRunner {
         };
       }
     }
+    const badHeader = Object.keys(headers).find(
+      (h) => !headerName.test(h) || reserved.has(h.toLowerCase()),
+    );
+    if (badHeader !== undefined)
+      return {
+        error: `${where}: header ${JSON.stringify(badHeader.slice(0, 64))} may not be sent: header names are RFC 7230 tokens, and ${reservedHeaderNames.join(', ')} are set by the controller`,
+      };
+    if (!p.address && Object.keys(headers).length > 0 && !this.options.allowMetricsServerHeaders) {
+      return {
+        error: `${where} has no provider.address, so its headers (${Object.keys(headers).sort().join(', ')}) would go to the controller's shared --metrics-server: give it an address, or start the controller with --allow-metrics-server-headers`,
+      };
+    }
     return {
       type: p.type,
       address,
       headers,
       ...(auth ? { auth } : {}),
       insecureSkipVerify: Boolean(p.insecureSkipVerify),
-      timeoutMs: durationMs(p.timeout, defaultQueryTimeoutMs),
+      timeoutMs: boundedDurationMs(p.timeout, defaultQueryTimeoutMs, durationBounds.queryTimeout),
     };
   }
+}
+
+const headerName = new RegExp(headerNamePattern.replace('+$', `{1,${headerNameMaxLength}}$`));
+const reserved = new Set<string>(reservedHeaderNames);
+
+/** Why a metric's query window cannot be used (the CRD bounds it; older CRDs did not). */
+function windowProblem(interval: string): string | undefined {
+  const { min, max } = durationBounds.metricInterval;
+  const ms = durationMs(interval, -1);
+  if (ms < durationMs(min, 0) || ms > durationMs(max, 0))
+    return `interval ${JSON.stringify(interval.slice(0, 32))} must be a duration from ${min} to ${max}`;
+  return undefined;
 }
 
 /** thresholdRange, or Flagger's deprecated `threshold` (a minimum for success rate, else a maximum). */

@@ -1,3 +1,5 @@
+import { templateVariableMaxLength, templateVariablePattern } from '../api/limits.js';
+
 /** The values a query template may use. */
 export interface QueryModel {
   /** Canary name. */
@@ -37,13 +39,70 @@ export class QueryTemplateError extends Error {
   }
 }
 
+const safeValue = new RegExp(templateVariablePattern);
+/** A value that is one PromQL token: a name, a duration, or a number (maybe negative). */
+const singleToken = /^(-?[0-9][0-9.]*|[A-Za-z0-9_.:]*)$/;
+
+/**
+ * The parts of a template where a value cannot change the expression: string
+ * literals ("…", '…', `…`) and comments. Placeholders are skipped as opaque.
+ */
+function literalRanges(template: string): [number, number][] {
+  const ranges: [number, number][] = [];
+  let i = 0;
+  while (i < template.length) {
+    const c = template[i]!;
+    if (c === '{' && template[i + 1] === '{') {
+      const end = template.indexOf('}}', i + 2);
+      i = end < 0 ? template.length : end + 2;
+    } else if (c === '#') {
+      const end = template.indexOf('\n', i);
+      const stop = end < 0 ? template.length : end;
+      ranges.push([i, stop]);
+      i = stop;
+    } else if (c === '"' || c === "'" || c === '`') {
+      let j = i + 1;
+      while (j < template.length && template[j] !== c)
+        j += c !== '`' && template[j] === '\\' ? 2 : 1;
+      ranges.push([i, j]);
+      i = j + 1;
+    } else {
+      i++;
+    }
+  }
+  return ranges;
+}
+
+/**
+ * Refuses a variable value that could change the query around it. Values come
+ * from the Canary, whose author is not trusted; the CRD has the same pattern,
+ * but an object admitted under an older CRD never went through it. Outside a
+ * string literal, `-` and `/` would also be operators (`1-up` reads another
+ * series), so there a value must be a single token.
+ */
+function checkVariable(key: string, value: string, quoted: boolean): void {
+  if (value.length > templateVariableMaxLength || !safeValue.test(value)) {
+    throw new QueryTemplateError(
+      `{{ ${key} }}: the value may contain only letters, digits and _ . : / -, at most ${templateVariableMaxLength} characters, so that it cannot change the query around it`,
+    );
+  }
+  if (!quoted && !singleToken.test(value)) {
+    throw new QueryTemplateError(
+      `{{ ${key} }} stands outside a quoted string in the template, where "${value}" would be an expression: there a value must be a name, a number or a duration (quote the placeholder in the template for anything else)`,
+    );
+  }
+}
+
 /**
  * Renders `{{ name }}`-style placeholders (Flagger's syntax). A placeholder
  * without a value is an error, never an empty string, so a typo cannot turn
- * into a query that quietly matches everything or nothing.
+ * into a query that quietly matches everything or nothing. A variable whose
+ * value could change the query around it is an error too.
  */
 export function renderQuery(template: string, model: QueryModel): string {
-  return template.replace(/\{\{-?\s*([^{}]*?)\s*-?\}\}/g, (_all, raw: string) => {
+  const literals = literalRanges(template);
+  const quoted = (offset: number) => literals.some(([from, to]) => offset > from && offset < to);
+  return template.replace(/\{\{-?\s*([^{}]*?)\s*-?\}\}/g, (_all, raw: string, offset: number) => {
     const key = raw.replace(/^\./, '');
     if ((simple as readonly string[]).includes(key)) return model[key as (typeof simple)[number]];
     const variable = /^variables\.([A-Za-z0-9_.-]+)$/.exec(key);
@@ -55,6 +114,7 @@ export function renderQuery(template: string, model: QueryModel): string {
           `{{ ${key} }} has no value: templateVariables ${known.length ? `has only ${known.sort().join(', ')}` : 'is empty'}`,
         );
       }
+      checkVariable(key, value, quoted(offset));
       return value;
     }
     throw new QueryTemplateError(

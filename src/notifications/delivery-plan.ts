@@ -1,5 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { secretData } from '../kube/secrets.js';
+import { allowsNamespace } from '../api/allowed-namespaces.js';
+import { credentialSecretProblem } from '../api/credentials.js';
 import type { AlertProvider, Canary } from '../api/types.js';
 import type { RecordEntry } from '../controller/records.js';
 import { warningReasons } from '../controller/records.js';
@@ -23,6 +25,11 @@ export interface DeliveryPlannerOptions {
   secrets: (namespace: string, name: string) => k8s.V1Secret | undefined;
   /** Used by Canaries without `alerts` (`--alert-provider namespace/name`). */
   defaultProvider?: { namespace: string; name: string };
+  /**
+   * When false, a Canary may only use AlertProviders of its own namespace. When
+   * true, also those of other namespaces that list its namespace in
+   * `spec.allowedNamespaces`. The controller's own `defaultProvider` is exempt.
+   */
   crossNamespaceRefs: boolean;
 }
 
@@ -135,12 +142,25 @@ export class DeliveryPlanner {
         problems.push(`${a.key}: ${where} not found`);
         continue;
       }
+      if (
+        a.key !== 'alert/default' &&
+        !allowsNamespace(a.ref.namespace, provider.spec.allowedNamespaces, ns)
+      ) {
+        problems.push(`${a.key}: ${where} does not list namespace ${ns} in spec.allowedNamespaces`);
+        continue;
+      }
       const notifier = this.options.notifiers.resolve(provider.spec.type);
       if ('error' in notifier) {
         problems.push(`${a.key}: ${notifier.error}`);
         continue;
       }
-      const secret = this.options.secrets(a.ref.namespace, provider.spec.secretRef.name);
+      const secretRef = { namespace: a.ref.namespace, name: provider.spec.secretRef.name };
+      const secret = this.options.secrets(secretRef.namespace, secretRef.name);
+      const refused = secret && credentialSecretProblem(secret, secretRef);
+      if (refused) {
+        problems.push(`${a.key}: ${where}: ${refused}`);
+        continue;
+      }
       const data = secret ? secretData(secret) : {};
       const address = data.address;
       if (!address || !/^https?:\/\//.test(address)) {

@@ -1,7 +1,8 @@
 import type { WebhookType } from '../api/canary-schema.js';
 import type { Canary } from '../api/types.js';
 import type { CheckOutcome, CheckRunner, StepContext } from '../controller/checks.js';
-import { durationMs } from '../machine/steps.js';
+import { durationBounds } from '../api/limits.js';
+import { boundedDurationMs } from '../machine/steps.js';
 import type {
   WebhookClient,
   WebhookPayload,
@@ -20,7 +21,7 @@ export function targetOf(w: WebhookSpec): WebhookTarget {
     name: w.name,
     type: w.type ?? 'rollout',
     url: w.url,
-    timeoutMs: durationMs(w.timeout, defaultWebhookTimeoutMs),
+    timeoutMs: boundedDurationMs(w.timeout, defaultWebhookTimeoutMs, durationBounds.webhookTimeout),
     retries: w.retries ?? 0,
     insecureSkipVerify: Boolean(w.insecureSkipVerify),
   };

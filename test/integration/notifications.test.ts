@@ -93,7 +93,12 @@ describe('notifications', () => {
       await objects.create({
         apiVersion: 'v1',
         kind: 'Secret',
-        metadata: { name: `${name}-url`, namespace },
+        // Weir uses a Secret as credentials only with this label (ADR 0012).
+        metadata: {
+          name: `${name}-url`,
+          namespace,
+          labels: { 'weir.dev/credentials': 'true' },
+        },
         stringData: { address: address! },
       } as k8s.V1Secret);
       await objects.create({

@@ -10,6 +10,8 @@ describe('parseConfig', () => {
       crossNamespaceRefs: true,
       egress: { denyCidrs: [], denyPrivate: false },
       maxMetricsResponseBytes: 4 * 1024 * 1024,
+      allowInlineQueries: false,
+      allowMetricsServerHeaders: false,
       metricsAddress: { host: '0.0.0.0', port: 8080 },
       probeAddress: { host: '0.0.0.0', port: 8081 },
       logLevel: 'info',
@@ -71,6 +73,21 @@ describe('parseConfig', () => {
       '--max-metrics-response-bytes',
     ])
       expect(usage).toContain(flag);
+  });
+
+  it('reads the switches for what Canary-written input may reach --metrics-server', () => {
+    expect(
+      parseConfig(['--allow-inline-queries', '--allow-metrics-server-headers'], {}),
+    ).toMatchObject({ allowInlineQueries: true, allowMetricsServerHeaders: true });
+    expect(
+      parseConfig([], {
+        WEIR_ALLOW_INLINE_QUERIES: 'true',
+        WEIR_ALLOW_METRICS_SERVER_HEADERS: 'yes',
+      }),
+    ).toMatchObject({ allowInlineQueries: true, allowMetricsServerHeaders: true });
+    expect(() => parseConfig([], { WEIR_ALLOW_INLINE_QUERIES: 'maybe' })).toThrow(
+      'WEIR_ALLOW_INLINE_QUERIES: expected true or false, got "maybe"',
+    );
   });
 
   it('returns undefined for --help', () => {

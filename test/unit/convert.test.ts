@@ -55,8 +55,40 @@ describe('convertFlagger', () => {
       'Canary/podinfo spec.analysis.interval',
       'Canary/podinfo spec.analysis.webhooks[0].type',
       'AlertProvider/slack spec.address',
+      'AlertProvider/slack spec.secretRef',
     ]);
     expect(result.notes[2]!.message).toMatch(/Secret/);
+    expect(result.notes[3]!.message).toBe(
+      'label the Secret slack-url weir.dev/credentials=true: Weir uses only labelled Secrets as credentials',
+    );
     expect(docs[0]!.spec.analysis.interval).toBe('10s');
+  });
+
+  it('says what a multi-tenant Weir refuses that Flagger runs (ADR 0012)', () => {
+    const { notes } = convertFlagger(`apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: { name: podinfo, namespace: test }
+spec:
+  targetRef: { apiVersion: apps/v1, kind: Deployment, name: podinfo }
+  service: { port: 9898 }
+  analysis:
+    interval: 1m
+    stepWeight: 10
+    metrics:
+      - name: not-found
+        query: sum(rate(http_requests_total{status="404"}[1m]))
+      - name: latency
+        templateRef: { name: latency, namespace: istio-system }
+        templateVariables: { route: "api-.*", window: 5m }
+    alerts:
+      - name: team
+        providerRef: { name: slack, namespace: flagger }
+`);
+    expect(notes.map((n) => `${n.path}: ${n.message.split(':')[0]}`)).toEqual([
+      "spec.analysis.alerts[0].providerRef.namespace: the AlertProvider flagger/slack must list this Canary's namespace (or *) in spec.allowedNamespaces, unless both are in the same namespace",
+      'spec.analysis.metrics[0].query: inline queries run only on a Weir controller started with --allow-inline-queries',
+      "spec.analysis.metrics[1].templateRef.namespace: the MetricTemplate istio-system/latency must list this Canary's namespace (or *) in spec.allowedNamespaces, unless both are in the same namespace",
+      'spec.analysis.metrics[1].templateVariables.route: Weir rejects this value',
+    ]);
   });
 });

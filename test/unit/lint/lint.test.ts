@@ -97,6 +97,66 @@ spec:
     ]);
   });
 
+  it('warns when a MetricTemplate or AlertProvider of another namespace does not allow the Canary’s', async () => {
+    const shared = (allowed: string) => `apiVersion: weir.dev/v1alpha1
+kind: MetricTemplate
+metadata: { name: errors, namespace: monitoring }
+spec:
+  provider: { type: prometheus, address: "http://prometheus:9090" }
+  query: sum(rate(x[1m]))
+${allowed}---
+apiVersion: weir.dev/v1alpha1
+kind: AlertProvider
+metadata: { name: slack, namespace: monitoring }
+spec:
+  type: slack
+  secretRef: { name: slack-url }
+${allowed}`;
+    const crossCanary = canary(
+      '    alerts:\n      - name: team\n        providerRef: { name: slack, namespace: monitoring }\n',
+    ).replace(
+      'templateRef: { name: errors }',
+      'templateRef: { name: errors, namespace: monitoring }',
+    );
+    const warnings = async (allowed: string, c = crossCanary) =>
+      (await lintPaths([folder({ 'c.yaml': c, 'shared.yaml': shared(allowed) })])).findings
+        .filter((f) => !f.message.startsWith('Deployment'))
+        .map((f) => `${f.severity} ${f.path} ${f.message}`);
+    expect(await warnings('')).toEqual([
+      'warning spec.analysis.metrics[0].templateRef.name MetricTemplate monitoring/errors does not list namespace team in spec.allowedNamespaces: the controller will refuse this reference',
+      'warning spec.analysis.alerts[0].providerRef.name AlertProvider monitoring/slack does not list namespace team in spec.allowedNamespaces: the controller will refuse this reference',
+    ]);
+    expect(await warnings('  allowedNamespaces: [shop]\n')).toHaveLength(2);
+    expect(await warnings('  allowedNamespaces: [shop, team]\n')).toEqual([]);
+    expect(await warnings("  allowedNamespaces: ['*']\n")).toEqual([]);
+    // A Canary without a namespace: where it lands decides, so nothing to say.
+    expect(await warnings('', crossCanary.replace('  namespace: team\n', ''))).toEqual([]);
+  });
+
+  it('warns about what the controller refuses by default: inline queries, headers for --metrics-server', async () => {
+    const inline = canary().replace(
+      'templateRef: { name: errors }',
+      'query: sum(rate(errors_total[1m]))',
+    );
+    const template = `apiVersion: weir.dev/v1alpha1
+kind: MetricTemplate
+metadata: { name: errors, namespace: team }
+spec:
+  provider: { type: prometheus, headers: { X-Scope-OrgID: team } }
+  query: sum(rate(x[1m]))
+`;
+    const result = await lintPaths([folder({ 'c.yaml': inline, 'm.yaml': template })]);
+    expect(result.errors).toBe(0);
+    expect(
+      result.findings
+        .filter((f) => !f.message.startsWith('Deployment'))
+        .map((f) => `${f.object} ${f.path} ${f.message.split(':')[0]}`),
+    ).toEqual([
+      'Canary/web spec.analysis.metrics[0].query inline queries run only on a controller started with --allow-inline-queries (off by default)',
+      'MetricTemplate/errors spec.provider.headers without provider.address these headers would go to the controller’s shared --metrics-server, which it refuses unless started with --allow-metrics-server-headers',
+    ]);
+  });
+
   it('is an error when the target Deployment in the scanned files has no selector labels', async () => {
     const deploy = `apiVersion: apps/v1
 kind: Deployment

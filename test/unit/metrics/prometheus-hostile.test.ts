@@ -205,6 +205,8 @@ describe('MetricChecks against a hostile Prometheus', () => {
       secrets: () => undefined,
       defaultProvider: 'kubernetes',
       crossNamespaceRefs: false,
+      // The hostile server answers whatever is asked: an inline query keeps the test short.
+      allowInlineQueries: true,
       metrics: new Registry(),
       now: () => 0,
       ...(probeTimeoutMs ? { probeTimeoutMs } : {}),

@@ -204,7 +204,10 @@ describe('MetricChecks against the local server', () => {
     templates: (_ns, name) => templateOf(name),
     secrets: (_ns, name) =>
       name === 'prom-auth'
-        ? { data: { token: Buffer.from('s3cret').toString('base64') } }
+        ? {
+            metadata: { labels: { 'weir.dev/credentials': 'true' } },
+            data: { token: Buffer.from('s3cret').toString('base64') },
+          }
         : undefined,
     defaultProvider: 'kubernetes',
     crossNamespaceRefs: false,

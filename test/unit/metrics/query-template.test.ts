@@ -21,11 +21,11 @@ describe('renderQuery', () => {
   it('fills every placeholder, with or without spaces and a leading dot', () => {
     expect(
       renderQuery(
-        'x{ns="{{ namespace }}",t="{{target}}",s="{{ .service }}",b="{{ backend }}",n="{{ name }}",i="{{ ingress }}",r="{{ role }}"}[{{ interval }}] {{ variables.route }} {{ variables.le.bucket }}',
+        'x{ns="{{ namespace }}",t="{{target}}",s="{{ .service }}",b="{{ backend }}",n="{{ name }}",i="{{ ingress }}",r="{{ role }}",p="{{ variables.route }}"}[{{ interval }}] {{ variables.le.bucket }}',
         model,
       ),
     ).toBe(
-      'x{ns="test",t="podinfo",s="podinfo-svc",b="podinfo-svc-canary",n="podinfo",i="podinfo",r="canary"}[1m] /api 0.5',
+      'x{ns="test",t="podinfo",s="podinfo-svc",b="podinfo-svc-canary",n="podinfo",i="podinfo",r="canary",p="/api"}[1m] 0.5',
     );
   });
 
@@ -49,5 +49,69 @@ describe('renderQuery', () => {
     expect(() => renderQuery('{{ nmespace }}', model)).toThrow(
       /unknown placeholder \{\{ nmespace \}\}: use \{\{ name \}\}, \{\{ namespace \}\}/,
     );
+  });
+
+  describe('values from an untrusted Canary (ADR 0012)', () => {
+    const render = (template: string, value: string) =>
+      renderQuery(template, { ...model, variables: { v: value } });
+    const quotedTemplate = 'sum(rate(x{route="{{ variables.v }}"}[1m]))';
+
+    it.each([
+      ['a closed matcher and PromQL of its own', 'x"} or vector(1) #'],
+      ['a backslash that escapes the closing quote', 'a\\'],
+      ['a closing range bracket', '5m]'],
+      ['a newline', 'a\nb'],
+      ['a control character', 'a\u001b[2J'],
+      ['a regex alternation', 'GET|POST'],
+      ['254 characters', 'a'.repeat(254)],
+    ])('refuses %s, naming the variable, inside quotes and outside', (_name, value) => {
+      for (const template of [quotedTemplate, 'histogram_quantile({{ variables.v }}, x)']) {
+        expect(() => render(template, value)).toThrow(QueryTemplateError);
+        expect(() => render(template, value)).toThrow(
+          /^\{\{ variables\.v \}\}: the value may contain only letters, digits and _ \. : \/ -/,
+        );
+      }
+    });
+
+    it.each([
+      'v1.2-3',
+      'checkout.shop.svc.cluster.local:8080',
+      '/api/v1/orders',
+      '5m',
+      'a'.repeat(253),
+      '',
+    ])('renders %s inside a quoted matcher', (value) => {
+      expect(render(quotedTemplate, value)).toBe(`sum(rate(x{route="${value}"}[1m]))`);
+    });
+
+    it('takes a single token outside quotes: a name, a number or a duration', () => {
+      expect(render('histogram_quantile({{ variables.v }}, x)', '0.99')).toBe(
+        'histogram_quantile(0.99, x)',
+      );
+      expect(render('rate(x[{{ variables.v }}])', '1m30s')).toBe('rate(x[1m30s])');
+      expect(render('clamp_min(x, {{ variables.v }})', '-1.5')).toBe('clamp_min(x, -1.5)');
+      expect(render('sum by ({{ variables.v }}) (x)', 'route')).toBe('sum by (route) (x)');
+    });
+
+    it('refuses an expression outside quotes: 1-up would read another series', () => {
+      for (const value of ['1-up', 'x/y', 'a-b', '5m-1s']) {
+        expect(() => render('x > {{ variables.v }}', value)).toThrow(
+          `{{ variables.v }} stands outside a quoted string in the template, where "${value}" would be an expression`,
+        );
+      }
+    });
+
+    it('knows single-quoted, backquoted and escaped strings and comments', () => {
+      expect(render("x{a='{{ variables.v }}'}", 'a-b')).toBe("x{a='a-b'}");
+      expect(render('x{a=~`{{ variables.v }}`}', 'a-b')).toBe('x{a=~`a-b`}');
+      expect(render('x{a="q\\"{{ variables.v }}"}', 'a-b')).toBe('x{a="q\\"a-b"}');
+      expect(render('x # {{ variables.v }}\n', 'a-b')).toBe('x # a-b\n');
+      // After a closed string, the position is bare again.
+      expect(() => render('x{a="b"} > {{ variables.v }}', 'a-b')).toThrow(
+        /outside a quoted string/,
+      );
+      // A quote inside a placeholder does not open a string.
+      expect(() => render('{{ "x" }} > {{ variables.v }}', 'a-b')).toThrow(QueryTemplateError);
+    });
   });
 });

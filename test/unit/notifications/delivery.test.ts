@@ -37,6 +37,8 @@ const canary = (analysis: Record<string, unknown>): Canary =>
       analysis: { threshold: 2, ...analysis },
     },
   }) as unknown as Canary;
+// Secrets used as credentials carry Weir's opt-in label (src/api/credentials.ts).
+const credentials = { labels: { 'weir.dev/credentials': 'true' } };
 const planner = (defaultProvider?: { namespace: string; name: string }) =>
   new DeliveryPlanner({
     notifiers: new NotifierRegistry().register(slackNotifier).register(genericNotifier),
@@ -48,9 +50,12 @@ const planner = (defaultProvider?: { namespace: string; name: string }) =>
       })[name],
     secrets: (_ns, name): V1Secret | undefined =>
       name === 'slack-url'
-        ? { stringData: { address: `${receiver.url}/slack` } }
+        ? { metadata: credentials, stringData: { address: `${receiver.url}/slack` } }
         : name === 'hooks-url'
-          ? { stringData: { address: `${receiver.url}/generic`, token: 't0k' } }
+          ? {
+              metadata: credentials,
+              stringData: { address: `${receiver.url}/generic`, token: 't0k' },
+            }
           : undefined,
     ...(defaultProvider ? { defaultProvider } : {}),
     crossNamespaceRefs: false,
