@@ -5,6 +5,8 @@ import { group, version } from '../api/crds.js';
 import type { AlertProvider, Canary, CanaryRun, MetricTemplate } from '../api/types.js';
 import { createKubeAccess, type KubeAccess } from '../kube/access.js';
 import { createInformer, type ResilientInformer } from '../kube/informer.js';
+import { controllerKubeConfig } from '../kube/kube-config.js';
+import { SecretReader } from '../kube/secret-reader.js';
 import { GatewayApiRouter } from '../routers/gateway-api-router.js';
 import { IstioRouter } from '../routers/istio-router.js';
 import { ContourRouter } from '../routers/contour-router.js';
@@ -170,12 +172,36 @@ export function createController(options: ControllerOptions): Controller {
     list: () =>
       ns ? core.listNamespacedConfigMap({ namespace: ns }) : core.listConfigMapForAllNamespaces(),
   });
+  // Secrets: a metadata-only watch (that one exists or changed, never its contents),
+  // and a GET by name for the ones a target, MetricTemplate or AlertProvider names.
+  const metadataCore = controllerKubeConfig(kubeConfig, {
+    registry,
+    metadataOnly: true,
+  }).makeApiClient(k8s.CoreV1Api);
   const secrets = createInformer<k8s.V1Secret>({
-    kubeConfig,
+    kubeConfig: controllerKubeConfig(kubeConfig, { metadataOnly: true }),
     logger,
     path: path('/api/v1', 'secrets'),
     list: () =>
-      ns ? core.listNamespacedSecret({ namespace: ns }) : core.listSecretForAllNamespaces(),
+      ns
+        ? metadataCore.listNamespacedSecret({ namespace: ns })
+        : metadataCore.listSecretForAllNamespaces(),
+    // Whatever the server sends, the cache keeps no Secret's contents.
+    trim: (s) => {
+      delete s.data;
+      delete s.stringData;
+    },
+  });
+  const secretReader = new SecretReader({
+    metadata: (namespace, name) => secrets.cache.get(name, namespace)?.metadata,
+    read: async (namespace, name) => {
+      try {
+        return await core.readNamespacedSecret({ name, namespace });
+      } catch (err) {
+        if ((err as { code?: number }).code === 404) return undefined;
+        throw err;
+      }
+    },
   });
 
   const routers = new RouterRegistry()
@@ -203,7 +229,8 @@ export function createController(options: ControllerOptions): Controller {
       .register(discordNotifier)
       .register(genericNotifier),
     alertProviders: (namespace, name) => alertProviders.cache.get(name, namespace),
-    secrets: (namespace, name) => secrets.cache.get(name, namespace),
+    secrets: (namespace, name) => secretReader.get(namespace, name),
+    loadSecret: (namespace, name) => secretReader.load(namespace, name),
     ...(options.defaultAlertProvider ? { defaultProvider: options.defaultAlertProvider } : {}),
     crossNamespaceRefs: options.crossNamespaceRefs ?? true,
   });
@@ -212,6 +239,7 @@ export function createController(options: ControllerOptions): Controller {
     logger,
     registry,
     deliveries: {
+      prepare: (canary) => planner.prepare(canary),
       plan: (canary, entry, run) => planner.plan(canary, entry, run),
       send: (ds) => deliveries.enqueue(ds),
     },
@@ -235,7 +263,8 @@ export function createController(options: ControllerOptions): Controller {
       }),
     ),
     templates: (namespace, name) => templates.cache.get(name, namespace),
-    secrets: (namespace, name) => secrets.cache.get(name, namespace),
+    secrets: (namespace, name) => secretReader.get(namespace, name),
+    loadSecret: (namespace, name) => secretReader.load(namespace, name),
     ...(options.metricsServer ? { defaultAddress: options.metricsServer } : {}),
     defaultProvider: options.defaultProvider,
     crossNamespaceRefs: options.crossNamespaceRefs ?? true,
@@ -258,8 +287,9 @@ export function createController(options: ControllerOptions): Controller {
       canary: (namespace, name) => canaries.cache.get(name, namespace),
       deployment: (namespace, name) => deployments.cache.get(name, namespace),
       configMap: (namespace, name) => configMaps.cache.get(name, namespace),
-      secret: (namespace, name) => secrets.cache.get(name, namespace),
+      secret: (namespace, name) => secretReader.get(namespace, name),
     },
+    loadSecrets: (namespace, names) => secretReader.loadAll(namespace, names),
   });
 
   const depth = new Gauge({
@@ -333,7 +363,11 @@ export function createController(options: ControllerOptions): Controller {
     }
   });
   configMaps.onChange(configChanged('configMaps'));
-  secrets.onChange(configChanged('secrets'));
+  secrets.onChange((s) => {
+    const { namespace = '', name = '' } = s.metadata ?? {};
+    if (!secrets.cache.get(name, namespace)) secretReader.forget(namespace, name);
+    configChanged('secrets')(s);
+  });
 
   const informers = [
     canaries,

@@ -9,6 +9,7 @@ import type { CheckStep, Effect, Observation } from '../machine/canary-machine.j
 import { decide, type Decision } from '../machine/release.js';
 import type { RouterRegistry } from '../routers/registry.js';
 import type { Clock } from '../util/clock.js';
+import { referencedConfigs } from '../workloads/configs.js';
 import { revisionOf } from '../workloads/workloads.js';
 import { CanaryMemories, type CanaryMemory } from './canary-memory.js';
 import type { CheckOutcome, CheckRunner } from './checks.js';
@@ -43,6 +44,11 @@ export interface ReconcilerDeps {
   defaultProvider: string;
   /** Puts a key back on the work queue (when background checks finish). */
   enqueue: (key: string) => void;
+  /**
+   * Makes `caches.secret` current for these Secrets of a namespace: Secrets are
+   * watched by metadata only and read by name when a target uses them.
+   */
+  loadSecrets?: (namespace: string, names: string[]) => Promise<void>;
 }
 
 /** How long a Canary its effects blocked waits before they are tried again. */
@@ -102,6 +108,9 @@ export class Reconciler {
     const canary = freshest(cached, memory);
     memory.input = inputOf(canary);
     const log = this.deps.logger.child({ canary: key });
+    const target = this.deps.caches.deployment(namespace, canary.spec.targetRef?.name);
+    if (target && this.deps.loadSecrets)
+      await this.deps.loadSecrets(namespace, referencedConfigs(target.spec?.template).secrets);
     const now = this.deps.clock.now();
 
     // 1. Observe.

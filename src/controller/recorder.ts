@@ -28,6 +28,8 @@ export interface RecorderOptions {
   readRun?: (namespace: string, name: string) => Promise<CanaryRun | undefined>;
   /** Notifications and event webhooks: planned per transition, sent once it is recorded. */
   deliveries?: {
+    /** Reads what planning needs that no cache holds (the providers' Secrets). */
+    prepare?(canary: Canary): Promise<void>;
     plan(canary: Canary, entry: RecordEntry, run: RunInfo): DeliveryPlan;
     send(deliveries: Delivery[]): void;
   };
@@ -181,6 +183,7 @@ export class Recorder {
     for (const entry of pending) if (entry.seq > announced) await this.announce(canary, entry);
     this.announced.set(key, pending.at(-1)!.seq);
 
+    if (pending.some((entry) => entry.run)) await this.options.deliveries?.prepare?.(canary);
     const planned = pending.map((entry) => ({
       entry,
       plan: entry.run

@@ -22,6 +22,20 @@ export interface ControllerKubeConfigOptions {
    * after the new leader's. Read when each request starts, so it can be replaced.
    */
   writeFence?: () => AbortSignal | undefined;
+  /**
+   * Asks the API server for objects' metadata only (PartialObjectMetadata), on lists
+   * and watches alike: what a metadata-only informer talks through.
+   */
+  metadataOnly?: boolean;
+}
+
+/**
+ * The Accept header of a metadata-only request: a list answers as
+ * PartialObjectMetadataList; a watch's events, and a get, carry PartialObjectMetadata.
+ */
+export function metadataOnlyAccept(verb: string): string {
+  const as = verb === 'list' ? 'PartialObjectMetadataList' : 'PartialObjectMetadata';
+  return `application/json;as=${as};g=meta.k8s.io;v=v1`;
 }
 
 /** Default upper bound of one Kubernetes API request. */
@@ -56,6 +70,7 @@ export function controllerKubeConfig(
       requests?.inc(kind as never);
       await super.applySecurityAuthentication(context);
       if (options.userAgent) context.setHeaderParam('User-Agent', options.userAgent);
+      if (options.metadataOnly) context.setHeaderParam('Accept', metadataOnlyAccept(kind.verb));
       if (kind.verb === 'watch' || context.getSignal()) return;
       const fence = context.getHttpMethod() === 'GET' ? undefined : options.writeFence?.();
       const timeout = AbortSignal.timeout(timeoutMs);

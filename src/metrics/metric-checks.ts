@@ -32,6 +32,8 @@ export interface MetricChecksOptions {
   registry: MetricProviderRegistry;
   templates: (namespace: string, name: string) => MetricTemplate | undefined;
   secrets: (namespace: string, name: string) => k8s.V1Secret | undefined;
+  /** Makes `secrets(namespace, name)` current (a GET by name); without it `secrets` is read as is. */
+  loadSecret?: (namespace: string, name: string) => Promise<void>;
   /** Prometheus for built-in metrics and inline queries (`--metrics-server`). */
   defaultAddress?: string;
   /** Router for Canaries that name none: it selects the built-in queries. */
@@ -106,6 +108,7 @@ export class MetricChecks implements CheckRunner {
     // No traffic has reached the canary yet (Waiting, or the first step): nothing to measure.
     if (!context.measure) return { passed: true, failures: [] };
     const specs = canary.spec.analysis.metrics ?? [];
+    await this.loadSecrets(canary);
     const assessed = await Promise.all(
       specs.map((spec) => this.assess(this.resolve(canary, spec), context.signal)),
     );
@@ -120,6 +123,7 @@ export class MetricChecks implements CheckRunner {
   async preflight(canary: Canary, _signal: AbortSignal): Promise<string | undefined> {
     const problems: string[] = [];
     const seen = new Set<MetricProvider>();
+    await this.loadSecrets(canary);
     for (const spec of canary.spec.analysis.metrics ?? []) {
       const r = this.resolve(canary, spec);
       if ('error' in r) problems.push(`${spec.name}: ${r.error}`);
@@ -189,6 +193,38 @@ export class MetricChecks implements CheckRunner {
   }
 
   /** The provider and rendered queries of one metric. */
+  /** The MetricTemplate `ref` names, if this Canary may use it. */
+  private templateOf(
+    canary: Canary,
+    ref: NonNullable<MetricSpec['templateRef']>,
+  ): MetricTemplate | { error: string } {
+    const namespace = canary.metadata.namespace!;
+    const ns = ref.namespace ?? namespace;
+    const where = `MetricTemplate ${ns}/${ref.name}`;
+    if (ns !== namespace && !this.options.crossNamespaceRefs)
+      return {
+        error: `${where} is in another namespace, and this controller forbids cross-namespace references`,
+      };
+    const mt = this.options.templates(ns, ref.name);
+    if (!mt) return { error: `${where} not found` };
+    if (!allowsNamespace(ns, mt.spec.allowedNamespaces, namespace))
+      return { error: `${where} does not list namespace ${namespace} in spec.allowedNamespaces` };
+    return mt;
+  }
+
+  /** Reads the Secrets of the MetricTemplates this Canary may use (they are read by name). */
+  private async loadSecrets(canary: Canary): Promise<void> {
+    const load = this.options.loadSecret;
+    if (!load) return;
+    const reads: Promise<void>[] = [];
+    for (const spec of canary.spec.analysis.metrics ?? []) {
+      const mt = spec.templateRef && this.templateOf(canary, spec.templateRef);
+      if (mt && !('error' in mt) && mt.spec.provider.secretRef)
+        reads.push(load(mt.metadata.namespace!, mt.spec.provider.secretRef.name));
+    }
+    await Promise.all(reads);
+  }
+
   private resolve(canary: Canary, spec: MetricSpec): Resolved {
     const namespace = canary.metadata.namespace!;
     const router = canary.spec.provider ?? this.options.defaultProvider;
@@ -197,21 +233,8 @@ export class MetricChecks implements CheckRunner {
     let primaryTemplate: string | undefined;
     let config: ProviderConfig | { error: string };
     if (spec.templateRef) {
-      const ns = spec.templateRef.namespace ?? namespace;
-      const where = `MetricTemplate ${ns}/${spec.templateRef.name}`;
-      if (ns !== namespace && !this.options.crossNamespaceRefs) {
-        return {
-          spec,
-          error: `${where} is in another namespace, and this controller forbids cross-namespace references`,
-        };
-      }
-      const mt = this.options.templates(ns, spec.templateRef.name);
-      if (!mt) return { spec, error: `${where} not found` };
-      if (!allowsNamespace(ns, mt.spec.allowedNamespaces, namespace))
-        return {
-          spec,
-          error: `${where} does not list namespace ${namespace} in spec.allowedNamespaces`,
-        };
+      const mt = this.templateOf(canary, spec.templateRef);
+      if ('error' in mt) return { spec, error: mt.error };
       template = mt.spec.query;
       config = this.templateConfig(mt);
     } else if (spec.query) {

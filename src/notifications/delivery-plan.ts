@@ -23,6 +23,8 @@ export interface DeliveryPlannerOptions {
   notifiers: NotifierRegistry;
   alertProviders: (namespace: string, name: string) => AlertProvider | undefined;
   secrets: (namespace: string, name: string) => k8s.V1Secret | undefined;
+  /** Makes `secrets(namespace, name)` current (a GET by name); see {@link DeliveryPlanner.prepare}. */
+  loadSecret?: (namespace: string, name: string) => Promise<void>;
   /** Used by Canaries without `alerts` (`--alert-provider namespace/name`). */
   defaultProvider?: { namespace: string; name: string };
   /**
@@ -31,6 +33,14 @@ export interface DeliveryPlannerOptions {
    * `spec.allowedNamespaces`. The controller's own `defaultProvider` is exempt.
    */
   crossNamespaceRefs: boolean;
+}
+
+/** One alert a Canary asks for, with its provider's reference resolved. */
+interface Alert {
+  key: string;
+  severity: Severity;
+  steps: boolean;
+  ref: { namespace: string; name: string };
 }
 
 /** What to send for one transition, and what could not be resolved. */
@@ -110,43 +120,14 @@ export class DeliveryPlanner {
     ];
     if (n.kind === 'check-failed' && failing.length > 0 && failing.every((f) => muted.has(f)))
       return { deliveries, problems };
-    const alerts = canary.spec.analysis.alerts?.length
-      ? canary.spec.analysis.alerts.map((a) => ({
-          key: `alert/${a.name}`,
-          severity: (a.severity ?? 'info') as Severity,
-          steps: Boolean(a.includeSteps),
-          ref: { namespace: a.providerRef.namespace ?? ns, name: a.providerRef.name },
-        }))
-      : this.options.defaultProvider
-        ? [
-            {
-              key: 'alert/default',
-              severity: 'info' as Severity,
-              steps: false,
-              ref: this.options.defaultProvider,
-            },
-          ]
-        : [];
+    const alerts = this.alertsOf(canary);
     for (const a of alerts) {
       if (severities.indexOf(n.severity) < severities.indexOf(a.severity)) continue;
       if (n.kind === 'step' && !a.steps) continue;
       const where = `AlertProvider ${a.ref.namespace}/${a.ref.name}`;
-      if (a.ref.namespace !== ns && !this.options.crossNamespaceRefs && a.key !== 'alert/default') {
-        problems.push(
-          `${a.key}: ${where} is in another namespace, and this controller forbids cross-namespace references`,
-        );
-        continue;
-      }
-      const provider = this.options.alertProviders(a.ref.namespace, a.ref.name);
-      if (!provider) {
-        problems.push(`${a.key}: ${where} not found`);
-        continue;
-      }
-      if (
-        a.key !== 'alert/default' &&
-        !allowsNamespace(a.ref.namespace, provider.spec.allowedNamespaces, ns)
-      ) {
-        problems.push(`${a.key}: ${where} does not list namespace ${ns} in spec.allowedNamespaces`);
+      const provider = this.providerOf(ns, a);
+      if ('error' in provider) {
+        problems.push(`${a.key}: ${provider.error}`);
         continue;
       }
       const notifier = this.options.notifiers.resolve(provider.spec.type);
@@ -187,5 +168,50 @@ export class DeliveryPlanner {
       });
     }
     return { deliveries, problems };
+  }
+
+  /**
+   * Reads the Secrets of the AlertProviders this Canary may use (Secrets are read by
+   * name, not watched): call before {@link plan} when the options have `loadSecret`.
+   */
+  async prepare(canary: Canary): Promise<void> {
+    const load = this.options.loadSecret;
+    if (!load) return;
+    const ns = canary.metadata.namespace!;
+    const reads: Promise<void>[] = [];
+    for (const a of this.alertsOf(canary)) {
+      const provider = this.providerOf(ns, a);
+      if (!('error' in provider)) reads.push(load(a.ref.namespace, provider.spec.secretRef.name));
+    }
+    await Promise.all(reads);
+  }
+
+  /** The alerts a Canary asks for, or the controller's default provider. */
+  private alertsOf(canary: Canary): Alert[] {
+    const ns = canary.metadata.namespace!;
+    if (canary.spec.analysis.alerts?.length)
+      return canary.spec.analysis.alerts.map((a) => ({
+        key: `alert/${a.name}`,
+        severity: (a.severity ?? 'info') as Severity,
+        steps: Boolean(a.includeSteps),
+        ref: { namespace: a.providerRef.namespace ?? ns, name: a.providerRef.name },
+      }));
+    const ref = this.options.defaultProvider;
+    return ref ? [{ key: 'alert/default', severity: 'info', steps: false, ref }] : [];
+  }
+
+  /** The AlertProvider of an alert of a Canary in namespace `ns`, if it may use it. */
+  private providerOf(ns: string, a: Alert): AlertProvider | { error: string } {
+    const where = `AlertProvider ${a.ref.namespace}/${a.ref.name}`;
+    const isDefault = a.key === 'alert/default';
+    if (a.ref.namespace !== ns && !this.options.crossNamespaceRefs && !isDefault)
+      return {
+        error: `${where} is in another namespace, and this controller forbids cross-namespace references`,
+      };
+    const provider = this.options.alertProviders(a.ref.namespace, a.ref.name);
+    if (!provider) return { error: `${where} not found` };
+    if (!isDefault && !allowsNamespace(a.ref.namespace, provider.spec.allowedNamespaces, ns))
+      return { error: `${where} does not list namespace ${ns} in spec.allowedNamespaces` };
+    return provider;
   }
 }

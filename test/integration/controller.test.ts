@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
+import { controllerKubeConfig } from '../../src/kube/kube-config.js';
 import { createLogger } from '../../src/logger.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
 import { waitFor } from '../harness/wait.js';
@@ -52,6 +53,47 @@ describe('controller entry point against the local cluster', () => {
   afterAll(async () => {
     await app?.stop();
     await cluster?.stop();
+  });
+
+  it("asks for Secrets' metadata only, in lists and in watches", async () => {
+    const kubeConfig = new k8s.KubeConfig();
+    kubeConfig.loadFromFile(cluster.kubeconfigPath);
+    const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
+    const body = (name: string) => ({
+      metadata: { name },
+      data: { token: Buffer.from('hunter2').toString('base64') },
+    });
+    await core.createNamespacedSecret({ namespace: 'default', body: body('listed') });
+    const metadataOnly = controllerKubeConfig(kubeConfig, { metadataOnly: true });
+    const listed = await metadataOnly
+      .makeApiClient(k8s.CoreV1Api)
+      .listNamespacedSecret({ namespace: 'default' });
+    expect(listed.items.map((s) => s.metadata?.name)).toContain('listed');
+    expect(listed.items.filter((s) => s.data !== undefined)).toEqual([]);
+
+    const seen: Record<string, unknown>[] = [];
+    const watching = await new k8s.Watch(metadataOnly).watch(
+      '/api/v1/namespaces/default/secrets',
+      { resourceVersion: listed.metadata?.resourceVersion },
+      (_type, obj: Record<string, unknown>) => seen.push(obj),
+      (err: unknown) => {
+        if (err) seen.push({ watchFailed: String(err) });
+      },
+    );
+    try {
+      await core.createNamespacedSecret({ namespace: 'default', body: body('watched') });
+      await waitFor(async () => (seen.length > 0 ? true : undefined), {
+        timeoutMs: 10_000,
+        what: 'the watch event',
+      });
+      expect(seen[0]).toMatchObject({
+        kind: 'PartialObjectMetadata',
+        metadata: { name: 'watched' },
+      });
+      expect(seen[0]).not.toHaveProperty('data');
+    } finally {
+      watching.abort();
+    }
   });
 
   it('is ready once its caches have synced, and says which API server it reached', async () => {

@@ -326,24 +326,24 @@ describe('a release on the real control plane', () => {
   it('takes over no object it does not own: a foreign Service of the same name, or a Deployment another controller manages', async () => {
     const core = kc.makeApiClient(k8s.CoreV1Api);
     // Another app's Service happens to carry the name the Canary would generate.
-    await createDeployment(apps, namespace, 'ledger', 1);
+    await createDeployment(apps, namespace, 'archive', 1);
     await core.createNamespacedService({
       namespace,
       body: {
-        metadata: { name: 'ledger' },
-        spec: { selector: { app: 'legacy-ledger' }, ports: [{ port: 80 }] },
+        metadata: { name: 'archive' },
+        spec: { selector: { app: 'legacy-archive' }, ports: [{ port: 80 }] },
       },
     });
-    await newCanary('ledger', 'ledger', { interval: '10s', stepWeight: 50 });
+    await newCanary('archive', 'archive', { interval: '10s', stepWeight: 50 });
     const blocked = await until('a NameConflict condition', async () => {
-      const ready = (await canary('ledger')).status?.conditions?.find((x) => x.type === 'Ready');
+      const ready = (await canary('archive')).status?.conditions?.find((x) => x.type === 'Ready');
       return ready?.reason === 'NameConflict' ? ready : undefined;
     });
     expect(blocked.message).toMatch(
-      /Service shop\/ledger exists and is not owned by Canary ledger/,
+      /Service shop\/archive exists and is not owned by Canary archive/,
     );
-    const service = await core.readNamespacedService({ name: 'ledger', namespace });
-    expect(service.spec?.selector).toEqual({ app: 'legacy-ledger' });
+    const service = await core.readNamespacedService({ name: 'archive', namespace });
+    expect(service.spec?.selector).toEqual({ app: 'legacy-archive' });
     expect(service.metadata?.ownerReferences ?? []).toEqual([]);
 
     // A Canary aimed at another Canary's primary would copy it and scale it to zero.
@@ -396,26 +396,38 @@ describe('a release on the real control plane', () => {
     });
   });
 
-  it('tracks the ConfigMaps a target uses: a config change is a new revision, promoted as a -primary copy', async () => {
+  it('tracks the ConfigMaps and Secrets a target uses: a config change is a new revision, promoted as a -primary copy', async () => {
     const core = kc.makeApiClient(k8s.CoreV1Api);
     await core.createNamespacedConfigMap({
       namespace,
       body: { metadata: { name: 'cart-config' }, data: { mode: 'v1' } },
     });
+    const token = (v: string) => ({ token: Buffer.from(v).toString('base64') });
+    await core.createNamespacedSecret({
+      namespace,
+      body: { metadata: { name: 'cart-token' }, data: token('t1') },
+    });
     await createDeployment(apps, namespace, 'cart', 1, {
-      envFrom: [{ configMapRef: { name: 'cart-config' } }],
+      envFrom: [{ configMapRef: { name: 'cart-config' } }, { secretRef: { name: 'cart-token' } }],
     });
     await newCanary('cart', 'cart', { interval: '10s', stepWeight: 50 });
     await until('cart Initialized', phaseIs('Initialized', 'cart'));
     const primary = await apps.readNamespacedDeployment({ name: 'cart-primary', namespace });
     expect(primary.spec?.template.spec?.containers[0]?.envFrom).toEqual([
       { configMapRef: { name: 'cart-config-primary' } },
+      { secretRef: { name: 'cart-token-primary' } },
     ]);
     expect(
       (await core.readNamespacedConfigMap({ name: 'cart-config-primary', namespace })).data,
     ).toEqual({ mode: 'v1' });
+    expect(
+      (await core.readNamespacedSecret({ name: 'cart-token-primary', namespace })).data,
+    ).toEqual(token('t1'));
     const before = (await canary('cart')).status!;
-    expect(Object.keys(before.trackedConfigs ?? {})).toEqual(['configmap/cart-config']);
+    expect(Object.keys(before.trackedConfigs ?? {}).sort()).toEqual([
+      'configmap/cart-config',
+      'secret/cart-token',
+    ]);
 
     await core.patchNamespacedConfigMap(
       { name: 'cart-config', namespace, body: { data: { mode: 'v2' } } },
@@ -427,6 +439,17 @@ describe('a release on the real control plane', () => {
     expect(
       (await core.readNamespacedConfigMap({ name: 'cart-config-primary', namespace })).data,
     ).toEqual({ mode: 'v2' });
+
+    // A changed Secret is a new revision too, read by name when its metadata moves.
+    await core.patchNamespacedSecret(
+      { name: 'cart-token', namespace, body: { data: token('t2') } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    await until('cart Progressing on the Secret change', phaseIs('Progressing', 'cart'));
+    await until('cart Succeeded again', phaseIs('Succeeded', 'cart'));
+    expect(
+      (await core.readNamespacedSecret({ name: 'cart-token-primary', namespace })).data,
+    ).toEqual(token('t2'));
   });
 
   it('holds a release at confirm gates until the revision is approved on the Canary', async () => {
