@@ -203,6 +203,13 @@ export class PrometheusProvider implements MetricProvider {
         reason: `Prometheus answered HTTP ${res.status}: redirects are not followed`,
       };
     }
+    if (res.status >= 200 && res.status < 300 && (typeof res.data !== 'object' || !res.data)) {
+      const start = bounded(oneLine(typeof res.data === 'string' ? res.data : ''), 200);
+      return {
+        kind: 'error',
+        reason: `Prometheus at ${this.where} answered HTTP ${res.status} with a body that is not JSON${start ? `: ${start}` : ''}`,
+      };
+    }
     if (res.status < 200 || res.status >= 300 || body.status !== 'success') {
       const said =
         typeof body.error === 'string'

@@ -89,6 +89,14 @@ describe('PrometheusProvider against a hostile server', () => {
     expect(bystander.requests.length).toBe(seen);
   });
 
+  it('a 200 whose body is not JSON is an error that says so, with the start of the body', async () => {
+    hostile.set({ kind: 'answer', body: '{"status":"success","data":' });
+    expect(await provider().measure('up')).toEqual({
+      kind: 'error',
+      reason: `Prometheus at ${hostile.url} answered HTTP 200 with a body that is not JSON: {"status":"success","data":`,
+    });
+  });
+
   it('10,000 series: a clear error with the count', async () => {
     hostile.set({ kind: 'prometheus', series: 10_000, value: '1' });
     expect(await provider().measure('up')).toEqual({
