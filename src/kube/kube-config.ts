@@ -76,6 +76,20 @@ export function controllerKubeConfig(
       const timeout = AbortSignal.timeout(timeoutMs);
       context.setSignal(fence ? AbortSignal.any([timeout, fence]) : timeout);
     }
+    // client-node's own clients set User-Agent in a middleware that runs after
+    // applySecurityAuthentication: the same client, with our User-Agent instead.
+    override makeApiClient<T extends k8s.ApiType>(apiClientType: k8s.ApiConstructor<T>): T {
+      if (!options.userAgent) return super.makeApiClient(apiClientType);
+      const cluster = this.getCurrentCluster();
+      if (!cluster) throw new Error('No active cluster!');
+      return new apiClientType(
+        k8s.createConfiguration({
+          baseServer: new k8s.ServerConfiguration(cluster.server, {}),
+          authMethods: { default: this },
+          middleware: [k8s.setHeaderMiddleware('User-Agent', options.userAgent)],
+        }),
+      );
+    }
   }
   const copy = new ControllerKubeConfig();
   copy.loadFromOptions({

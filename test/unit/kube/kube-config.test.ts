@@ -144,3 +144,36 @@ describe('controllerKubeConfig', () => {
     expect(read.getHeaders()['User-Agent']).toBe('weir-controller/test (a)');
   });
 });
+
+describe('controllerKubeConfig names the replica', () => {
+  it('sends its User-Agent on requests of every client it makes, not client-node’s', async () => {
+    const agents: (string | undefined)[] = [];
+    const server = http.createServer((req, res) => {
+      agents.push(req.headers['user-agent']);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      // KubernetesObjectApi asks discovery first which resource a kind is.
+      res.end(
+        req.url === '/api/v1'
+          ? '{"kind":"APIResourceList","groupVersion":"v1","resources":[{"name":"namespaces","namespaced":false,"kind":"Namespace","verbs":["get"],"singularName":"namespace"}]}'
+          : '{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"shop"}}',
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const kc = controllerKubeConfig(config(`http://127.0.0.1:${port}`), {
+        userAgent: 'weir-controller/test (replica-a_1)',
+      });
+      await kc.makeApiClient(k8s.CoreV1Api).readNamespace({ name: 'shop' });
+      await k8s.KubernetesObjectApi.makeApiClient(kc).read({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: 'shop' },
+      });
+      expect(agents.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(agents)).toEqual(new Set(['weir-controller/test (replica-a_1)']));
+    } finally {
+      server.close();
+    }
+  });
+});
