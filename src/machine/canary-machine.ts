@@ -393,8 +393,13 @@ export const canaryMachine = setup({
     },
     revertedToPromoted: ({ context, event }) => {
       const obs = obsOf(event);
+      // Only while the primary still runs the promoted revision: a promotion that failed
+      // after the primary took the new spec leaves it running that, not the promoted one.
       return Boolean(
-        obs && obs.revision === context.promotedRevision && context.revision !== obs.revision,
+        obs &&
+        obs.revision === context.promotedRevision &&
+        context.revision !== obs.revision &&
+        (obs.primaryRevision === undefined || obs.primaryRevision === context.promotedRevision),
       );
     },
     checksFailed: ({ event }) => resultOf(event)?.passed === false,
@@ -473,8 +478,10 @@ export const canaryMachine = setup({
             reenter: true,
             actions: restartRelease('the release'),
           },
-          // Suspended: stay exactly where the release is; nothing moves until resumed.
-          { guard: 'suspended', actions: holdStep },
+          // Suspended: stay exactly where the release is; nothing moves until resumed. The
+          // canary's readiness is still followed, so the deadline counts unreadiness only.
+          { guard: and(['suspended', 'canaryReady']), actions: ['markReady', ...holdStep] },
+          { guard: 'suspended', actions: ['markUnready', ...holdStep] },
           {
             guard: 'manualAbort',
             target: 'Failed',

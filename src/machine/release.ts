@@ -50,7 +50,7 @@ export function decide(snapshot: MachineSnapshot | undefined, event: MachineEven
   const analysis = event.type === 'OBSERVE' ? event.obs.analysis : event.result.analysis;
   const effects = actions
     .filter((a) => a.type === 'effect')
-    .map((a) => complete(a.params as Effect, phase, context, analysis));
+    .map((a) => completeEffect(a.params as Effect, phase, context, analysis));
   return {
     snapshot: { version: machineVersion, phase, context },
     phase,
@@ -61,7 +61,7 @@ export function decide(snapshot: MachineSnapshot | undefined, event: MachineEven
 }
 
 /** Fills in what an effect needs from the phase it leads to: routes, and the check step. */
-function complete(
+export function completeEffect(
   effect: Effect,
   phase: CanaryPhase,
   context: ReleaseContext,

@@ -143,25 +143,21 @@ describe('Property 4: no release is stuck', { timeout: 60_000 }, () => {
    * app unhealthy. Counterexample: rev2 fails its first check (threshold 1), then
    * the target goes back to rev1, the revision the primary runs.
    */
-  it.fails(
-    '[defect D4] a Failed Canary whose target is reverted to the promoted revision is promoted again',
-    () => {
-      const d4: History = {
-        analysis: { maxWeight: 50, stepWeight: 10, threshold: 1, interval: '10s' },
-        bootstrapped: true,
-        revision: 'rev2',
-        steps: [
-          { kind: 'run', events: 8, outcome: failing, took: 0 },
-          { kind: 'change', advance: 0, change: { revision: 'rev1' } },
-        ],
-      };
-      assertKnownDefect(
-        /Failed for rev2, the target declares rev1/,
-        fc.property(reliable, (h) => settlesPromoted(h, 'promoted')),
-        { numRuns: runs, examples: [[d4]] },
-      );
-    },
-  );
+  it('a Failed Canary whose target is reverted to the promoted revision is promoted again', () => {
+    const d4: History = {
+      analysis: { maxWeight: 50, stepWeight: 10, threshold: 1, interval: '10s' },
+      bootstrapped: true,
+      revision: 'rev2',
+      steps: [
+        { kind: 'run', events: 8, outcome: failing, took: 0 },
+        { kind: 'change', advance: 0, change: { revision: 'rev1' } },
+      ],
+    };
+    assertProperty(
+      fc.property(reliable, (h) => settlesPromoted(h, 'promoted')),
+      { numRuns: runs, examples: [[d4]] },
+    );
+  });
 
   /**
    * Defect D3 (reconciler: effects before the status write). A manual abort is
@@ -171,7 +167,7 @@ describe('Property 4: no release is stuck', { timeout: 60_000 }, () => {
    * every 2 s for the whole 10 min progress deadline before failing it for the
    * wrong reason ("Canary was not ready").
    */
-  it.fails('[defect D3] … also when a status write is lost', () => {
+  it('… also when a status write is lost', () => {
     const d3: History = {
       analysis: { maxWeight: 50, stepWeight: 10, threshold: 1, interval: '10s' },
       bootstrapped: true,
@@ -181,8 +177,7 @@ describe('Property 4: no release is stuck', { timeout: 60_000 }, () => {
         { kind: 'change', advance: 0, change: { annotations: { abort: 'rev2' } } },
       ],
     };
-    assertKnownDefect(
-      /not at rest after \d+ reconciles, in Progressing/,
+    assertProperty(
       fc.property(historyArb({ maxLength: 40 }), (h) => settlesPromoted(h, 'Failed')),
       { numRuns: runs, examples: [[d3]] },
     );

@@ -76,9 +76,9 @@ export interface Cluster {
 
 /** Which time the reconciler gives the CHECKS event. */
 export type ChecksClock =
-  /** What the reconciler does today (ADR 0005): the time the checks started. */
+  /** What the reconciler did before ADR 0005 was amended: the time the checks started. */
   | 'started'
-  /** The time of the reconcile that decides on them (and performs the effects). */
+  /** What it does now (ADR 0005, amended by ADR 0013): the time of the reconcile that decides on them. */
   | 'decided';
 
 /** One reconcile, as the properties inspect it. */
@@ -170,7 +170,7 @@ export class Controller {
   constructor(
     readonly cluster: Cluster,
     now: number,
-    readonly checksClock: ChecksClock = 'started',
+    readonly checksClock: ChecksClock = 'decided',
   ) {
     this.now = now;
   }

@@ -278,7 +278,7 @@ export function apply(ctl: Controller, step: Step): void {
 }
 
 /** A controller for a Canary that has just been created (no status yet), or bootstrapped. */
-export function begin(history: Omit<History, 'steps'>, checksClock: ChecksClock = 'started') {
+export function begin(history: Omit<History, 'steps'>, checksClock: ChecksClock = 'decided') {
   const ctl = new Controller(initialCluster(history.analysis, start), start, checksClock);
   ctl.reconcile();
   if (history.bootstrapped) {
@@ -291,7 +291,7 @@ export function begin(history: Omit<History, 'steps'>, checksClock: ChecksClock 
 }
 
 /** Runs a history and returns the controller, its log and its cluster. */
-export function run(history: History, checksClock: ChecksClock = 'started'): Controller {
+export function run(history: History, checksClock: ChecksClock = 'decided'): Controller {
   const ctl = begin(history, checksClock);
   for (const step of history.steps) apply(ctl, step);
   return ctl;

@@ -132,7 +132,14 @@ export function promotionIsEarned(ctl: Controller): Map<Earned, number> {
         inRelease.has(before.phase) &&
         before.context.revision === d.context.revision &&
         before.context.startedAt === d.context.startedAt;
-      if (d.phase === 'Succeeded' && before.phase !== 'Succeeded') {
+      if (d.phase === 'Succeeded' && before.phase === 'Failed') {
+        // Was defect D4, fixed: after a rollback the target went back to the revision the
+        // primary runs. Nothing is promoted: the promoted revision stays what it was.
+        expect(event.type, where).toBe('OBSERVE');
+        if (event.type === 'OBSERVE')
+          expect(event.obs.revision, where).toBe(before.context.promotedRevision);
+        expect(d.context.promotedRevision, where).toBe(before.context.promotedRevision);
+      } else if (d.phase === 'Succeeded' && before.phase !== 'Succeeded') {
         expect(before.phase, `${where}`).toBe('Finalising');
         expect(earned?.key, `${where}: revision ${before.context.revision} not earned`).toBe(
           releaseKey(before.context),

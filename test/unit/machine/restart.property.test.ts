@@ -8,7 +8,7 @@ import {
   type Effect,
   type MachineEvent,
 } from '../../../src/machine/canary-machine.js';
-import { decide, type MachineSnapshot } from '../../../src/machine/release.js';
+import { completeEffect, decide, type MachineSnapshot } from '../../../src/machine/release.js';
 import { historyArb, run } from './reconcile-steps.js';
 import { decisionsOf } from './release-properties.js';
 import { assertProperty } from './fast-check-config.js';
@@ -27,8 +27,14 @@ const json = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 function uninterrupted(snapshot: CanarySnapshot, event: MachineEvent) {
   const [next, actions] = transition(canaryMachine, snapshot, event);
-  const effects = actions.filter((a) => a.type === 'effect').map((a) => a.params as Effect);
-  return { next, phase: next.value as CanaryPhase, context: json(next.context), effects };
+  const phase = next.value as CanaryPhase;
+  const context = json(next.context);
+  const analysis = event.type === 'OBSERVE' ? event.obs.analysis : event.result.analysis;
+  // The effects as the machine names them, completed as decide() completes them.
+  const effects = actions
+    .filter((a) => a.type === 'effect')
+    .map((a) => completeEffect(a.params as Effect, phase, context, analysis));
+  return { next, phase, context, effects };
 }
 
 describe('restart equivalence', { timeout: 60_000 }, () => {

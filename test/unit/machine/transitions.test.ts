@@ -133,19 +133,30 @@ const scenarios: Record<string, Scenario> = {
   },
   'Progressing.OBSERVE[2]': {
     from: 'Progressing',
+    context: { unreadySince: now - 5_000 },
     event: obs({ suspended: true, manual: { abort: 'rev2' } }),
     to: 'Progressing',
     then: { weight: 10 },
-    // Holds the current step as it is: routes and replicas asserted, nothing moves.
+    // Holds the current step as it is: routes and replicas asserted, nothing moves; the
+    // canary, ready again, no longer counts towards the progress deadline.
+    without: ['unreadySince'],
     effects: ['setWeight', 'scaleCanaryUp'],
   },
   'Progressing.OBSERVE[3]': {
+    from: 'Progressing',
+    event: obs({ suspended: true, canaryReady: false }),
+    to: 'Progressing',
+    // Suspended and unready: held, and the deadline counts from this first sight of it.
+    then: { weight: 10, unreadySince: now },
+    effects: ['setWeight', 'scaleCanaryUp'],
+  },
+  'Progressing.OBSERVE[4]': {
     from: 'Progressing',
     event: obs({ manual: { abort: 'rev2' } }),
     to: 'Failed',
     then: { weight: 0, message: 'Release aborted by request' },
   },
-  'Progressing.OBSERVE[4]': {
+  'Progressing.OBSERVE[5]': {
     from: 'Progressing',
     context: { lastStepAt: now - 3_600_000 },
     event: obs({ manual: { promote: 'rev2' } }),
@@ -153,14 +164,14 @@ const scenarios: Record<string, Scenario> = {
     effect: 'promote',
     then: { lastStepAt: now },
   },
-  'Progressing.OBSERVE[5]': {
+  'Progressing.OBSERVE[6]': {
     from: 'Progressing',
     context: { unreadySince: now - 700_000 },
     event: obs({ canaryReady: false }),
     to: 'Failed',
     then: { message: 'Canary was not ready within progressDeadlineSeconds (600s)' },
   },
-  'Progressing.OBSERVE[6]': {
+  'Progressing.OBSERVE[7]': {
     from: 'Progressing',
     context: { lastStepAt: now - 700_000 },
     event: obs({ canaryReady: false }),
@@ -169,7 +180,7 @@ const scenarios: Record<string, Scenario> = {
     then: { unreadySince: now },
     effects: ['setWeight', 'scaleCanaryUp', 'requeue'],
   },
-  'Progressing.OBSERVE[7]': {
+  'Progressing.OBSERVE[8]': {
     from: 'Progressing',
     context: { unreadySince: now - 5_000 },
     event: obs(),
@@ -177,7 +188,7 @@ const scenarios: Record<string, Scenario> = {
     without: ['unreadySince'],
     effects: ['setWeight', 'scaleCanaryUp', 'runChecks'],
   },
-  'Progressing.OBSERVE[8]': {
+  'Progressing.OBSERVE[9]': {
     from: 'Progressing',
     context: { lastStepAt: now - 5_000 },
     event: obs(),
