@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { CanaryAnalysis, CanaryPhase } from '../../../src/api/canary-schema.js';
 import type { MachineSnapshot } from '../../../src/machine/release.js';
 import { defaults, strategyOf } from '../../../src/machine/steps.js';
-import { assertKnownDefect, assertProperty } from './fast-check-config.js';
+import { assertProperty } from './fast-check-config.js';
 import { traceOf, type Controller, type Outcome, type Reconciled } from './reconcile-model.js';
 import { failing, historyArb, passing, run, type History } from './reconcile-steps.js';
 import { intervalOf } from './release-properties.js';
@@ -135,7 +135,9 @@ describe('Property 4: no release is stuck', { timeout: 60_000 }, () => {
   });
 
   /**
-   * Defect D4 (machine: Failed waits for a revision other than the promoted one).
+   * Was defect D4, fixed: Failed now goes to Succeeded ('Reverted') when the target is
+   * reverted to the promoted revision and the primary runs it. What the defect was
+   * (machine: Failed waited for a revision other than the promoted one):
    * After a rollback, the usual fix is a revert in Git: the target declares the
    * promoted revision again. Failed ignores it (`isNewRevision` is false for the
    * promoted revision), so the Canary stays Failed, with Ready=False and
@@ -160,7 +162,8 @@ describe('Property 4: no release is stuck', { timeout: 60_000 }, () => {
   });
 
   /**
-   * Defect D3 (reconciler: effects before the status write). A manual abort is
+   * Was defect D3, fixed: the reconciler writes the decision before it acts (ADR 0013).
+   * What the defect was (reconciler: effects before the status write): A manual abort is
    * performed (routes to the primary, canary scaled to zero) but its status write
    * is lost, and the abort annotation is removed. The status still says
    * Progressing, nothing scales the canary up again, and the controller polls it
