@@ -393,13 +393,8 @@ export const canaryMachine = setup({
     },
     revertedToPromoted: ({ context, event }) => {
       const obs = obsOf(event);
-      // Only while the primary still runs the promoted revision: a promotion that failed
-      // after the primary took the new spec leaves it running that, not the promoted one.
       return Boolean(
-        obs &&
-        obs.revision === context.promotedRevision &&
-        context.revision !== obs.revision &&
-        (obs.primaryRevision === undefined || obs.primaryRevision === context.promotedRevision),
+        obs && obs.revision === context.promotedRevision && context.revision !== obs.revision,
       );
     },
     checksFailed: ({ event }) => resultOf(event)?.passed === false,
