@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assertKnownDefect, assertProperty } from './fast-check-config.js';
+import { assertProperty } from './fast-check-config.js';
 import { historyArb, passing, run, type History } from './reconcile-steps.js';
 import {
   promotionIsEarned,
@@ -11,13 +11,14 @@ import {
 /**
  * The release invariants over generated histories of a Canary and its controller
  * (reconcile-steps.ts): watch events, timed requeues, checks that finish late or
- * are decided long after they started, clock jumps, restarts and lost status
+ * are decided long after they started, clock jumps, restarts and failed status
  * writes. The properties are stated in release-properties.ts. A property the
- * machine or the reconciler breaks today runs as `it.fails` with the defect named
- * in its title, its shrunk counterexample pinned in `examples` so that it fails
- * on every run, and `assertKnownDefect` letting through only the failure that
- * names the defect; when the defect is fixed, flip it to `it`. The defects are
- * described in docs/machine-properties.md.
+ * machine or the reconciler breaks runs as `it.fails` with the defect named in its
+ * title, its shrunk counterexample pinned in `examples` so that it fails on every
+ * run, and `assertKnownDefect` letting through only the failure that names the
+ * defect; when the defect is fixed, it becomes an `it` with `assertProperty`, the
+ * counterexample kept in `examples`. The defects are described in
+ * docs/machine-properties.md (D1–D7 fixed, D8 open).
  */
 
 const runs = 400;
@@ -42,14 +43,16 @@ describe(
     });
 
     /**
-     * Defect D3 (reconciler: effects before the status write). A reconcile performs
-     * its effects, then writes the status; when the write is lost, the next reconcile
-     * decides again from the older status with newer inputs (here the spec changed)
-     * and can undo what was already performed. Counterexample: promotion steps back
-     * 100 → 60 (performed, write lost), stepWeightPromotion becomes 10, and the
-     * decision taken again from 100 routes 90: 60 → 90 with no checks.
+     * Was defect D3, fixed: the reconciler writes the decided status before it acts
+     * (ADR 0013), and a failed write acts on nothing. What the defect was (reconciler:
+     * effects before the status write): a reconcile performed its effects, then wrote
+     * the status; when the write was lost, the next reconcile decided again from the
+     * older status with newer inputs (here the spec changed) and could undo what was
+     * already performed. Counterexample: promotion steps back 100 → 60 (performed,
+     * write lost), stepWeightPromotion becomes 10, and the decision taken again from
+     * 100 routes 90: 60 → 90 with no checks.
      */
-    it.fails('[defect D3] … also when a status write is lost', () => {
+    it('… also when a status write fails', () => {
       const d3: History = {
         analysis: {
           maxWeight: 100,
@@ -61,7 +64,8 @@ describe(
         bootstrapped: true,
         revision: 'rev2',
         steps: [
-          { kind: 'run', events: 16, outcome: passing, took: 0 },
+          // 24 undisturbed events take the release to Promoting at weight 100.
+          { kind: 'run', events: 24, outcome: passing, took: 0 },
           { kind: 'loseWrite' },
           { kind: 'wake', late: 0 },
           {
@@ -79,51 +83,49 @@ describe(
           },
         ],
       };
-      assertKnownDefect(
-        /weight 60 → 90 without checks/,
+      assertProperty(
         fc.property(withLostWrites, (h) => weightRisesOnlyOnPassingChecks(run(h))),
         { numRuns: runs, examples: [[d3]] },
       );
     });
 
     /**
-     * Defect D1 (the reconciler's CHECKS clock, ADR 0005 §5). The reconciler decides
-     * CHECKS with `now` = the time the checks started, and the machine takes that as
-     * `lastStepAt`, so the next step is due one interval after the checks started,
-     * not after the weight they raised was routed. A result decided late (the API
-     * server unreachable for 45 s, checks running into their 60 s timeout) makes the
-     * next step due at once. Counterexample (interval 10 s): checks start at +10 s,
-     * their result is decided at +56 s and routes 10 %; the next checks start at
-     * +56 s, and route 20 % at +57 s: weight 10 was judged after 0 ms.
+     * Was defect D1, fixed twice over. What the defect was (the reconciler's CHECKS
+     * clock, ADR 0005 §5): the reconciler decided CHECKS with `now` = the time the
+     * checks started, and the machine took that as `lastStepAt`, so the next step was
+     * due one interval after the checks started, not after the weight they raised
+     * was routed. A result decided late (the API server unreachable for 45 s, checks
+     * running into their 60 s timeout) made the next step due at once.
+     * Counterexample (interval 10 s): checks start at +10 s, their result is decided
+     * at +56 s and routes 10 %; the next checks started at +56 s, and routed 20 % at
+     * +57 s: weight 10 was judged after 0 ms. Fixed in the reconciler (CHECKS is
+     * decided at its own time, the next test) and in the machine: a step is due only
+     * an interval after its routes landed (`Observation.routedAt`, ADR 0013), so the
+     * dwell holds even with the old clock.
      */
-    it.fails(
-      '[defect D1, with the clock the reconciler used before the fix] the previous weight was routed for a full interval when the checks that raise it started',
-      () => {
-        const d1: History = {
-          analysis: { maxWeight: 50, stepWeight: 10, threshold: 1, interval: '10s' },
-          bootstrapped: true,
-          revision: 'rev2',
-          steps: [
-            { kind: 'run', events: 4, outcome: passing, took: 1_000 },
-            { kind: 'checksDone', outcome: passing, took: 1_000, delay: 45_000 },
-            { kind: 'run', events: 3, outcome: passing, took: 1_000 },
-          ],
-        };
-        assertKnownDefect(
-          /had been routed for \d+ ms \(interval \d+ ms\)/,
-          fc.property(withoutLostWrites, (h) =>
-            weightRisesOnlyOnPassingChecks(run(h, 'started'), true),
-          ),
-          { numRuns: runs, examples: [[d1]] },
-        );
-      },
-    );
-
-    it('… which holds when CHECKS is decided with the time of the reconcile that decides it (the fix for D1)', () => {
+    it('the previous weight was routed for a full interval when the checks that raise it started, even with the clock the reconciler used before the fix', () => {
+      const d1: History = {
+        analysis: { maxWeight: 50, stepWeight: 10, threshold: 1, interval: '10s' },
+        bootstrapped: true,
+        revision: 'rev2',
+        steps: [
+          // 7 undisturbed events start the first step's checks at +10 s.
+          { kind: 'run', events: 7, outcome: passing, took: 1_000 },
+          { kind: 'checksDone', outcome: passing, took: 1_000, delay: 45_000 },
+          { kind: 'run', events: 3, outcome: passing, took: 1_000 },
+        ],
+      };
       assertProperty(
         fc.property(withoutLostWrites, (h) =>
-          weightRisesOnlyOnPassingChecks(run(h, 'decided'), true),
+          weightRisesOnlyOnPassingChecks(run(h, 'started'), true),
         ),
+        { numRuns: runs, examples: [[d1]] },
+      );
+    });
+
+    it('… and with CHECKS decided at the time of the reconcile that decides it (the fix for D1), also when a status write fails', () => {
+      assertProperty(
+        fc.property(withLostWrites, (h) => weightRisesOnlyOnPassingChecks(run(h, 'decided'), true)),
         { numRuns: runs },
       );
     });

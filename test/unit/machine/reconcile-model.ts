@@ -4,22 +4,27 @@ import type {
   Effect,
   MachineEvent,
   Observation,
+  Routes,
 } from '../../../src/machine/canary-machine.js';
 import { decide, type Decision, type MachineSnapshot } from '../../../src/machine/release.js';
 
 /**
  * A model of the reconciler's loop around the release machine, for property tests.
- * It follows `Reconciler.reconcile` (src/controller/reconciler.ts) step by step:
- * decide OBSERVE from the stored status; when the machine asks for checks, start
- * them in the background keyed by the step (`Background.poll`), or, when the
- * checks of that same step are done, decide CHECKS on top with `now` = the time
- * the checks started; perform the effects in order; write the status (unless the
- * write is lost); requeue at the earliest time asked. What the model leaves out
- * (conditions, the outbox, notifications) does not reach the machine.
+ * It follows `Reconciler.reconcile` (src/controller/reconciler.ts, ADR 0013) step by
+ * step: observe (with `routedAt`, when the routes in place were written or first
+ * found as wanted, from memory); decide OBSERVE from the stored status; when the
+ * machine asks for checks, start them in the background keyed by the step
+ * (`Background.poll`), or, when the checks of that same step are done, decide
+ * CHECKS on top with `now` = the time of this reconcile; write the decided status
+ * (when it changed) and only then act on the effects, in order: a write that fails
+ * acts on nothing, and the work queue retries; requeue at the earliest time asked
+ * (at once after a write). What the model leaves out (conditions, the outbox,
+ * notifications, effects the router refuses) does not reach the machine.
  *
  * The cluster is modelled only as far as the machine observes it: the declared
- * revision, the Canary's annotations and spec, the readiness of the target and the
- * primary, and the routed weight (the last `setWeight` performed).
+ * revision, the Canary's annotations and spec (and its generation), the readiness
+ * of the target and the primary, and the routed weight (the last `setWeight`
+ * performed).
  */
 
 /** What the check runner answers for one step (`CheckOutcome`, without the records). */
@@ -66,19 +71,23 @@ export interface Cluster {
   targetScaledUp: boolean;
   /** The primary Deployment: the revision it runs, and whether it has rolled out. */
   primary?: { revision: string; available: boolean };
-  /** The canary weight the router carries, and since when (changes only). */
+  /** The canary weight the router carries (`Routes.canaryWeight`), and since when (changes only). */
   routed: { weight: number; since: number };
+  /** `metadata.generation`: a change of the spec (not of annotations) increments it. */
+  generation: number;
   /** The Canary's stored `status.machine`. */
   status?: MachineSnapshot;
+  /** The generation the stored status was written for (`observedGeneration`). */
+  observedGeneration?: number;
   /** Since when the canary, and the primary, have been unready (as observed by the machine). */
   unreadySince: { canary?: number; primary?: number };
 }
 
 /** Which time the reconciler gives the CHECKS event. */
 export type ChecksClock =
-  /** What the reconciler did before ADR 0005 was amended: the time the checks started. */
+  /** What the reconciler did before ADR 0005 was amended (defect D1): the time the checks started. */
   | 'started'
-  /** What it does now (ADR 0005, amended by ADR 0013): the time of the reconcile that decides on them. */
+  /** What it does now (ADR 0005 as amended, ADR 0013): the time of the reconcile that decides on them. */
   | 'decided';
 
 /** One reconcile, as the properties inspect it. */
@@ -90,6 +99,7 @@ export interface Reconciled {
   checks?: { event: Extract<MachineEvent, { type: 'CHECKS' }>; decision: Decision; job: Job };
   /** The decision that was (to be) written. */
   decision: Decision;
+  /** Its effects, in order: performed, unless the status write failed (`lost`). */
   effects: Effect[];
   routedBefore: { weight: number; since: number };
   routedAfter: { weight: number; since: number };
@@ -98,7 +108,10 @@ export interface Reconciled {
   primaryRevision?: string;
   /** Since when the canary and the primary had been unready when this reconcile observed them. */
   unreadySince: { canary?: number; primary?: number };
-  /** The status write was lost: the next reconcile starts from `stored` again. */
+  /**
+   * The status write failed: nothing was acted on, and the next reconcile starts
+   * from `stored` again (the work queue retries with backoff).
+   */
   lost: boolean;
   /** When the controller will look again (work queue), if it asked to. */
   wakeAt?: number;
@@ -122,9 +135,22 @@ export function initialCluster(analysis: CanaryAnalysis, now: number): Cluster {
     deleting: false,
     targetRolledOut: true,
     targetScaledUp: true,
+    generation: 1,
     routed: { weight: 0, since: now },
     unreadySince: {},
   };
+}
+
+/** The Canary's spec fields the histories change. */
+export type Spec = Pick<Cluster, 'analysis' | 'suspended' | 'skipAnalysis'>;
+
+/** Changes the Canary's spec; a change increments its generation, as the API server does. */
+export function changeSpec(c: Cluster, spec: Partial<Spec>): void {
+  const changed = (Object.keys(spec) as (keyof Spec)[]).some(
+    (k) => spec[k] !== undefined && JSON.stringify(spec[k]) !== JSON.stringify(c[k]),
+  );
+  Object.assign(c, Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined)));
+  if (changed) c.generation += 1;
 }
 
 /** A manual request applies to the revision it names: `<revision>` or `<revision>-<anything>`. */
@@ -132,8 +158,8 @@ function tokenFor(value: string | undefined, revision: string): string | undefin
   return value && (value === revision || value.startsWith(`${revision}-`)) ? value : undefined;
 }
 
-/** The observation the reconciler builds from its caches. */
-export function observe(c: Cluster, now: number): Observation {
+/** The observation the reconciler builds from its caches and its memory of the routes. */
+export function observe(c: Cluster, now: number, routedAt = now): Observation {
   const manual: Observation['manual'] = {};
   for (const kind of ['promote', 'abort', 'retry'] as const) {
     const token = tokenFor(c.annotations[kind], c.revision);
@@ -141,6 +167,7 @@ export function observe(c: Cluster, now: number): Observation {
   }
   return {
     now,
+    routedAt,
     analysis: c.analysis,
     revision: c.revision,
     primaryReady: Boolean(c.primary?.available),
@@ -164,7 +191,13 @@ export class Controller {
   job: Job | undefined;
   /** The work queue's timed requeue (lost on restart; the restart reconciles everything). */
   wakeAt: number | undefined;
-  /** The next status write fails (after the effects were performed). */
+  /**
+   * The routes this process last wrote or found in place, and since when
+   * (`CanaryMemory.routes`; lost on restart). The fingerprint is the routes and the
+   * Canary's generation, as `EffectRunner.route` builds it.
+   */
+  routes: { fingerprint: string; since: number } | undefined;
+  /** The next status write fails (and so nothing of that decision is acted on). */
   loseNextWrite = false;
 
   constructor(
@@ -179,6 +212,7 @@ export class Controller {
   restart(): void {
     this.job = undefined;
     this.wakeAt = undefined;
+    this.routes = undefined;
   }
 
   /** One `reconcile(key)`. */
@@ -188,19 +222,21 @@ export class Controller {
     const stored = c.status;
     this.stamp();
     const unreadySince = { ...c.unreadySince };
-    const obs = observe(c, now);
+    // 1. Observe: the routes' age comes from memory (after a restart: now).
+    const obs = observe(c, now, this.routes?.since ?? now);
     const observeEvent = { type: 'OBSERVE' as const, obs };
+    // 2. Decide.
     const first = decide(stored, observeEvent);
     let decision = first;
     const effects = [...first.effects];
     let checks: Reconciled['checks'];
     let requeueAt: number | undefined;
-    if (effects.some((e) => e.type === 'runChecks')) {
+    const step = first.effects.find((e) => e.type === 'runChecks')?.step;
+    if (step) {
       const ctx = first.context;
-      const step = `${first.phase}/${ctx.revision}/${ctx.iterations}/${ctx.lastStepAt ?? ''}/${ctx.lastGateAt ?? ''}`;
-      if (this.job?.step !== step) {
+      if (this.job?.step !== step.id) {
         this.job = {
-          step,
+          step: step.id,
           startedAt: now,
           weight: ctx.weight,
           phase: first.phase,
@@ -232,54 +268,63 @@ export class Controller {
         checks = { event, decision: after, job: this.job };
       }
     } else {
+      // The release moved on: stop what was measuring it.
       this.job = undefined;
     }
 
+    // 3. Write the decided status before acting on it (only when it changed).
     const routedBefore = { ...c.routed };
-    for (const e of effects) {
-      switch (e.type) {
-        case 'bootstrap':
-          this.applyPrimary();
-          break;
-        case 'scaleCanaryUp':
-          if (!c.targetScaledUp) {
-            c.targetScaledUp = true;
-            c.targetRolledOut = false;
-          }
-          break;
-        case 'scaleCanaryDown':
-          c.targetScaledUp = false;
-          break;
-        case 'setWeight':
-          if (e.weight !== c.routed.weight) c.routed = { weight: e.weight, since: now };
-          break;
-        case 'promote':
-          if (e.revision === c.revision) this.applyPrimary();
-          break;
-        case 'requeue':
-          requeueAt = Math.min(requeueAt ?? Infinity, e.at);
-          break;
-        case 'finalize':
-        case 'record':
-        case 'runChecks':
-          break;
-      }
-    }
-
-    this.stamp();
-    const lost = this.loseNextWrite;
-    this.loseNextWrite = false;
+    const changed =
+      JSON.stringify(stored) !== JSON.stringify(decision.snapshot) ||
+      c.observedGeneration !== c.generation ||
+      effects.some((e) => e.type === 'record');
+    const lost = changed && this.loseNextWrite;
     let wakeAt: number | undefined;
     if (lost) {
-      // The status patch threw: the work queue retries with backoff.
+      // The status patch threw: nothing is acted on, and the work queue retries with backoff.
+      this.loseNextWrite = false;
       wakeAt = now + retryMs;
     } else {
-      const changed =
-        JSON.stringify(stored) !== JSON.stringify(decision.snapshot) ||
-        effects.some((e) => e.type === 'record');
-      c.status = decision.snapshot;
-      wakeAt = requeueAt ?? (changed ? now : undefined);
+      if (changed) {
+        c.status = decision.snapshot;
+        c.observedGeneration = c.generation;
+        // The echo of the write is not reconciled: the reconciler looks again at once.
+        requeueAt = now;
+      }
+      // 4. Act.
+      for (const e of effects) {
+        switch (e.type) {
+          case 'bootstrap':
+            this.applyPrimary();
+            this.route({ canaryWeight: 0, matchToCanary: false });
+            break;
+          case 'scaleCanaryUp':
+            if (!c.targetScaledUp) {
+              c.targetScaledUp = true;
+              c.targetRolledOut = false;
+            }
+            break;
+          case 'scaleCanaryDown':
+            c.targetScaledUp = false;
+            break;
+          case 'setWeight':
+            this.route(e.routes ?? { canaryWeight: 0, matchToCanary: false });
+            break;
+          case 'promote':
+            if (e.revision === c.revision) this.applyPrimary();
+            break;
+          case 'requeue':
+            requeueAt = Math.min(requeueAt ?? Infinity, e.at);
+            break;
+          case 'finalize':
+          case 'record':
+          case 'runChecks':
+            break;
+        }
+      }
+      wakeAt = requeueAt;
     }
+    this.stamp();
     // A reconcile takes the key off the timed queue; its result puts it back (earliest wins).
     this.wakeAt = wakeAt;
     const record: Reconciled = {
@@ -346,6 +391,20 @@ export class Controller {
 
   /** When the rollouts seen pending by `next` finish. */
   private readonly rollouts: { target?: number; primary?: number } = {};
+
+  /**
+   * Writes the routes unless this process already put exactly these in place
+   * (`EffectRunner.route`): the router then carries `routes.canaryWeight` (0 for
+   * blue/green and A/B), and the routes are in place from now.
+   */
+  private route(routes: Routes): void {
+    const c = this.cluster;
+    const fingerprint = JSON.stringify([routes, c.generation]);
+    if (this.routes?.fingerprint === fingerprint) return;
+    const weight = routes.canaryWeight;
+    if (weight !== c.routed.weight) c.routed = { weight, since: this.now };
+    this.routes = { fingerprint, since: this.now };
+  }
 
   /** The primary gets the target's current template; a new template rolls out. */
   private applyPrimary(): void {

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { CanaryAnalysis } from '../../../src/api/canary-schema.js';
 import {
+  changeSpec,
   checksTimeoutMs,
   Controller,
   initialCluster,
@@ -33,7 +34,10 @@ export type Step =
   | { kind: 'run'; events: number; outcome: Outcome; took: number }
   /** The controller restarts: its memory is gone, and it reconciles every Canary. */
   | { kind: 'restart' }
-  /** The next reconcile performs its effects but its status write fails. */
+  /**
+   * The next status write fails: that reconcile acts on nothing of its decision, and
+   * the next one decides again from the older status (ADR 0013).
+   */
   | { kind: 'loseWrite' };
 
 export interface Change {
@@ -58,6 +62,10 @@ export const failing: Outcome = {
   gates: {},
 };
 
+/** `value` once in `n` times, otherwise `otherwise`. */
+const oneIn = <T>(n: number, value: fc.Arbitrary<T>, otherwise: fc.Arbitrary<T>) =>
+  fc.oneof({ weight: 1, arbitrary: value }, { weight: n - 1, arbitrary: otherwise });
+
 const shapes: CanaryAnalysis[] = [
   { maxWeight: 50, stepWeight: 10 },
   { maxWeight: 100, stepWeight: 25, stepWeightPromotion: 40 },
@@ -67,19 +75,21 @@ const shapes: CanaryAnalysis[] = [
   { iterations: 2, match: [{ headers: { 'x-canary': { exact: 'insider' } } }] },
 ];
 
-/** A realistic `spec.analysis`: a strategy, a threshold of 1..3, an interval of 10 s..1 m. */
+/**
+ * A realistic `spec.analysis`: a strategy, a threshold of 1..3, an interval of 10 s..1 m
+ * (within `durationBounds.analysisInterval`, src/api/limits.ts), and now and then 5 s,
+ * below the bound, as an older CRD admitted it: the machine holds it at 10 s, and so
+ * do the properties (`intervalOf`).
+ */
 export const analysisArb: fc.Arbitrary<CanaryAnalysis> = fc
   .record({
     shape: fc.constantFrom(...shapes),
     threshold: fc.integer({ min: 1, max: 3 }),
-    interval: fc.constantFrom('10s', '15s', '30s', '1m'),
+    interval: oneIn(10, fc.constant('5s'), fc.constantFrom('10s', '15s', '30s', '1m')),
   })
   .map(({ shape, threshold, interval }) => ({ ...shape, threshold, interval }));
 
 const revisions = ['rev1', 'rev2', 'rev3'];
-/** `value` once in `n` times, otherwise `otherwise`. */
-const oneIn = <T>(n: number, value: fc.Arbitrary<T>, otherwise: fc.Arbitrary<T>) =>
-  fc.oneof({ weight: 1, arbitrary: value }, { weight: n - 1, arbitrary: otherwise });
 const mostly = (n: number) => oneIn(n, fc.constant(false), fc.constant(true));
 const rarely = (n: number) => oneIn(n, fc.constant(true), fc.constant(false));
 const tokenArb = oneIn<string | undefined>(
@@ -240,11 +250,10 @@ export function apply(ctl: Controller, step: Step): void {
         c.primary.available = change.primaryAvailable;
       if (change.gates) c.gates = change.gates;
       if (change.annotations) c.annotations = change.annotations;
-      if (change.suspended !== undefined) c.suspended = change.suspended;
-      if (change.skipAnalysis !== undefined) c.skipAnalysis = change.skipAnalysis;
+      const { suspended, skipAnalysis, analysis } = change;
+      changeSpec(c, { suspended, skipAnalysis, analysis });
       // Deletion cannot be taken back.
       if (change.deleting) c.deleting = true;
-      if (change.analysis) c.analysis = change.analysis;
       ctl.reconcile();
       return;
     }
