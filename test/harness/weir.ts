@@ -148,7 +148,12 @@ export async function stepUntil<T>(
   for (let i = 0; i < maxSteps; i++) {
     await app.queue.idle();
     const v = await probe();
-    if (v !== undefined) return v;
+    if (v !== undefined) {
+      // A reconcile may have started after idle() and written the status the probe saw: the
+      // status is written before its effects are performed, so let it finish them too.
+      await app.queue.idle();
+      return v;
+    }
     clock.advance(stepMs);
     await new Promise((r) => setTimeout(r, settleMs));
   }
