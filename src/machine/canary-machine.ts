@@ -159,7 +159,13 @@ const failures = (e: MachineEvent) => resultOf(e)?.failures.join('; ') || 'check
 
 /** A revision to release: neither the promoted one nor (unless retried) the one that just failed. */
 function isNewRevision(ctx: ReleaseContext, obs: Observation, afterFailure: boolean): boolean {
-  if (obs.revision === ctx.promotedRevision) return false;
+  // The promoted revision is nothing new while the primary runs it. After a promotion that
+  // failed once the primary had the new spec, going back to it is a release like any other.
+  const primaryLeft =
+    afterFailure &&
+    obs.primaryRevision !== undefined &&
+    obs.primaryRevision !== ctx.promotedRevision;
+  if (obs.revision === ctx.promotedRevision && !primaryLeft) return false;
   if (afterFailure && obs.revision === ctx.revision) return fresh(ctx, obs, 'retry');
   return true;
 }
@@ -393,8 +399,12 @@ export const canaryMachine = setup({
     },
     revertedToPromoted: ({ context, event }) => {
       const obs = obsOf(event);
+      // Only while the primary still runs the promoted revision (see isNewRevision).
       return Boolean(
-        obs && obs.revision === context.promotedRevision && context.revision !== obs.revision,
+        obs &&
+        obs.revision === context.promotedRevision &&
+        context.revision !== obs.revision &&
+        (obs.primaryRevision === undefined || obs.primaryRevision === context.promotedRevision),
       );
     },
     checksFailed: ({ event }) => resultOf(event)?.passed === false,

@@ -18,7 +18,7 @@ import {
  * run, and `assertKnownDefect` letting through only the failure that names the
  * defect; when the defect is fixed, it becomes an `it` with `assertProperty`, the
  * counterexample kept in `examples`. The defects are described in
- * docs/machine-properties.md (D1–D7 fixed, D8 open).
+ * docs/machine-properties.md (D1–D8 fixed).
  */
 
 const runs = 400;

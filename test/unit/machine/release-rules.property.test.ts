@@ -150,43 +150,37 @@ describe('Property 5: more invariants of the release', { timeout: 60_000 }, () =
    * goes to Initialized with promotedRevision rev2 while the primary runs rev1: the
    * target is scaled to zero and rev2 is never released.
    */
-  it.fails(
-    '[defect D8] Initialized and Succeeded record as promoted the revision the primary runs',
-    () => {
-      const d2: History = {
-        analysis: { maxWeight: 50, stepWeight: 10, threshold: 1, interval: '10s' },
-        bootstrapped: false,
-        revision: 'rev1',
-        steps: [
-          { kind: 'change', advance: 0, change: { revision: 'rev2', primaryAvailable: true } },
-        ],
-      };
-      // Defect D8, found once D2 was fixed: a promotion fails its deadline after the primary
-      // took the new spec, then the target is reverted: Failed → Succeeded ('Reverted') records
-      // the old promoted revision while the primary runs the new spec. Requiring the primary
-      // to run the promoted revision in the revert guard leaves the Canary stuck in Failed
-      // instead (liveness); the fix needs both guards changed together.
-      const revertAfterFailedPromotion: History = {
-        analysis: { maxWeight: 50, stepWeight: 10, threshold: 1, interval: '10s' },
-        bootstrapped: true,
-        revision: 'rev2',
-        // 23 undisturbed events take the release to Promoting, the primary rolling out rev2.
-        steps: [
-          { kind: 'run', events: 23, outcome: passing, took: 0 },
-          { kind: 'jump', ms: 600_000 },
-          { kind: 'wake', late: 0 },
-          { kind: 'change', advance: 0, change: { revision: 'rev1' } },
-        ],
-      };
-      // D2's own counterexample holds now.
-      promotedIsWhatThePrimaryRuns(run(d2));
-      assertKnownDefect(
-        /Succeeded with promotedRevision/,
-        fc.property(withLostWrites, (h) => promotedIsWhatThePrimaryRuns(run(h))),
-        { numRuns: runs, examples: [[revertAfterFailedPromotion]] },
-      );
-    },
-  );
+  it('Initialized and Succeeded record as promoted the revision the primary runs (was D2, D8)', () => {
+    const d2: History = {
+      analysis: { maxWeight: 50, stepWeight: 10, threshold: 1, interval: '10s' },
+      bootstrapped: false,
+      revision: 'rev1',
+      steps: [{ kind: 'change', advance: 0, change: { revision: 'rev2', primaryAvailable: true } }],
+    };
+    // Was defect D8, found once D2 was fixed: a promotion failed its deadline after the
+    // primary took the new spec, then the target was reverted: Failed → Succeeded ('Reverted')
+    // recorded the old promoted revision while the primary ran the new spec. Fixed: a revert
+    // is 'Reverted' only while the primary runs the promoted revision; otherwise it is a new
+    // revision to release (the revert guard and isNewRevision changed together).
+    const revertAfterFailedPromotion: History = {
+      analysis: { maxWeight: 50, stepWeight: 10, threshold: 1, interval: '10s' },
+      bootstrapped: true,
+      revision: 'rev2',
+      // 23 undisturbed events take the release to Promoting, the primary rolling out rev2.
+      steps: [
+        { kind: 'run', events: 23, outcome: passing, took: 0 },
+        { kind: 'jump', ms: 600_000 },
+        { kind: 'wake', late: 0 },
+        { kind: 'change', advance: 0, change: { revision: 'rev1' } },
+      ],
+    };
+    // D2's own counterexample holds now.
+    promotedIsWhatThePrimaryRuns(run(d2));
+    assertProperty(
+      fc.property(withLostWrites, (h) => promotedIsWhatThePrimaryRuns(run(h))),
+      { numRuns: runs, examples: [[revertAfterFailedPromotion]] },
+    );
+  });
 
   /**
    * Defects D1, D6 and D7: both progress deadlines are measured from `lastStepAt`,
