@@ -16,6 +16,11 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS configuration files (dependency-cruiser reads .cjs).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable' } },
+  },
+  {
     // Scripts and test harnesses talk to people on the terminal.
     files: ['hack/**', 'test/**', 'bench/**', 'src/cli/**', 'examples/**'],
     rules: { 'no-console': 'off' },

@@ -8,7 +8,7 @@ import type { WorkQueue } from './controller/work-queue.js';
 import { WeirError } from './errors.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { createController } from './controller/controller.js';
-import type { CheckRunner } from './controller/checks.js';
+import type { CheckRunner } from './contracts/checks.js';
 import { realClock, type Clock } from './util/clock.js';
 import { hostname } from 'node:os';
 import { LeaderElector, type Role } from './kube/leader-election.js';
@@ -26,7 +26,7 @@ export interface AppDependencies {
   version?: string;
   /** Time source; the wall clock by default. Tests inject a ManualClock. */
   clock?: Clock;
-  /** Analysis checks (metrics, webhooks); see controller/checks.ts. */
+  /** Analysis checks (metrics, webhooks); see contracts/checks.ts. */
   checks?: CheckRunner;
   /** Retry backoff of webhooks and notifications; tests shorten it. */
   webhookBackoff?: WebhookClientOptions;

@@ -1,5 +1,6 @@
 import type { Canary, CanaryRun } from '../api/types.js';
-import { finalStepWeight, strategyOf } from '../machine/steps.js';
+import { finalStepWeight } from '../machine/steps.js';
+import { strategyOf } from '../api/strategy.js';
 import { oneLine, sanitize } from '../util/text.js';
 
 /** What `weir get` shows for one Canary, besides the Canary itself. */

@@ -1,5 +1,5 @@
 import type { CanaryRun } from '../api/types.js';
-import type { RecordEntry } from '../controller/records.js';
+import type { RecordEntry } from '../contracts/records.js';
 import { sanitize } from '../util/text.js';
 import { terminalText } from './get-view.js';
 

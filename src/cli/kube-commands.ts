@@ -2,8 +2,8 @@ import * as k8s from '@kubernetes/client-node';
 import type { Canary, CanaryRun } from '../api/types.js';
 import { group, version } from '../api/crds.js';
 import { manualAnnotations } from '../api/annotations.js';
-import { canaryLabel } from '../workloads/workloads.js';
-import type { RecordEntry } from '../controller/records.js';
+import { canaryLabel } from '../workloads/generated.js';
+import type { RecordEntry } from '../contracts/records.js';
 import { formatHistory, withPending } from './history.js';
 import type { CanaryView } from './get-view.js';
 

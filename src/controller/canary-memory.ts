@@ -1,6 +1,6 @@
 import type { CanaryStatus } from '../api/types.js';
 import { Background } from './background.js';
-import type { CheckOutcome } from './checks.js';
+import type { CheckOutcome } from '../contracts/checks.js';
 
 /**
  * What the controller remembers of one Canary between reconciles. None of it is

@@ -2,17 +2,18 @@ import type * as k8s from '@kubernetes/client-node';
 import { manualAnnotations } from '../api/annotations.js';
 import type { Canary } from '../api/types.js';
 import type { Observation } from '../machine/canary-machine.js';
-import { defaults, strategyOf } from '../machine/steps.js';
+import { strategyOf } from '../api/strategy.js';
+import { defaults } from '../api/durations.js';
 import type { RouterRegistry } from '../routers/registry.js';
 import type { Router } from '../routers/router.js';
 import { configContent, trackedConfigs, type TrackedConfigs } from '../workloads/configs.js';
 import {
-  namesOf,
   revisionAnnotation,
   revisionOf,
   rolledOut,
   selectorLabel,
 } from '../workloads/workloads.js';
+import { namesOf } from '../workloads/generated.js';
 import { evaluateGates } from './gates.js';
 
 /** Reads from the informer caches: the reconciler never GETs from the API server. */

@@ -1,6 +1,6 @@
 import type { CanaryPhase } from '../api/canary-schema.js';
 import type { Effect, ReleaseContext } from '../machine/canary-machine.js';
-import { stripped, withinLimits, type RecordEntry } from './records.js';
+import { stripped, withinLimits, type RecordEntry } from '../contracts/records.js';
 import type { StatusMachine } from './status.js';
 
 /** A `record` effect the machine gave, with the phases around it and what the checks measured. */

@@ -1,7 +1,7 @@
 import type { CanaryPhase } from '../api/canary-schema.js';
 import type { Canary } from '../api/types.js';
 import type { Background } from './background.js';
-import type { CheckRunner } from './checks.js';
+import type { CheckRunner } from '../contracts/checks.js';
 import { condition, metricsCondition, type Condition } from './status.js';
 
 /** How often (at most) an idle Canary's metric providers are probed again. */

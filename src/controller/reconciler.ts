@@ -12,7 +12,7 @@ import type { Clock } from '../util/clock.js';
 import { referencedConfigs } from '../workloads/configs.js';
 import { revisionOf } from '../workloads/workloads.js';
 import { CanaryMemories, type CanaryMemory } from './canary-memory.js';
-import type { CheckOutcome, CheckRunner } from './checks.js';
+import type { CheckOutcome, CheckRunner } from '../contracts/checks.js';
 import { EffectRunner } from './effects.js';
 import { fillOutbox, type Recorded } from './outbox.js';
 import { isBlocked, observe, type Blocked, type Caches, type World } from './observe.js';

@@ -5,10 +5,11 @@ import { canaryPhases } from '../api/canary-schema.js';
 import { apiVersion } from '../api/crds.js';
 import type { Canary, CanaryRun } from '../api/types.js';
 import type { KubeAccess } from '../kube/access.js';
-import { canaryLabel, ownerReference } from '../workloads/workloads.js';
+import { canaryLabel, ownerReference } from '../workloads/generated.js';
 import type { DeliveryPlan, RunInfo } from '../notifications/delivery-plan.js';
 import type { Delivery } from '../notifications/delivery-queue.js';
-import { stripped, warningReasons, type RecordEntry } from './records.js';
+import { stripped, type RecordEntry } from '../contracts/records.js';
+import { releaseResult, warningReasons } from '../machine/reasons.js';
 
 /** How many CanaryRuns are kept per Canary. */
 export const runsKept = 10;
@@ -195,7 +196,7 @@ export class Recorder {
         entry.from !== entry.to ||
         entry.event === 'new-revision' ||
         warningReasons.has(entry.reason) ||
-        resultOf(entry) !== undefined ||
+        releaseResult(entry) !== undefined ||
         (plan?.deliveries.length ?? 0) > 0,
     );
     if (!urgent && pending.length < runBatch) return;
@@ -245,7 +246,7 @@ export class Recorder {
       entry.message,
     );
     this.transitions.inc({ reason: entry.reason });
-    const result = resultOf(entry);
+    const result = releaseResult(entry);
     if (result && entry.to !== entry.from) {
       this.results.inc({ result });
       const run =
@@ -372,7 +373,7 @@ export class Recorder {
       };
     });
     const transitions = withinBudget([...existing, ...added].slice(-transitionsKept));
-    const ended = fresh.map(({ entry }) => entry).findLast((e) => resultOf(e) !== undefined);
+    const ended = fresh.map(({ entry }) => entry).findLast((e) => releaseResult(e) !== undefined);
     let resourceVersion: string | undefined;
     try {
       resourceVersion = await this.options.kube.patchStatus(
@@ -380,7 +381,7 @@ export class Recorder {
         { namespace: ns, name },
         {
           transitions,
-          ...(ended ? { result: resultOf(ended), endTime: ended.time } : {}),
+          ...(ended ? { result: releaseResult(ended), endTime: ended.time } : {}),
         },
         base,
       );
@@ -404,7 +405,7 @@ export class Recorder {
     // A run this process just ended may still look open in the cache: its result stands.
     const mine = this.written.get(`${canary.metadata.namespace}/${canary.metadata.name}`);
     const endedHere =
-      mine && mine.transitions.some((t) => resultOf(t as unknown as RecordEntry) !== undefined)
+      mine && mine.transitions.some((t) => releaseResult(t as unknown as RecordEntry) !== undefined)
         ? mine.run
         : undefined;
     for (const open of runs.filter((r) => !r.status?.result && r.metadata.name !== endedHere)) {
@@ -474,14 +475,6 @@ export class Recorder {
       );
     }
   }
-}
-
-function resultOf(entry: RecordEntry): string | undefined {
-  // A revert to the promoted revision ends no release: the run it lands in keeps its result.
-  if (entry.reason === 'Reverted') return undefined;
-  if (entry.to === 'Succeeded') return 'Promoted';
-  if (entry.to === 'Failed') return entry.reason === 'Aborted' ? 'Aborted' : 'RolledBack';
-  return undefined;
 }
 
 /** Bytes of transitions one CanaryRun holds at most: the oldest go past it (etcd objects max 1.5 MiB). */

@@ -2,7 +2,7 @@ import type { CanaryPhase } from '../api/canary-schema.js';
 import type { Canary, CanaryStatus } from '../api/types.js';
 import type { Decision, MachineSnapshot } from '../machine/release.js';
 import { stable } from '../workloads/workloads.js';
-import type { RecordEntry } from './records.js';
+import type { RecordEntry } from '../contracts/records.js';
 
 /** What `status.machine` holds: the machine's snapshot plus the recording outbox. */
 export interface StatusMachine extends MachineSnapshot {

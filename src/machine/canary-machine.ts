@@ -2,13 +2,10 @@ import { and, assign, not, setup, type SnapshotFrom } from 'xstate';
 import type { CanaryAnalysis, CanaryPhase, WebhookType } from '../api/canary-schema.js';
 import { durationBounds } from '../api/limits.js';
 import { bounded } from '../util/text.js';
-import {
-  analysisComplete,
-  boundedDurationMs,
-  defaults,
-  nextStepWeight,
-  strategyOf,
-} from './steps.js';
+import type { TransitionCause, TransitionReason } from './reasons.js';
+import { analysisComplete, nextStepWeight } from './steps.js';
+import { strategyOf } from '../api/strategy.js';
+import { boundedDurationMs, defaults } from '../api/durations.js';
 
 /**
  * The release machine: the only place where Weir decides. Given the persisted
@@ -139,7 +136,7 @@ export type Effect =
   | { type: 'promote'; revision: string }
   | { type: 'finalize'; revert: boolean }
   | { type: 'requeue'; at: number }
-  | { type: 'record'; event: string; reason: string; message: string };
+  | { type: 'record'; event: TransitionCause; reason: TransitionReason; message: string };
 
 type Args = { context: ReleaseContext; event: MachineEvent };
 
@@ -290,7 +287,11 @@ function rollbackRequested() {
   };
 }
 
-function rollback(reason: string, event: string, message: (args: Args) => string) {
+function rollback(
+  reason: TransitionReason,
+  event: TransitionCause,
+  message: (args: Args) => string,
+) {
   return [
     { type: 'rolledBack' as const, params: (args: Args) => ({ message: message(args) }) },
     effect({ type: 'setWeight', weight: 0 }),

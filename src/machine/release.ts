@@ -7,7 +7,8 @@ import {
   type MachineEvent,
   type ReleaseContext,
 } from './canary-machine.js';
-import { mirrorStep, routeWeight, stepHasTraffic, stepHooks, strategyOf } from './steps.js';
+import { mirrorStep, routeWeight, stepHasTraffic, stepHooks } from './steps.js';
+import { strategyOf } from '../api/strategy.js';
 
 /** Bumped when the persisted shape changes; older shapes are migrated or restarted safely. */
 export const machineVersion = 1;

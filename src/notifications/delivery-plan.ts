@@ -3,9 +3,9 @@ import { secretData } from '../kube/secrets.js';
 import { allowsNamespace } from '../api/allowed-namespaces.js';
 import { credentialSecretProblem } from '../api/credentials.js';
 import type { AlertProvider, Canary } from '../api/types.js';
-import type { RecordEntry } from '../controller/records.js';
-import { warningReasons } from '../controller/records.js';
-import { defaults } from '../machine/steps.js';
+import type { RecordEntry } from '../contracts/records.js';
+import { releaseResult, warningReasons } from '../machine/reasons.js';
+import { defaults } from '../api/durations.js';
 import { payloadOf, targetOf } from '../webhooks/webhook-checks.js';
 import type { Delivery } from './delivery-queue.js';
 import { notificationFor, severities, type Severity } from './notification.js';
@@ -71,10 +71,7 @@ export class DeliveryPlanner {
 
     for (const w of canary.spec.analysis.webhooks ?? []) {
       const type = w.type ?? 'rollout';
-      const ended =
-        (entry.to === 'Succeeded' || entry.to === 'Failed') &&
-        entry.from !== entry.to &&
-        entry.reason !== 'Reverted';
+      const ended = releaseResult(entry) !== undefined && entry.from !== entry.to;
       if (type === 'event') {
         deliveries.push({
           ...base,

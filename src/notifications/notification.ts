@@ -1,4 +1,5 @@
-import type { RecordEntry } from '../controller/records.js';
+import type { RecordEntry } from '../contracts/records.js';
+import type { TransitionReason } from '../machine/reasons.js';
 
 /** How bad it is; an alert sends what is at least its severity. */
 export type Severity = 'info' | 'warn' | 'error';
@@ -23,7 +24,7 @@ export interface Notification {
   failedChecks: number;
   threshold: number;
   /** The transition's reason and message, as recorded. */
-  reason: string;
+  reason: TransitionReason;
   message: string;
   /** Failed checks of this step: metric values with their bounds, webhook answers. */
   failures: string[];
@@ -50,7 +51,7 @@ export interface NotificationContext {
   threshold: number;
 }
 
-const kinds: Record<string, { kind: NotificationKind; severity: Severity } | undefined> = {
+const kinds: Partial<Record<TransitionReason, { kind: NotificationKind; severity: Severity }>> = {
   NewRevision: { kind: 'started', severity: 'info' },
   RolloutConfirmed: { kind: 'started', severity: 'info' },
   StepAdvanced: { kind: 'step', severity: 'info' },

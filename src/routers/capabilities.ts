@@ -1,5 +1,5 @@
 import type { Canary } from '../api/types.js';
-import { strategyOf, type Strategy } from '../machine/steps.js';
+import { strategyOf, type Strategy } from '../api/strategy.js';
 import { contourUnsupported } from './contour-router.js';
 import { gatewayApiUnsupported } from './gateway-api-router.js';
 import { istioUnsupported } from './istio-objects.js';

@@ -3,8 +3,9 @@ import * as k8s from '@kubernetes/client-node';
 import type { CanaryAnalysis } from '../api/canary-schema.js';
 import type { Canary } from '../api/types.js';
 import type { KubeAccess } from '../kube/access.js';
-import { durationMs, type Strategy } from '../machine/steps.js';
-import { canaryLabel, namesOf, ownerReference } from '../workloads/workloads.js';
+import { type Strategy } from '../api/strategy.js';
+import { durationMs } from '../api/durations.js';
+import { canaryLabel, namesOf, ownerReference } from '../workloads/generated.js';
 import {
   gatewayApiServiceFields,
   mergeMatches,

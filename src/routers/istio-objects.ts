@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import type { CanaryAnalysis, CanaryService } from '../api/canary-schema.js';
 import type { Canary } from '../api/types.js';
-import type { Strategy } from '../machine/steps.js';
-import { canaryLabel, namesOf, ownerReference } from '../workloads/workloads.js';
+import type { Strategy } from '../api/strategy.js';
+import { canaryLabel, namesOf, ownerReference } from '../workloads/generated.js';
 import type { Routes } from './router.js';
 import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';
 

@@ -2,8 +2,8 @@ import * as k8s from '@kubernetes/client-node';
 import type { Canary } from '../api/types.js';
 import { RoutingBlocked } from '../errors.js';
 import type { KubeAccess } from '../kube/access.js';
-import type { Strategy } from '../machine/steps.js';
-import { canaryLabel, namesOf } from '../workloads/workloads.js';
+import type { Strategy } from '../api/strategy.js';
+import { canaryLabel, namesOf } from '../workloads/generated.js';
 import {
   destinationRules,
   istioApiVersion,

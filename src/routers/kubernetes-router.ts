@@ -1,6 +1,6 @@
 import type { Canary } from '../api/types.js';
 import type { KubeAccess } from '../kube/access.js';
-import type { Strategy } from '../machine/steps.js';
+import type { Strategy } from '../api/strategy.js';
 import { selectorLabel, services } from '../workloads/workloads.js';
 import type { Router, Routes } from './router.js';
 import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';

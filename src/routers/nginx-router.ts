@@ -3,8 +3,8 @@ import type { CanaryAnalysis } from '../api/canary-schema.js';
 import type { Canary } from '../api/types.js';
 import { RoutingBlocked } from '../errors.js';
 import type { KubeAccess } from '../kube/access.js';
-import type { Strategy } from '../machine/steps.js';
-import { canaryLabel, namesOf, ownerReference } from '../workloads/workloads.js';
+import type { Strategy } from '../api/strategy.js';
+import { canaryLabel, namesOf, ownerReference } from '../workloads/generated.js';
 import type { Router, Routes } from './router.js';
 import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';
 

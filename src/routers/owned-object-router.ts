@@ -1,8 +1,8 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Canary } from '../api/types.js';
 import type { KubeAccess } from '../kube/access.js';
-import type { Strategy } from '../machine/steps.js';
-import { namesOf } from '../workloads/workloads.js';
+import type { Strategy } from '../api/strategy.js';
+import { namesOf } from '../workloads/generated.js';
 import type { Router, Routes } from './router.js';
 
 /** What a router that routes with one object of its own, `<apex>`, is made of: pure pieces. */

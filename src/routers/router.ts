@@ -1,5 +1,5 @@
 import type { Canary } from '../api/types.js';
-import type { Strategy } from '../machine/steps.js';
+import type { Strategy } from '../api/strategy.js';
 
 /** How traffic should be split at one moment of a release. */
 export interface Routes {

@@ -1,8 +1,8 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Canary } from '../api/types.js';
 import type { KubeAccess } from '../kube/access.js';
-import type { Strategy } from '../machine/steps.js';
-import { canaryLabel, namesOf, ownerReference } from '../workloads/workloads.js';
+import type { Strategy } from '../api/strategy.js';
+import { canaryLabel, namesOf, ownerReference } from '../workloads/generated.js';
 import { OwnedObjectRouter } from './owned-object-router.js';
 import type { Routes } from './router.js';
 import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';

@@ -1,8 +1,8 @@
 import type { WebhookType } from '../api/canary-schema.js';
 import type { Canary } from '../api/types.js';
-import type { CheckOutcome, CheckRunner, StepContext } from '../controller/checks.js';
+import type { CheckOutcome, CheckRunner, StepContext } from '../contracts/checks.js';
 import { durationBounds } from '../api/limits.js';
-import { boundedDurationMs } from '../machine/steps.js';
+import { boundedDurationMs } from '../api/durations.js';
 import type {
   WebhookClient,
   WebhookPayload,

@@ -1,6 +1,6 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Canary } from '../api/types.js';
-import { canaryLabel, ownerReference } from './workloads.js';
+import { canaryLabel, ownerReference } from './generated.js';
 
 /** Annotation that opts a ConfigMap or Secret out of tracking (Flagger's convention, Weir's name). */
 export const configTrackingAnnotation = 'weir.dev/config-tracking';

@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
 import type { Canary } from '../api/types.js';
-import { apiVersion } from '../api/crds.js';
 import { configContent, withPrimaryConfigs, type TrackedConfigs } from './configs.js';
+import { canaryLabel, namesOf, ownerReference } from './generated.js';
 
 /** Annotation on the primary Deployment: the revision its pod template came from. */
 export const revisionAnnotation = 'weir.dev/revision';
-/** Label on objects Weir generates, naming their Canary. */
-export const canaryLabel = 'weir.dev/canary';
 
 /** Selector labels Weir can rewrite for the primary, in Flagger's order of preference. */
 export const selectorLabelKeys = ['app', 'name', 'app.kubernetes.io/name'] as const;
@@ -48,31 +46,6 @@ export function selectorLabel(
     if (value) return { key, value };
   }
   return undefined;
-}
-
-/** Owner reference that makes Kubernetes delete generated objects with their Canary. */
-export function ownerReference(canary: Canary): k8s.V1OwnerReference {
-  return {
-    apiVersion,
-    kind: 'Canary',
-    name: canary.metadata.name!,
-    uid: canary.metadata.uid!,
-    controller: true,
-    blockOwnerDeletion: true,
-  };
-}
-
-/** Names of the objects Weir generates for a Canary. */
-export function namesOf(canary: Canary) {
-  const target = canary.spec.targetRef.name;
-  const apex = canary.spec.service.name ?? target;
-  return {
-    target,
-    primary: `${target}-primary`,
-    apex,
-    apexPrimary: `${apex}-primary`,
-    apexCanary: `${apex}-canary`,
-  };
 }
 
 /** True when a Deployment has rolled out its current spec and all desired replicas are available. */

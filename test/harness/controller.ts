@@ -2,7 +2,7 @@ import type * as k8s from '@kubernetes/client-node';
 import { Writable } from 'node:stream';
 import { createApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
-import type { CheckOutcome, CheckRunner, StepContext } from '../../src/controller/checks.js';
+import type { CheckOutcome, CheckRunner, StepContext } from '../../src/contracts/checks.js';
 import { createLogger } from '../../src/logger.js';
 import type { Clock, ManualClock } from '../../src/util/clock.js';
 import { readCanary, stepUntil } from './weir.js';

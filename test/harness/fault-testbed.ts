@@ -6,7 +6,7 @@ import * as k8s from '@kubernetes/client-node';
 import { expect } from 'vitest';
 import type { CanaryRun, CanaryStatus } from '../../src/api/types.js';
 import type { App } from '../../src/app.js';
-import type { StepContext } from '../../src/controller/checks.js';
+import type { StepContext } from '../../src/contracts/checks.js';
 import { realClock } from '../../src/util/clock.js';
 import { startCluster, type Cluster, type ClusterOptions } from './cluster.js';
 import { ScriptedChecks, startController } from './controller.js';

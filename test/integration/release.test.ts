@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Canary, CanaryRun } from '../../src/api/types.js';
 import { createApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
-import type { CheckOutcome, CheckRunner } from '../../src/controller/checks.js';
+import type { CheckOutcome, CheckRunner } from '../../src/contracts/checks.js';
 import { createLogger } from '../../src/logger.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { history, requestAction } from '../../src/cli/kube-commands.js';

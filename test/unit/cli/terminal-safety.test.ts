@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CanaryRun } from '../../../src/api/types.js';
 import { renderCanary, renderList } from '../../../src/cli/get-view.js';
 import { formatHistory } from '../../../src/cli/history.js';
-import type { RecordEntry } from '../../../src/controller/records.js';
+import type { RecordEntry } from '../../../src/contracts/records.js';
 import { view } from './get-view-fixture.js';
 
 // Given recorded text from a hostile webhook or Prometheus (ESC sequences that repaint the

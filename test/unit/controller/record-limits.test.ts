@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Canary } from '../../../src/api/types.js';
 import { fillOutbox, outboxMax } from '../../../src/controller/outbox.js';
 import { Recorder, runBudgetBytes } from '../../../src/controller/recorder.js';
-import { recordLimits, withinLimits, type RecordEntry } from '../../../src/controller/records.js';
+import { recordLimits, withinLimits, type RecordEntry } from '../../../src/contracts/records.js';
 import type { KubeAccess } from '../../../src/kube/access.js';
 import { createLogger } from '../../../src/logger.js';
 import { validateDocument } from '../../../src/lint/validate.js';

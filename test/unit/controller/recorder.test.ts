@@ -8,7 +8,7 @@ import {
   trimEndedRun,
   type RecorderOptions,
 } from '../../../src/controller/recorder.js';
-import type { RecordEntry } from '../../../src/controller/records.js';
+import type { RecordEntry } from '../../../src/contracts/records.js';
 import type { KubeAccess } from '../../../src/kube/access.js';
 import { createLogger } from '../../../src/logger.js';
 

@@ -3,7 +3,7 @@ import type { CanaryAnalysis } from '../../../src/api/canary-schema.js';
 import { durationBounds } from '../../../src/api/limits.js';
 import type { MachineEvent } from '../../../src/machine/canary-machine.js';
 import { decide, machineVersion } from '../../../src/machine/release.js';
-import { boundedDurationMs } from '../../../src/machine/steps.js';
+import { boundedDurationMs } from '../../../src/api/durations.js';
 import { targetOf } from '../../../src/webhooks/webhook-checks.js';
 
 /**

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CanaryAnalysis, CanaryPhase } from '../../../src/api/canary-schema.js';
 import type { MachineSnapshot } from '../../../src/machine/release.js';
-import { defaults, strategyOf } from '../../../src/machine/steps.js';
+import { strategyOf } from '../../../src/api/strategy.js';
+import { defaults } from '../../../src/api/durations.js';
 import { assertProperty } from './fast-check-config.js';
 import {
   changeSpec,

@@ -3,14 +3,9 @@ import type { CanaryPhase } from '../../../src/api/canary-schema.js';
 import type { MachineEvent, ReleaseContext } from '../../../src/machine/canary-machine.js';
 import type { Decision } from '../../../src/machine/release.js';
 import { durationBounds } from '../../../src/api/limits.js';
-import {
-  analysisComplete,
-  boundedDurationMs,
-  defaults,
-  finalStepWeight,
-  nextStepWeight,
-  strategyOf,
-} from '../../../src/machine/steps.js';
+import { analysisComplete, finalStepWeight, nextStepWeight } from '../../../src/machine/steps.js';
+import { strategyOf } from '../../../src/api/strategy.js';
+import { boundedDurationMs, defaults } from '../../../src/api/durations.js';
 import type { Controller, Reconciled } from './reconcile-model.js';
 
 /**

@@ -90,7 +90,7 @@ describe('DeliveryPlanner', () => {
     expect(keys(c)).toEqual(['webhook/event/audit', 'webhook/post-rollout/cleanup']);
     const step = {
       ...promotedEntry,
-      reason: 'StepAdvanced',
+      reason: 'StepAdvanced' as const,
       from: 'Progressing' as const,
       to: 'Progressing' as const,
     };
@@ -130,7 +130,7 @@ describe('DeliveryPlanner', () => {
   it('muteAlert: a check failed only by a muted webhook sends no alert', () => {
     const failed = {
       ...rolledBackEntry,
-      reason: 'CheckFailed',
+      reason: 'CheckFailed' as const,
       to: 'Progressing' as const,
       metrics: [],
       webhooks: [{ name: 'load', type: 'rollout', passed: false, error: 'HTTP 500' }],

@@ -1,4 +1,4 @@
-import type { RecordEntry } from '../../../src/controller/records.js';
+import type { RecordEntry } from '../../../src/contracts/records.js';
 import type { NotificationContext } from '../../../src/notifications/notification.js';
 
 /** The release of podinfo 6.5.1 → 6.5.2 in shop, as recorded. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KnownBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
-import type { RecordEntry } from '../../../src/controller/records.js';
+import type { RecordEntry } from '../../../src/contracts/records.js';
 import { discordMessage } from '../../../src/notifications/discord-notifier.js';
 import { teamsMessage } from '../../../src/notifications/msteams-notifier.js';
 import {
@@ -33,7 +33,7 @@ describe('notificationFor', () => {
     expect(notificationFor(entry(over), context)).toMatchObject({ kind, severity });
   });
 
-  it.each(['Promoting', 'PromotionStep', 'Finalising', 'Initialized'])(
+  it.each(['Promoting', 'PromotionStep', 'Finalising', 'Initialized'] as const)(
     '%s sends nothing',
     (reason) => {
       expect(notificationFor(entry({ reason }), context)).toBeUndefined();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeAccess } from '../../../src/kube/access.js';
-import { strategyOf } from '../../../src/machine/steps.js';
+import { strategyOf } from '../../../src/api/strategy.js';
 import { providerProblem, unsupportedBy } from '../../../src/routers/capabilities.js';
 import { ContourRouter } from '../../../src/routers/contour-router.js';
 import { GatewayApiRouter } from '../../../src/routers/gateway-api-router.js';

@@ -1,5 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
-import type { Strategy } from '../../../src/machine/steps.js';
+import type { Strategy } from '../../../src/api/strategy.js';
 import type { Canary } from '../../../src/api/types.js';
 
 /** A Canary `shop/podinfo` on port 9898, weighted (stepWeight 10), with `overrides` merged into its spec. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Canary } from '../../../src/api/types.js';
-import { strategyOf } from '../../../src/machine/steps.js';
+import { strategyOf } from '../../../src/api/strategy.js';
 import {
   affinityCookies,
   destinationRules,

@@ -8,11 +8,11 @@ import { Semaphore } from '../util/semaphore.js';
 import { bounded, oneLine } from '../util/text.js';
 import {
   defaultQueryTimeoutMs,
-  type Measurement,
   type MetricProvider,
   type MetricProviderFactory,
   type ProviderConfig,
 } from './metric-provider.js';
+import { type Measurement } from '../contracts/measurement.js';
 
 interface PromResponse {
   status?: string;

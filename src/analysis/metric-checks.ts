@@ -10,18 +10,18 @@ import {
   reservedHeaderNames,
 } from '../api/limits.js';
 import type { Canary, MetricTemplate } from '../api/types.js';
-import type { CheckOutcome, CheckRunner, StepContext } from '../controller/checks.js';
-import { assessMetric, type MetricAssessment } from '../machine/assess-metric.js';
-import { boundedDurationMs, durationMs } from '../machine/steps.js';
-import { namesOf } from '../workloads/workloads.js';
+import type { CheckOutcome, CheckRunner, StepContext } from '../contracts/checks.js';
+import { assessMetric, type MetricAssessment } from './assess-metric.js';
+import { boundedDurationMs, durationMs } from '../api/durations.js';
+import { namesOf } from '../workloads/generated.js';
 import { builtinQuery, builtinUnits, isBuiltin } from './builtin-queries.js';
 import {
   defaultQueryTimeoutMs,
-  type Measurement,
   type MetricProvider,
   type ProviderAuth,
   type ProviderConfig,
 } from './metric-provider.js';
+import { type Measurement } from '../contracts/measurement.js';
 import type { MetricProviderRegistry } from './metric-registry.js';
 import { QueryTemplateError, renderQuery, type QueryModel } from './query-template.js';
 

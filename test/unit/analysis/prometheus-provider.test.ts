@@ -3,12 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Canary, MetricTemplate } from '../../../src/api/types.js';
-import { MetricChecks } from '../../../src/metrics/metric-checks.js';
-import { MetricProviderRegistry } from '../../../src/metrics/metric-registry.js';
+import { MetricChecks } from '../../../src/analysis/metric-checks.js';
+import { MetricProviderRegistry } from '../../../src/analysis/metric-registry.js';
 import {
   PrometheusProvider,
   prometheusProvider,
-} from '../../../src/metrics/prometheus-provider.js';
+} from '../../../src/analysis/prometheus-provider.js';
 
 /**
  * A real local HTTP server speaking Prometheus's query API. Each query string

@@ -1,5 +1,27 @@
 import type { CanaryPhase } from '../api/canary-schema.js';
+import type { TransitionCause, TransitionReason } from '../machine/reasons.js';
 import { bounded } from '../util/text.js';
+
+/** One metric as a step's checks measured and judged it. */
+export interface MetricResult {
+  name: string;
+  value?: number;
+  min?: number;
+  max?: number;
+  passed: boolean;
+  message?: string;
+}
+
+/** One webhook a step's checks called, and its answer. */
+export interface WebhookResult {
+  name: string;
+  type: string;
+  statusCode?: number;
+  passed: boolean;
+  body?: string;
+  error?: string;
+  attempts?: number;
+}
 
 /**
  * One recorded transition, waiting in the Canary status (the outbox) until it is
@@ -11,40 +33,17 @@ export interface RecordEntry {
   time: string;
   from: CanaryPhase;
   to: CanaryPhase;
-  event: string;
-  reason: string;
+  event: TransitionCause;
+  reason: TransitionReason;
   message: string;
   weight: number;
   failedChecks: number;
   revision?: string;
   /** The CanaryRun this entry belongs to (none for bootstrap). */
   run?: string;
-  metrics?: {
-    name: string;
-    value?: number;
-    min?: number;
-    max?: number;
-    passed: boolean;
-    message?: string;
-  }[];
-  webhooks?: {
-    name: string;
-    type: string;
-    statusCode?: number;
-    passed: boolean;
-    body?: string;
-    error?: string;
-    attempts?: number;
-  }[];
+  metrics?: MetricResult[];
+  webhooks?: WebhookResult[];
 }
-
-/** Reasons that deserve a Warning Event. */
-export const warningReasons = new Set([
-  'RolledBack',
-  'CheckFailed',
-  'ProgressDeadlineExceeded',
-  'Aborted',
-]);
 
 /**
  * The CanaryRun schema's limits on a recorded transition (crds/ canaryruns): an

@@ -1,15 +1,15 @@
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Canary } from '../../../src/api/types.js';
-import type { StepContext } from '../../../src/controller/checks.js';
-import { MetricChecks } from '../../../src/metrics/metric-checks.js';
-import type { MetricProvider } from '../../../src/metrics/metric-provider.js';
-import { MetricProviderRegistry } from '../../../src/metrics/metric-registry.js';
+import type { StepContext } from '../../../src/contracts/checks.js';
+import { MetricChecks } from '../../../src/analysis/metric-checks.js';
+import type { MetricProvider } from '../../../src/analysis/metric-provider.js';
+import { MetricProviderRegistry } from '../../../src/analysis/metric-registry.js';
 import {
   PrometheusProvider,
   prometheusFactory,
   type PrometheusOptions,
-} from '../../../src/metrics/prometheus-provider.js';
+} from '../../../src/analysis/prometheus-provider.js';
 import { egressPolicy } from '../../../src/util/egress.js';
 import { watchConnections, type ConnectionWatch } from '../../harness/connections.js';
 import { startHostileServer, type HostileServer } from '../../harness/hostile-server.js';

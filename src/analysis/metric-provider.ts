@@ -1,12 +1,4 @@
-/**
- * What a metric provider returns for one query. Providers measure; they never
- * judge: bounds, "no data" and failure counting are decided by pure code
- * (`src/machine/assess-metric.ts`).
- */
-export type Measurement =
-  | { kind: 'value'; value: number }
-  | { kind: 'no-data'; reason: string }
-  | { kind: 'error'; reason: string };
+import type { Measurement } from '../contracts/measurement.js';
 
 /** Credentials read from the Secret a MetricTemplate names; never logged. */
 export type ProviderAuth = { bearer: string } | { username: string; password: string };

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { builtinMetrics, builtinQuery, telemetryOf } from '../../../src/metrics/builtin-queries.js';
-import { renderQuery, type QueryModel } from '../../../src/metrics/query-template.js';
+import {
+  builtinMetrics,
+  builtinQuery,
+  telemetryOf,
+} from '../../../src/analysis/builtin-queries.js';
+import { renderQuery, type QueryModel } from '../../../src/analysis/query-template.js';
 
 const model = (role: QueryModel['role']): QueryModel => ({
   name: 'podinfo',

@@ -3,7 +3,7 @@ import {
   assessMetric,
   formatValue,
   type MetricJudgement,
-} from '../../../src/machine/assess-metric.js';
+} from '../../../src/analysis/assess-metric.js';
 
 const value = (v: number) => ({ kind: 'value' as const, value: v });
 const base = (over: Partial<MetricJudgement>): MetricJudgement => ({

@@ -3,7 +3,7 @@ import {
   QueryTemplateError,
   renderQuery,
   type QueryModel,
-} from '../../../src/metrics/query-template.js';
+} from '../../../src/analysis/query-template.js';
 
 const model: QueryModel = {
   name: 'podinfo',

@@ -1,4 +1,4 @@
-import type { Measurement } from '../metrics/metric-provider.js';
+import type { Measurement } from '../contracts/measurement.js';
 
 /** Fixed bounds (`thresholdRange`). */
 export interface Bounds {

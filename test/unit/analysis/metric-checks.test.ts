@@ -2,9 +2,9 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { Canary, MetricTemplate } from '../../../src/api/types.js';
-import { MetricChecks, type MetricChecksOptions } from '../../../src/metrics/metric-checks.js';
-import type { ProviderConfig } from '../../../src/metrics/metric-provider.js';
-import { MetricProviderRegistry } from '../../../src/metrics/metric-registry.js';
+import { MetricChecks, type MetricChecksOptions } from '../../../src/analysis/metric-checks.js';
+import type { ProviderConfig } from '../../../src/analysis/metric-provider.js';
+import { MetricProviderRegistry } from '../../../src/analysis/metric-registry.js';
 
 /**
  * How MetricChecks resolves a metric of an untrusted Canary to a provider and a

@@ -1,0 +1,34 @@
+import type { Canary } from '../api/types.js';
+import type { CheckStep } from '../machine/canary-machine.js';
+import type { MetricResult, WebhookResult } from './records.js';
+
+/** What an analysis step is about, as the machine named it, and the signal that cancels it. */
+export interface StepContext extends Omit<CheckStep, 'id'> {
+  signal: AbortSignal;
+}
+
+/** The outcome of the checks of one analysis step. */
+export interface CheckOutcome {
+  passed: boolean;
+  /** One line per failed check, e.g. "request-success-rate 93.1% < 99%". */
+  failures: string[];
+  /** Every measured value, for the CanaryRun and metrics. */
+  metrics?: MetricResult[];
+  /** Every webhook called, for the CanaryRun. */
+  webhooks?: WebhookResult[];
+  /** Confirm gates asked in this step: true when their webhooks answered 2xx. */
+  gates?: { rollout?: boolean; trafficIncrease?: boolean; promotion?: boolean };
+  /** A rollback webhook asked for a rollback: its name. */
+  rollbackRequested?: string;
+}
+
+/**
+ * Runs the checks of an analysis step. With nothing configured the step passes.
+ * A configured check that cannot be evaluated fails: Weir never promotes on
+ * missing data.
+ */
+export interface CheckRunner {
+  run(canary: Canary, context: StepContext): Promise<CheckOutcome>;
+  /** Before a release: whether the checks can be evaluated at all (a problem, or undefined). */
+  preflight?(canary: Canary, signal: AbortSignal): Promise<string | undefined>;
+}
