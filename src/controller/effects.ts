@@ -98,13 +98,12 @@ export class EffectRunner {
   /** The primary (with its config copies) from the target's current template. */
   private async applyPrimary(world: World, memory: CanaryMemory): Promise<void> {
     const copies = primaryConfigs(world.canary, world.configs);
-    const deployment = primaryDeployment(
-      world.canary,
-      world.target,
-      world.primary,
-      world.label,
-      world.configs,
-    );
+    const deployment = primaryDeployment(world.canary, {
+      target: world.target,
+      existing: world.primary,
+      label: world.label,
+      configs: world.configs,
+    });
     const content = createHash('sha256')
       .update(JSON.stringify([copies, deployment]))
       .digest('hex');

@@ -2,7 +2,7 @@ import type { CanaryPhase } from '../api/canary-schema.js';
 import type { Canary } from '../api/types.js';
 import type { Background } from './background.js';
 import type { CheckRunner } from '../contracts/checks.js';
-import { condition, metricsCondition, type Condition } from './status.js';
+import { conditionsAt, metricsCondition, type Condition } from './status.js';
 
 /** How often (at most) an idle Canary's metric providers are probed again. */
 const preflightEveryMs = 5 * 60_000;
@@ -42,26 +42,11 @@ export function metricsReadiness(input: {
     preflight(canary, signal).catch((err: Error) => err.message),
   );
   if (!polled.done) return previous;
-  const nowIso = new Date(now).toISOString();
-  const generation = canary.metadata.generation ?? 0;
-  const conditions = canary.status?.conditions;
+  const condition = conditionsAt(canary.status?.conditions, {
+    generation: canary.metadata.generation ?? 0,
+    nowIso: new Date(now).toISOString(),
+  });
   return polled.result === undefined
-    ? condition(
-        conditions,
-        metricsCondition,
-        'True',
-        'ProvidersAnswer',
-        'Every metric provider answers',
-        generation,
-        nowIso,
-      )
-    : condition(
-        conditions,
-        metricsCondition,
-        'False',
-        'ProviderUnavailable',
-        polled.result,
-        generation,
-        nowIso,
-      );
+    ? condition(metricsCondition, 'True', 'ProvidersAnswer', 'Every metric provider answers')
+    : condition(metricsCondition, 'False', 'ProviderUnavailable', polled.result);
 }

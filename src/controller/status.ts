@@ -16,7 +16,7 @@ export interface StatusMachine extends MachineSnapshot {
   run?: string;
 }
 
-type ConditionStatus = 'True' | 'False' | 'Unknown';
+export type ConditionStatus = 'True' | 'False' | 'Unknown';
 /** One status condition. */
 export type Condition = NonNullable<CanaryStatus['conditions']>[number];
 
@@ -42,6 +42,7 @@ export function releaseStatus(input: {
   const previous = canary.status ?? {};
   const generation = canary.metadata.generation ?? 0;
   const phaseChanged = previous.phase !== d.phase;
+  const condition = conditionsAt(previous.conditions, { generation, nowIso });
   const rolledBack = d.context.message ?? 'Release rolled back';
   const ready: [ConditionStatus, string, string] =
     d.phase === 'Failed' ? ['False', 'RolledBack', rolledBack] : ['True', d.phase, phaseMessage(d)];
@@ -62,10 +63,10 @@ export function releaseStatus(input: {
       phaseChanged || !previous.lastTransitionTime ? nowIso : previous.lastTransitionTime,
     observedGeneration: generation,
     conditions: [
-      condition(previous.conditions, 'Ready', ...ready, generation, nowIso),
-      condition(previous.conditions, 'Promoted', ...promoted, generation, nowIso),
+      condition('Ready', ...ready),
+      condition('Promoted', ...promoted),
       // kstatus (Flux, Argo CD health): a release in flight is Reconciling, a rolled-back one Stalled.
-      ...kstatus(previous.conditions, d, generation, nowIso),
+      ...kstatus(condition, d),
       ...(input.metrics ? [input.metrics] : []),
     ],
     ...(input.trackedConfigs ? { trackedConfigs: input.trackedConfigs } : {}),
@@ -83,6 +84,7 @@ export function blockedStatus(
 ): CanaryStatus {
   const previous = canary.status ?? {};
   const generation = canary.metadata.generation ?? 0;
+  const condition = conditionsAt(previous.conditions, { generation, nowIso });
   const others = (previous.conditions ?? []).filter(
     (c) => !['Ready', 'Stalled', 'Reconciling'].includes(c.type),
   );
@@ -90,9 +92,9 @@ export function blockedStatus(
     ...previous,
     observedGeneration: generation,
     conditions: [
-      condition(previous.conditions, 'Ready', 'False', reason, message, generation, nowIso),
+      condition('Ready', 'False', reason, message),
       ...others,
-      condition(previous.conditions, 'Stalled', 'True', reason, message, generation, nowIso),
+      condition('Stalled', 'True', reason, message),
     ],
   };
 }
@@ -102,25 +104,33 @@ export function sameStatus(a: CanaryStatus | undefined, b: CanaryStatus): boolea
   return JSON.stringify(stable(a ?? {})) === JSON.stringify(stable(b));
 }
 
-/** A condition, keeping its transition time when its status did not change. */
-export function condition(
-  previous: Condition[] | undefined,
+/** Makes a condition from its four fields. */
+export type ConditionMaker = (
   type: string,
   status: ConditionStatus,
   reason: string,
   message: string,
-  observedGeneration: number,
-  nowIso: string,
-): Condition {
-  const old = previous?.find((c) => c.type === type);
-  const changed = !old || old.status !== status;
-  return {
-    type,
-    status,
-    reason,
-    message: message.slice(0, 32768),
-    lastTransitionTime: changed ? nowIso : (old.lastTransitionTime ?? nowIso),
-    observedGeneration,
+) => Condition;
+
+/**
+ * Makes the conditions of one status write: each keeps its transition time when
+ * its status did not change from `previous`.
+ */
+export function conditionsAt(
+  previous: Condition[] | undefined,
+  at: { generation: number; nowIso: string },
+): ConditionMaker {
+  return (type, status, reason, message) => {
+    const old = previous?.find((c) => c.type === type);
+    const changed = !old || old.status !== status;
+    return {
+      type,
+      status,
+      reason,
+      message: message.slice(0, 32768),
+      lastTransitionTime: changed ? at.nowIso : (old.lastTransitionTime ?? at.nowIso),
+      observedGeneration: at.generation,
+    };
   };
 }
 
@@ -134,19 +144,11 @@ const inFlight = new Set<CanaryPhase>([
 ]);
 
 /** kstatus conditions: present only while true, as kstatus expects of abnormal-true conditions. */
-function kstatus(
-  previous: Condition[] | undefined,
-  d: Decision,
-  generation: number,
-  nowIso: string,
-): Condition[] {
-  if (inFlight.has(d.phase))
-    return [
-      condition(previous, 'Reconciling', 'True', d.phase, phaseMessage(d), generation, nowIso),
-    ];
+function kstatus(condition: ConditionMaker, d: Decision): Condition[] {
+  if (inFlight.has(d.phase)) return [condition('Reconciling', 'True', d.phase, phaseMessage(d))];
   if (d.phase === 'Failed') {
     const message = d.context.message ?? 'Release rolled back';
-    return [condition(previous, 'Stalled', 'True', 'RolledBack', message, generation, nowIso)];
+    return [condition('Stalled', 'True', 'RolledBack', message)];
   }
   return [];
 }

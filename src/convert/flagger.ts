@@ -23,13 +23,14 @@ const flaggerKinds = new Set(['Canary', 'MetricTemplate', 'AlertProvider']);
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
 
+/** Removes `at.path`.`key` from a Flagger manifest, noting why. */
 function drop(
   obj: Obj | undefined,
-  key: string,
-  note: (path: string, msg: string) => void,
-  path: string,
+  at: { path: string; key: string },
   why: string,
+  note: (path: string, msg: string) => void,
 ) {
+  const { path, key } = at;
   if (obj && obj[key] !== undefined) {
     delete obj[key];
     note(`${path}.${key}`, `removed: ${why}`);
@@ -48,7 +49,7 @@ function convertCanary(spec: Obj, note: (path: string, msg: string) => void): vo
     ['routeRef', 'APISIX routing is not supported by Weir'],
     ['upstreamRef', 'Gloo upstreams are not supported by Weir'],
   ] as const)
-    drop(spec, key, note, 'spec', why);
+    drop(spec, { path: 'spec', key }, why, note);
   if (spec.targetRef && spec.targetRef.kind !== 'Deployment') {
     note(
       'spec.targetRef.kind',
@@ -122,7 +123,7 @@ function convertMetricTemplate(spec: Obj, note: (path: string, msg: string) => v
       'spec.provider.type',
       `metric provider "${String(type)}" is planned in Weir; this template will be rejected until then`,
     );
-  drop(spec.provider, 'region', note, 'spec.provider', 'only used by CloudWatch');
+  drop(spec.provider, { path: 'spec.provider', key: 'region' }, 'only used by CloudWatch', note);
   noteCredentials(spec.provider, note, 'spec.provider');
 }
 
@@ -136,10 +137,9 @@ function convertAlertProvider(spec: Obj, note: (path: string, msg: string) => vo
   }
   drop(
     spec,
-    'proxy',
-    note,
-    'spec',
+    { path: 'spec', key: 'proxy' },
     'AlertProvider proxies are planned in Weir (docs/flagger-compatibility.md)',
+    note,
   );
   if (spec.type === 'rocket' || spec.type === 'gchat')
     note(

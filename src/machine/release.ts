@@ -91,7 +91,7 @@ function checkStep(phase: CanaryPhase, c: ReleaseContext, analysis: CanaryAnalys
     phase,
     weight: c.weight,
     iterations: c.iterations,
-    hooks: stepHooks(phase, analysis, c.weight, c.iterations, c.stepPassed),
+    hooks: stepHooks(phase, analysis, c),
     measure: stepHasTraffic(phase, c.weight, c.iterations, mirrorStep(analysis, phase, c.weight)),
   };
 }

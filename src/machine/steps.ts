@@ -75,10 +75,9 @@ export function stepHasTraffic(
 export function stepHooks(
   phase: CanaryPhase,
   analysis: CanaryAnalysis,
-  weight: number,
-  iterations: number,
-  stepPassed = false,
+  at: { weight: number; iterations: number; stepPassed?: boolean },
 ): WebhookType[] {
+  const { weight, iterations, stepPassed = false } = at;
   if (phase === 'Waiting') return ['confirm-rollout'];
   if (phase === 'WaitingPromotion') return ['rollout', 'rollback', 'confirm-promotion'];
   if (phase !== 'Progressing') return [];

@@ -79,11 +79,16 @@ export class DeliveryPlanner {
           kind: 'webhook',
           type,
           target: targetOf(w),
-          body: payloadOf(canary, w, entry.to, revision, {
-            eventMessage: entry.message,
-            eventType: warningReasons.has(entry.reason) ? 'Warning' : 'Normal',
-            timestamp: String(Date.parse(entry.time)),
-          }),
+          body: payloadOf(
+            canary,
+            w,
+            { phase: entry.to, revision },
+            {
+              eventMessage: entry.message,
+              eventType: warningReasons.has(entry.reason) ? 'Warning' : 'Normal',
+              timestamp: String(Date.parse(entry.time)),
+            },
+          ),
         });
       } else if (type === 'post-rollout' && ended) {
         deliveries.push({
@@ -92,7 +97,7 @@ export class DeliveryPlanner {
           kind: 'webhook',
           type,
           target: targetOf(w),
-          body: payloadOf(canary, w, entry.to, revision),
+          body: payloadOf(canary, w, { phase: entry.to, revision }),
         });
       }
     }

@@ -35,6 +35,17 @@ export function kthPairwiseDifference(
   return kthSmallestSum(a, b, k);
 }
 
+/**
+ * The candidate sums a[r] + b[c] of a selection round: row r keeps the columns
+ * lo[r] … hi[r] − 1; a and b ascending, a the shorter.
+ */
+interface Windows {
+  a: Float64Array;
+  b: Float64Array;
+  lo: Int32Array;
+  hi: Int32Array;
+}
+
 /** The k-th smallest a[r] + b[c], a and b ascending; a is the shorter. */
 function kthSmallestSum(a: Float64Array, b: Float64Array, k: number): number {
   const rows = a.length;
@@ -45,6 +56,7 @@ function kthSmallestSum(a: Float64Array, b: Float64Array, k: number): number {
   const atMost = new Int32Array(rows);
   const mids = new Float64Array(rows);
   const weights = new Float64Array(rows);
+  const windows: Windows = { a, b, lo, hi };
   for (;;) {
     let remaining = 0;
     let dropped = 0; // candidates left of the windows: all smaller than the answer
@@ -52,9 +64,9 @@ function kthSmallestSum(a: Float64Array, b: Float64Array, k: number): number {
       remaining += hi[r]! - lo[r]!;
       dropped += lo[r]!;
     }
-    if (remaining <= DIRECT_LIMIT) return directly(a, b, lo, hi, remaining, k - dropped);
+    if (remaining <= DIRECT_LIMIT) return directly(windows, remaining, k - dropped);
 
-    const pivot = weightedMedianOfMidpoints(a, b, lo, hi, mids, weights);
+    const pivot = weightedMedianOfMidpoints(windows, mids, weights);
     // Staircase: the columns of row r below the pivot shrink as r grows.
     let cLess = cols;
     let cAtMost = cols;
@@ -83,10 +95,7 @@ function kthSmallestSum(a: Float64Array, b: Float64Array, k: number): number {
  * weighted median of the rows' window midpoints.
  */
 function weightedMedianOfMidpoints(
-  a: Float64Array,
-  b: Float64Array,
-  lo: Int32Array,
-  hi: Int32Array,
+  { a, b, lo, hi }: Windows,
   mids: Float64Array,
   weights: Float64Array,
 ): number {
@@ -158,14 +167,7 @@ function swap(values: Float64Array, weights: Float64Array, i: number, j: number)
 }
 
 /** Gathers the remaining candidates and returns the rank-th smallest of them. */
-function directly(
-  a: Float64Array,
-  b: Float64Array,
-  lo: Int32Array,
-  hi: Int32Array,
-  remaining: number,
-  rank: number,
-): number {
+function directly({ a, b, lo, hi }: Windows, remaining: number, rank: number): number {
   const candidates = new Float64Array(remaining);
   let i = 0;
   for (let r = 0; r < a.length; r++) {

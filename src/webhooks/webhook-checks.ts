@@ -31,10 +31,10 @@ export function targetOf(w: WebhookSpec): WebhookTarget {
 export function payloadOf(
   canary: Canary,
   w: WebhookSpec,
-  phase: string,
-  revision: string,
+  at: { phase: string; revision: string },
   extra: Record<string, string> = {},
 ): WebhookPayload {
+  const { phase, revision } = at;
   return {
     name: canary.metadata.name!,
     namespace: canary.metadata.namespace!,
@@ -60,11 +60,7 @@ export class WebhookChecks implements CheckRunner {
     if (hooks.length === 0) return { passed: true, failures: [] };
     const results = await Promise.all(
       hooks.map((w) =>
-        this.client.call(
-          targetOf(w),
-          payloadOf(canary, w, context.phase, context.revision),
-          context.signal,
-        ),
+        this.client.call(targetOf(w), payloadOf(canary, w, context), context.signal),
       ),
     );
     const of = (type: WebhookType) => results.filter((r) => r.type === type);

@@ -130,13 +130,7 @@ export class WebhookClient {
           headers,
           ...(target.insecureSkipVerify ? { httpsAgent: this.insecureAgent } : {}),
         });
-        result = this.answered(
-          target,
-          res.status,
-          res.headers as Record<string, unknown>,
-          res.data,
-          attempts,
-        );
+        result = this.answered(target, res, attempts);
         if (result.passed || (res.status < 500 && res.status !== 429)) return result;
       } catch (err) {
         const failure = this.failure(err, attempt, timeoutMs, release !== undefined);
@@ -152,11 +146,11 @@ export class WebhookClient {
 
   private answered(
     target: WebhookTarget,
-    status: number,
-    headers: Record<string, unknown>,
-    data: unknown,
+    answer: { status: number; headers: object; data: unknown },
     attempts: number,
   ): WebhookResult {
+    const { status, data } = answer;
+    const headers = answer.headers as Record<string, unknown>;
     // A body sent compressed although Weir asked for identity is bytes, not text: not kept.
     const encoding = String(headers['content-encoding'] ?? 'identity').toLowerCase();
     const text = typeof data === 'string' && encoding === 'identity' ? data : '';

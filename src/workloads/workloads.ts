@@ -70,11 +70,15 @@ export function rolledOut(d: k8s.V1Deployment | undefined): boolean {
  */
 export function primaryDeployment(
   canary: Canary,
-  target: k8s.V1Deployment,
-  existing: k8s.V1Deployment | undefined,
-  label: { key: string; value: string },
-  configs: TrackedConfigs = { configMaps: [], secrets: [] },
+  from: {
+    target: k8s.V1Deployment;
+    /** The primary as it is, if it exists. */
+    existing: k8s.V1Deployment | undefined;
+    label: { key: string; value: string };
+    configs?: TrackedConfigs;
+  },
 ): k8s.V1Deployment {
+  const { target, existing, label, configs = { configMaps: [], secrets: [] } } = from;
   const names = namesOf(canary);
   const primaryValue = `${label.value}-primary`;
   const template = withPrimaryConfigs(target.spec!.template, configs);

@@ -122,20 +122,25 @@ describe('stepHooks', () => {
     ['WaitingPromotion', 30, 4, ['rollout', 'rollback', 'confirm-promotion']],
     ['Promoting', 30, 4, []],
   ])('%s at weight %i (iteration %i) calls %j', (phase, weight, iterations, hooks) => {
-    expect(stepHooks(phase as never, analysis, weight as number, iterations as number)).toEqual(
-      hooks,
-    );
+    expect(
+      stepHooks(phase as never, analysis, {
+        weight: weight as number,
+        iterations: iterations as number,
+      }),
+    ).toEqual(hooks);
   });
 
   it('pre-rollout stops once a step has passed (a held traffic increase keeps the weight at 0)', () => {
-    expect(stepHooks('Progressing', analysis, 0, 0, true)).toEqual([
-      'rollback',
-      'confirm-traffic-increase',
-    ]);
+    expect(
+      stepHooks('Progressing', analysis, { weight: 0, iterations: 0, stepPassed: true }),
+    ).toEqual(['rollback', 'confirm-traffic-increase']);
   });
 
   it('blue/green never asks confirm-traffic-increase', () => {
-    expect(stepHooks('Progressing', { iterations: 3 }, 0, 1)).toEqual(['rollout', 'rollback']);
+    expect(stepHooks('Progressing', { iterations: 3 }, { weight: 0, iterations: 1 })).toEqual([
+      'rollout',
+      'rollback',
+    ]);
   });
 
   it('only steps with canary traffic are measured', () => {
