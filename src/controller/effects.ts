@@ -34,7 +34,7 @@ export class EffectRunner {
         case 'bootstrap':
           await this.applyPrimary(world, memory);
           for (const svc of services(world.canary, world.label)) await this.deps.kube.apply(svc);
-          await this.route(world, memory, { canaryWeight: 0, matchToCanary: false });
+          await this.route(world, memory, e.routes);
           break;
         case 'scaleCanaryUp':
           await this.scaleTargetUp(world);
@@ -43,7 +43,7 @@ export class EffectRunner {
           if ((world.target.spec?.replicas ?? 1) !== 0) await this.scaleTarget(world, 0);
           break;
         case 'setWeight':
-          await this.route(world, memory, e.routes ?? { canaryWeight: 0, matchToCanary: false });
+          await this.route(world, memory, e.routes);
           break;
         case 'promote':
           if (e.revision === world.revision) await this.applyPrimary(world, memory);

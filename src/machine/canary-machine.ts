@@ -123,20 +123,30 @@ export interface CheckStep {
 }
 
 /**
- * An effect the reconciler performs; each one is idempotent. `decide()` completes
- * `setWeight` with its routes and `runChecks` with its step, so the reconciler
- * performs them as given and derives nothing itself.
+ * An effect as the machine's actions name it. `decide()` completes each into an
+ * {@link Effect}: a weight change with the routes it wants, a check with its step.
  */
-export type Effect =
+export type MachineEffect =
   | { type: 'bootstrap' }
   | { type: 'scaleCanaryUp' }
   | { type: 'scaleCanaryDown' }
-  | { type: 'setWeight'; weight: number; routes?: Routes }
-  | { type: 'runChecks'; step?: CheckStep }
+  | { type: 'setWeight'; weight: number }
+  | { type: 'runChecks' }
   | { type: 'promote'; revision: string }
   | { type: 'finalize'; revert: boolean }
   | { type: 'requeue'; at: number }
   | { type: 'record'; event: TransitionCause; reason: TransitionReason; message: string };
+
+/**
+ * An effect the reconciler performs, complete: it names everything the actor
+ * needs, so the reconciler performs it as given and derives nothing itself. Each
+ * one is idempotent.
+ */
+export type Effect =
+  | Exclude<MachineEffect, { type: 'bootstrap' | 'setWeight' | 'runChecks' }>
+  | { type: 'bootstrap'; routes: Routes }
+  | { type: 'setWeight'; weight: number; routes: Routes }
+  | { type: 'runChecks'; step: CheckStep };
 
 type Args = { context: ReleaseContext; event: MachineEvent };
 
@@ -183,9 +193,9 @@ const consume = (kind: 'promote' | 'abort' | 'retry') => ({
   params: { kind },
 });
 
-const effect = (e: Effect) => ({ type: 'effect' as const, params: e });
+const effect = (e: MachineEffect) => ({ type: 'effect' as const, params: e });
 /** An effect whose parameters depend on the context (after earlier assigns) or the event. */
-const effectFrom = (f: (args: Args) => Effect) => ({ type: 'effect' as const, params: f });
+const effectFrom = (f: (args: Args) => MachineEffect) => ({ type: 'effect' as const, params: f });
 const requeueIn = (ms: number) =>
   effectFrom(({ event }) => ({ type: 'requeue', at: nowOf(event) + ms }));
 // When the next step is due: an interval after the last step, and after the routes landed
@@ -313,7 +323,7 @@ export const canaryMachine = setup({
   },
   actions: {
     // Effects are data: the reconciler reads them from the transition result and performs them.
-    effect: (_args, _params: Effect) => undefined,
+    effect: (_args, _params: MachineEffect) => undefined,
     consume: assign(({ context, event }, params: { kind: 'promote' | 'abort' | 'retry' }) => ({
       consumed: { ...context.consumed, [params.kind]: obsOf(event)?.manual[params.kind] },
     })),

@@ -4,6 +4,7 @@ import {
   canaryMachine,
   type CheckStep,
   type Effect,
+  type MachineEffect,
   type MachineEvent,
   type ReleaseContext,
 } from './canary-machine.js';
@@ -51,7 +52,7 @@ export function decide(snapshot: MachineSnapshot | undefined, event: MachineEven
   const analysis = event.type === 'OBSERVE' ? event.obs.analysis : event.result.analysis;
   const effects = actions
     .filter((a) => a.type === 'effect')
-    .map((a) => completeEffect(a.params as Effect, phase, context, analysis));
+    .map((a) => completeEffect(a.params as MachineEffect, phase, context, analysis));
   return {
     snapshot: { version: machineVersion, phase, context },
     phase,
@@ -61,26 +62,32 @@ export function decide(snapshot: MachineSnapshot | undefined, event: MachineEven
   };
 }
 
-/** Fills in what an effect needs from the phase it leads to: routes, and the check step. */
+/** Completes an effect from the phase it leads to: routes, and the check step. */
 export function completeEffect(
-  effect: Effect,
+  effect: MachineEffect,
   phase: CanaryPhase,
   context: ReleaseContext,
   analysis: CanaryAnalysis,
 ): Effect {
-  if (effect.type === 'setWeight') {
-    const mirror = mirrorStep(analysis, phase, effect.weight);
-    return {
-      ...effect,
-      routes: {
-        canaryWeight: routeWeight(analysis, effect.weight),
-        matchToCanary: strategyOf(analysis) === 'abTesting' && phase === 'Progressing',
-        ...(mirror ? { mirror } : {}),
-      },
-    };
+  switch (effect.type) {
+    case 'bootstrap':
+      return { ...effect, routes: { canaryWeight: 0, matchToCanary: false } };
+    case 'setWeight': {
+      const mirror = mirrorStep(analysis, phase, effect.weight);
+      return {
+        ...effect,
+        routes: {
+          canaryWeight: routeWeight(analysis, effect.weight),
+          matchToCanary: strategyOf(analysis) === 'abTesting' && phase === 'Progressing',
+          ...(mirror ? { mirror } : {}),
+        },
+      };
+    }
+    case 'runChecks':
+      return { ...effect, step: checkStep(phase, context, analysis) };
+    default:
+      return effect;
   }
-  if (effect.type === 'runChecks') return { ...effect, step: checkStep(phase, context, analysis) };
-  return effect;
 }
 
 /** The analysis step the context is at, named so its result applies to it alone. */
