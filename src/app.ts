@@ -130,19 +130,6 @@ export function createApp(deps: AppDependencies): App {
     ...(config.labelSelector ? { labelSelector: config.labelSelector } : {}),
     ...(deps.checks ? { checks: deps.checks } : {}),
   });
-  const informers = controller.informers;
-  new Gauge({
-    name: 'weir_informer_cached_objects',
-    help: 'Objects held in each informer cache, by kind.',
-    labelNames: ['kind'],
-    registers: [registry],
-    collect() {
-      const [canaries, runs, deployments] = informers;
-      this.set({ kind: 'Canary' }, canaries!.cache.list().length);
-      this.set({ kind: 'CanaryRun' }, runs!.cache.list().length);
-      this.set({ kind: 'Deployment' }, deployments!.cache.list().length);
-    },
-  });
 
   const servers: HttpServer[] = [];
   let metricsServer: HttpServer | undefined;
@@ -163,7 +150,7 @@ export function createApp(deps: AppDependencies): App {
     },
     get ready() {
       // Ready once the caches hold the cluster's state and this replica knows its role.
-      return !stopped && informers.every((i) => i.synced) && app.role !== 'unknown';
+      return !stopped && controller.synced && app.role !== 'unknown';
     },
     async start() {
       metricsServer = await startHttpServer(config.metricsAddress, {
@@ -184,7 +171,7 @@ export function createApp(deps: AppDependencies): App {
                 type: 'text/plain',
                 body: stopped
                   ? 'stopping\n'
-                  : !informers.every((i) => i.synced)
+                  : !controller.synced
                     ? 'informer caches not synced\n'
                     : 'leader election: role not known yet\n',
               },

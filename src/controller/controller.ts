@@ -1,11 +1,10 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { Gauge, Histogram, Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { group, version } from '../api/crds.js';
-import type { AlertProvider, Canary, CanaryRun, MetricTemplate } from '../api/types.js';
+import type { Canary, CanaryRun } from '../api/types.js';
 import { createKubeAccess, type KubeAccess } from '../kube/access.js';
-import { createInformer, type ResilientInformer } from '../kube/informer.js';
-import { controllerKubeConfig } from '../kube/kube-config.js';
+import type { ResilientInformer } from '../kube/informer.js';
 import { SecretReader } from '../kube/secret-reader.js';
 import { GatewayApiRouter } from '../routers/gateway-api-router.js';
 import { IstioRouter } from '../routers/istio-router.js';
@@ -18,7 +17,6 @@ import { TraefikRouter } from '../routers/traefik-router.js';
 import type { Clock } from '../util/clock.js';
 import type { OutboundOptions } from '../util/outbound.js';
 import { WeirError } from '../errors.js';
-import { canaryLabel } from '../workloads/generated.js';
 import { referencedConfigs } from '../workloads/configs.js';
 import { MetricChecks, type MetricChecksOptions } from '../analysis/metric-checks.js';
 import { MetricProviderRegistry } from '../analysis/metric-registry.js';
@@ -35,7 +33,9 @@ import { WebhookClient, type WebhookClientOptions } from '../webhooks/webhook-cl
 import { allChecks } from './checks.js';
 import { type CheckRunner } from '../contracts/checks.js';
 import { Reconciler } from './reconciler.js';
-import { Recorder, trimEndedRun } from './recorder.js';
+import { allInformers, createInformers, type Informers } from './informers.js';
+import { Recorder } from './recorder.js';
+import { Telemetry } from './telemetry.js';
 import { WorkQueue } from './work-queue.js';
 
 /** Options for {@link createController}. */
@@ -73,7 +73,9 @@ export interface ControllerOptions {
 
 /** The running controller: informers feeding one work queue of Canary keys. */
 export interface Controller {
-  readonly informers: ResilientInformer<k8s.KubernetesObject>[];
+  readonly informers: Informers;
+  /** Every informer's cache holds the cluster's state. */
+  readonly synced: boolean;
   readonly queue: WorkQueue;
   /** Notifications and event webhooks waiting or in flight. */
   readonly deliveries: DeliveryQueue;
@@ -88,110 +90,23 @@ export interface Controller {
 
 /** Wires informers, the work queue, the reconciler and the recorder together. */
 export function createController(options: ControllerOptions): Controller {
-  const { kubeConfig, logger, registry, clock, namespace: ns } = options;
+  const { kubeConfig, logger, registry, clock } = options;
   const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-  const apps = kubeConfig.makeApiClient(k8s.AppsV1Api);
+  const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
   const kube = options.kube ?? createKubeAccess(kubeConfig, options.mayWrite);
-
-  const listCustom = (plural: string) => () =>
-    (ns
-      ? custom.listNamespacedCustomObject({
-          group,
-          version,
-          namespace: ns,
-          plural,
-        })
-      : custom.listClusterCustomObject({
-          group,
-          version,
-          plural,
-        })) as Promise<k8s.KubernetesListObject<never>>;
-  const path = (prefix: string, plural: string) =>
-    ns ? `${prefix}/namespaces/${ns}/${plural}` : `${prefix}/${plural}`;
-
-  const canaries = createInformer<Canary>({
+  const telemetry = new Telemetry(registry);
+  const informers = createInformers({
     kubeConfig,
     logger,
-    path: path(`/apis/${group}/${version}`, 'canaries'),
-    list: options.labelSelector
-      ? () =>
-          (ns
-            ? custom.listNamespacedCustomObject({
-                group,
-                version,
-                namespace: ns,
-                plural: 'canaries',
-                labelSelector: options.labelSelector,
-              })
-            : custom.listClusterCustomObject({
-                group,
-                version,
-                plural: 'canaries',
-                labelSelector: options.labelSelector,
-              })) as Promise<k8s.KubernetesListObject<never>>
-      : listCustom('canaries'),
+    registry,
+    ...(options.namespace ? { namespace: options.namespace } : {}),
     ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
   });
-  const runs = createInformer<CanaryRun>({
-    kubeConfig,
-    logger,
-    path: path(`/apis/${group}/${version}`, 'canaryruns'),
-    list: listCustom('canaryruns'),
-    trim: trimEndedRun,
-    indexBy: (run) => {
-      const canary = run.metadata?.labels?.[canaryLabel];
-      return canary === undefined ? undefined : `${run.metadata?.namespace}/${canary}`;
-    },
-  });
-  const deployments = createInformer<k8s.V1Deployment>({
-    kubeConfig,
-    logger,
-    path: path('/apis/apps/v1', 'deployments'),
-    list: () =>
-      ns ? apps.listNamespacedDeployment({ namespace: ns }) : apps.listDeploymentForAllNamespaces(),
-  });
-
-  const templates = createInformer<MetricTemplate>({
-    kubeConfig,
-    logger,
-    path: path(`/apis/${group}/${version}`, 'metrictemplates'),
-    list: listCustom('metrictemplates'),
-  });
-
-  const alertProviders = createInformer<AlertProvider>({
-    kubeConfig,
-    logger,
-    path: path(`/apis/${group}/${version}`, 'alertproviders'),
-    list: listCustom('alertproviders'),
-  });
-
-  const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
-  const configMaps = createInformer<k8s.V1ConfigMap>({
-    kubeConfig,
-    logger,
-    path: path('/api/v1', 'configmaps'),
-    list: () =>
-      ns ? core.listNamespacedConfigMap({ namespace: ns }) : core.listConfigMapForAllNamespaces(),
-  });
-  // Secrets: a metadata-only watch (that one exists or changed, never its contents),
-  // and a GET by name for the ones a target, MetricTemplate or AlertProvider names.
-  const metadataCore = controllerKubeConfig(kubeConfig, {
-    registry,
-    metadataOnly: true,
-  }).makeApiClient(k8s.CoreV1Api);
-  const secrets = createInformer<k8s.V1Secret>({
-    kubeConfig: controllerKubeConfig(kubeConfig, { metadataOnly: true }),
-    logger,
-    path: path('/api/v1', 'secrets'),
-    list: () =>
-      ns
-        ? metadataCore.listNamespacedSecret({ namespace: ns })
-        : metadataCore.listSecretForAllNamespaces(),
-    // Whatever the server sends, the cache keeps no Secret's contents.
-    trim: (s) => {
-      delete s.data;
-      delete s.stringData;
-    },
+  const { canaries, runs, deployments, templates, alertProviders, configMaps, secrets } = informers;
+  telemetry.cacheSizes({
+    canaries: () => canaries.cache.list().length,
+    runs: () => runs.cache.list().length,
+    deployments: () => deployments.cache.list().length,
   });
   const secretReader = new SecretReader({
     metadata: (namespace, name) => secrets.cache.get(name, namespace)?.metadata,
@@ -238,7 +153,7 @@ export function createController(options: ControllerOptions): Controller {
   const recorder = new Recorder({
     kube,
     logger,
-    registry,
+    telemetry,
     deliveries: {
       prepare: (canary) => planner.prepare(canary),
       plan: (canary, entry, run) => planner.plan(canary, entry, run),
@@ -280,6 +195,7 @@ export function createController(options: ControllerOptions): Controller {
     kube,
     routers,
     recorder,
+    telemetry,
     clock,
     logger,
     checks: options.checks ?? allChecks(metricChecks, new WebhookChecks(webhookClient)),
@@ -293,36 +209,20 @@ export function createController(options: ControllerOptions): Controller {
     loadSecrets: (namespace, names) => secretReader.loadAll(namespace, names),
   });
 
-  const depth = new Gauge({
-    name: 'weir_queue_depth',
-    help: 'Canary keys waiting in the work queue.',
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: 'weir_reconcile_duration_seconds',
-    help: 'Time to reconcile one Canary.',
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
-  });
-  const errors = new Counter({
-    name: 'weir_reconcile_errors_total',
-    help: 'Reconciles that failed and were retried.',
-    registers: [registry],
-  });
   const queue = new WorkQueue({
     clock,
     logger,
     concurrency: options.concurrency,
-    onDepth: (d) => depth.set(d),
+    onDepth: (d) => telemetry.queued(d),
     handler: async (key) => {
-      const end = duration.startTimer();
+      const ended = telemetry.reconcileStarted();
+      let failed = true;
       try {
-        return await reconciler.reconcile(key);
-      } catch (err) {
-        errors.inc();
-        throw err;
+        const result = await reconciler.reconcile(key);
+        failed = false;
+        return result;
       } finally {
-        end();
+        ended(failed);
       }
     },
   });
@@ -370,25 +270,17 @@ export function createController(options: ControllerOptions): Controller {
     configChanged('secrets')(s);
   });
 
-  const informers = [
-    canaries,
-    runs,
-    deployments,
-    templates,
-    alertProviders,
-    configMaps,
-    secrets,
-  ] as unknown as ResilientInformer<k8s.KubernetesObject>[];
   return {
     informers,
     queue,
     deliveries,
+    get synced() {
+      return allInformers(informers).every((i) => i.synced);
+    },
     async start() {
-      await Promise.all(
-        [runs, deployments, templates, alertProviders, configMaps, secrets].map((i) =>
-          startWithRetry(i as never, logger),
-        ),
-      );
+      // The Canaries last: their first reconciles find every other cache filled.
+      const others = allInformers(informers).filter((i) => i !== (canaries as unknown));
+      await Promise.all(others.map((i) => startWithRetry(i, logger)));
       await startWithRetry(canaries as never, logger);
     },
     startWorkers() {
@@ -405,7 +297,7 @@ export function createController(options: ControllerOptions): Controller {
       // In-flight reconciles finish first; then the watches and the notification queue stop.
       await queue.stop();
       reconciler.stop();
-      await Promise.allSettled(informers.map((i) => i.stop()));
+      await Promise.allSettled(allInformers(informers).map((i) => i.stop()));
       await deliveries.stop();
     },
   };

@@ -157,3 +157,23 @@ function token(value: string | undefined, revision: string, kind: string): Recor
 function ownedBy(obj: k8s.V1Deployment, canary: Canary): boolean {
   return (obj.metadata?.ownerReferences ?? []).some((o) => o.uid === canary.metadata.uid);
 }
+
+/** `status.trackedConfigs`: the revision of each tracked ConfigMap and Secret. */
+export function trackedConfigRevisions(world: World): Record<string, string> | undefined {
+  const { configMaps, secrets } = world.configs;
+  if (configMaps.length + secrets.length === 0) return undefined;
+  return Object.fromEntries([
+    ...configMaps.map((c) => [
+      `configmap/${c.metadata!.name}`,
+      revisionOf(undefined, [c.data, c.binaryData]),
+    ]),
+    ...secrets.map((x) => [`secret/${x.metadata!.name}`, revisionOf(undefined, [x.data])]),
+  ]);
+}
+
+/** The images the primary runs and the target declares. */
+export function imagesOf(world: World): { from: string[]; to: string[] } {
+  const images = (d: k8s.V1Deployment | undefined) =>
+    (d?.spec?.template?.spec?.containers ?? []).map((c) => c.image ?? '');
+  return { from: images(world.primary), to: images(world.target) };
+}

@@ -1,23 +1,29 @@
-import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Canary, CanaryStatus } from '../api/types.js';
 import { RoutingBlocked } from '../errors.js';
 import type { KubeAccess } from '../kube/access.js';
 import { mergePatchOf } from '../kube/merge-patch.js';
 import { validateDocument } from '../lint/validate.js';
-import type { CheckStep, Effect, Observation } from '../machine/canary-machine.js';
-import { decide, type Decision } from '../machine/release.js';
+import type { Observation } from '../machine/canary-machine.js';
 import type { RouterRegistry } from '../routers/registry.js';
 import type { Clock } from '../util/clock.js';
 import { referencedConfigs } from '../workloads/configs.js';
-import { revisionOf } from '../workloads/workloads.js';
 import { CanaryMemories, type CanaryMemory } from './canary-memory.js';
-import type { CheckOutcome, CheckRunner } from '../contracts/checks.js';
+import type { CheckRunner } from '../contracts/checks.js';
+import { checksTimeoutMs, decideStep } from './decide.js';
 import { EffectRunner } from './effects.js';
-import { fillOutbox, type Recorded } from './outbox.js';
-import { isBlocked, observe, type Blocked, type Caches, type World } from './observe.js';
+import { fillOutbox } from './outbox.js';
+import {
+  imagesOf,
+  isBlocked,
+  observe,
+  trackedConfigRevisions,
+  type Blocked,
+  type Caches,
+} from './observe.js';
 import { metricsReadiness } from './preflight.js';
 import type { Recorder } from './recorder.js';
+import type { Telemetry } from './telemetry.js';
 import {
   blockedStatus,
   releaseStatus,
@@ -38,6 +44,7 @@ export interface ReconcilerDeps {
   routers: RouterRegistry;
   checks: CheckRunner;
   recorder: Recorder;
+  telemetry: Telemetry;
   clock: Clock;
   logger: Logger;
   /** Provider used when a Canary does not name one. */
@@ -53,8 +60,6 @@ export interface ReconcilerDeps {
 
 /** How long a Canary its effects blocked waits before they are tried again. */
 const blockedRetryMs = 60_000;
-/** Upper bound of one step's checks; each query has its own, shorter timeout. */
-const checksTimeoutMs = 60_000;
 
 /**
  * reconcile(key), in the order controller-runtime reconcilers read:
@@ -138,7 +143,15 @@ export class Reconciler {
       now,
       routedAt: memory.routes?.since ?? now,
     };
-    const { decision, recorded, checksPending } = this.decideStep(key, world, stored, observation);
+    const { decision, recorded, checksPending } = decideStep(
+      {
+        checks: this.deps.checks,
+        memories: this.memories,
+        logger: this.deps.logger,
+        telemetry: this.deps.telemetry,
+      },
+      { key, world, stored, obs: observation },
+    );
     const metrics = metricsReadiness({
       key,
       canary,
@@ -229,7 +242,7 @@ export class Reconciler {
     }
 
     // 5. Record.
-    this.deps.recorder.observe(canary, decision.phase, decision.context.weight);
+    this.deps.telemetry.canaryAt(canary, decision.phase, decision.context.weight);
     await this.deps.recorder.flush(canary, outbox.entries, imagesOf(world));
     if (decision.phase !== decision.previousPhase)
       log.debug(
@@ -241,90 +254,6 @@ export class Reconciler {
         'Phase changed',
       );
     return requeueAt !== undefined ? { requeueAt } : undefined;
-  }
-
-  /**
-   * Decides on the observation; when the machine asks for checks they run in the
-   * background, and once the step's result is in the machine decides on it too.
-   */
-  private decideStep(
-    key: string,
-    world: World,
-    stored: StatusMachine | undefined,
-    obs: Observation,
-  ): { decision: Decision; recorded: Recorded[]; checksPending: boolean } {
-    const observed = decide(stored, { type: 'OBSERVE', obs });
-    const recorded = recordsOf(observed.effects, observed.previousPhase, observed.phase);
-    const step = observed.effects.find((e) => e.type === 'runChecks')?.step;
-    if (!step) {
-      // The release moved on (new revision, rollback, promotion): stop what was measuring it.
-      this.memories.checks.cancel(key);
-      return { decision: observed, recorded, checksPending: false };
-    }
-    const polled = this.memories.checks.poll(key, step.id, (signal) =>
-      this.runChecks(world.canary, step, signal),
-    );
-    if (!polled.done) {
-      this.deps.logger.debug({ canary: key, step: step.id }, 'Checks running');
-      return { decision: observed, recorded, checksPending: true };
-    }
-    const outcome = polled.result;
-    this.deps.logger.debug(
-      { canary: key, step: step.id, passed: outcome.passed, failures: outcome.failures },
-      'Checks done',
-    );
-    const checked = decide(observed.snapshot, {
-      type: 'CHECKS',
-      result: {
-        // The time of the decision, not of the checks' start: the step taken now is
-        // what the next interval is counted from.
-        now: obs.now,
-        analysis: obs.analysis,
-        passed: outcome.passed,
-        failures: outcome.failures,
-        promotionOpen: obs.gates.promotion || outcome.gates?.promotion === true,
-        ...(outcome.gates?.rollout !== undefined
-          ? { rolloutConfirmed: outcome.gates.rollout }
-          : {}),
-        ...(outcome.gates?.trafficIncrease !== undefined
-          ? { trafficIncreaseOpen: outcome.gates.trafficIncrease }
-          : {}),
-        ...(outcome.rollbackRequested ? { rollbackRequested: outcome.rollbackRequested } : {}),
-      },
-    });
-    if (outcome.metrics) this.deps.recorder.metricValues(world.canary, outcome.metrics);
-    const measured = {
-      ...(outcome.metrics ? { metrics: outcome.metrics } : {}),
-      ...(outcome.webhooks ? { webhooks: outcome.webhooks } : {}),
-    };
-    return {
-      decision: {
-        ...checked,
-        previousPhase: observed.previousPhase,
-        effects: [...observed.effects, ...checked.effects],
-      },
-      recorded: [
-        ...recorded,
-        ...recordsOf(checked.effects, observed.phase, checked.phase).map((r) => ({
-          ...r,
-          ...measured,
-        })),
-      ],
-      checksPending: false,
-    };
-  }
-
-  private runChecks(canary: Canary, step: CheckStep, signal: AbortSignal): Promise<CheckOutcome> {
-    const { revision, phase, weight, iterations, hooks, measure } = step;
-    return this.deps.checks
-      .run(canary, {
-        ...{ revision, phase, weight, iterations, hooks, measure },
-        signal: AbortSignal.any([signal, AbortSignal.timeout(checksTimeoutMs)]),
-      })
-      .catch((err: Error) => ({
-        passed: false,
-        failures: [`checks could not run: ${err.message}`],
-      }));
   }
 
   /**
@@ -400,28 +329,4 @@ function freshest(cached: Canary, memory: CanaryMemory): Canary {
 function inputOf(canary: Canary): string {
   const { generation, annotations, labels, finalizers, deletionTimestamp, uid } = canary.metadata;
   return JSON.stringify([uid, generation, annotations, labels, finalizers, deletionTimestamp]);
-}
-
-/** The `record` effects of a decision, between the phases it went from and to. */
-function recordsOf(effects: Effect[], from: Recorded['from'], to: Recorded['to']): Recorded[] {
-  return effects.flatMap((effect) => (effect.type === 'record' ? [{ effect, from, to }] : []));
-}
-
-/** `status.trackedConfigs`: the revision of each tracked ConfigMap and Secret. */
-function trackedConfigRevisions(world: World): Record<string, string> | undefined {
-  const { configMaps, secrets } = world.configs;
-  if (configMaps.length + secrets.length === 0) return undefined;
-  return Object.fromEntries([
-    ...configMaps.map((c) => [
-      `configmap/${c.metadata!.name}`,
-      revisionOf(undefined, [c.data, c.binaryData]),
-    ]),
-    ...secrets.map((x) => [`secret/${x.metadata!.name}`, revisionOf(undefined, [x.data])]),
-  ]);
-}
-
-function imagesOf(world: World): { from: string[]; to: string[] } {
-  const images = (d: k8s.V1Deployment | undefined) =>
-    (d?.spec?.template?.spec?.containers ?? []).map((c) => c.image ?? '');
-  return { from: images(world.primary), to: images(world.target) };
 }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { Canary } from '../../../src/api/types.js';
 import { fillOutbox, outboxMax } from '../../../src/controller/outbox.js';
 import { Recorder, runBudgetBytes } from '../../../src/controller/recorder.js';
+import { Telemetry } from '../../../src/controller/telemetry.js';
 import { recordLimits, withinLimits, type RecordEntry } from '../../../src/contracts/records.js';
 import type { KubeAccess } from '../../../src/kube/access.js';
 import { createLogger } from '../../../src/logger.js';
@@ -118,7 +119,7 @@ describe('what is recorded stays within the CanaryRun schema and a size budget',
     const recorder = new Recorder({
       kube,
       logger: createLogger('info', new Writable({ write: (_c, _e, done) => done() })),
-      registry: new Registry(),
+      telemetry: new Telemetry(new Registry()),
       runsOf: () => [],
     });
     const first = entry(1, {
@@ -145,7 +146,7 @@ describe('what is recorded stays within the CanaryRun schema and a size budget',
     const recorder = new Recorder({
       kube,
       logger: createLogger('info', new Writable({ write: (_c, _e, done) => done() })),
-      registry: new Registry(),
+      telemetry: new Telemetry(new Registry()),
       runsOf: () => [],
     });
     for (let seq = 1; seq <= 300; seq++)

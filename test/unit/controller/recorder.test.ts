@@ -8,6 +8,7 @@ import {
   trimEndedRun,
   type RecorderOptions,
 } from '../../../src/controller/recorder.js';
+import { Telemetry } from '../../../src/controller/telemetry.js';
 import type { RecordEntry } from '../../../src/contracts/records.js';
 import type { KubeAccess } from '../../../src/kube/access.js';
 import { createLogger } from '../../../src/logger.js';
@@ -66,7 +67,7 @@ const recorderOn = (kube: KubeAccess, options: Partial<RecorderOptions> = {}) =>
   new Recorder({
     kube,
     logger: createLogger('info', new Writable({ write: (_c, _e, done) => done() })),
-    registry: new Registry(),
+    telemetry: new Telemetry(new Registry()),
     runsOf: () => [],
     ...options,
   });
