@@ -1,0 +1,236 @@
+import type * as k8s from '@kubernetes/client-node';
+import { Writable } from 'node:stream';
+import { Registry } from 'prom-client';
+import type { Canary, CanaryRun } from '../../../src/api/types.js';
+import type { CheckOutcome, CheckRunner } from '../../../src/contracts/checks.js';
+import { Reconciler } from '../../../src/controller/reconciler.js';
+import { Recorder } from '../../../src/controller/recorder.js';
+import { Telemetry } from '../../../src/controller/telemetry.js';
+import type { KubeAccess, ObjectRef } from '../../../src/kube/access.js';
+import { createLogger } from '../../../src/logger.js';
+import type { Router, Routes } from '../../../src/routers/router.js';
+import { RouterRegistry } from '../../../src/routers/registry.js';
+import { ManualClock } from '../../../src/util/clock.js';
+
+/** One call through the access layer or the router, as the test sees it. */
+export type Call =
+  | { verb: 'apply'; kind: string; name: string; body: k8s.KubernetesObject }
+  | { verb: 'patchStatus'; kind: string; name: string; body: unknown; resourceVersion?: string }
+  | { verb: 'patchMetadata'; name: string; body: unknown }
+  | { verb: 'scale'; name: string; replicas: number }
+  | { verb: 'event'; reason: string; type: string; message: string }
+  | { verb: 'delete'; kind: string; name: string }
+  | { verb: 'setRoutes'; routes: Routes }
+  | { verb: 'finalize' };
+
+const namespace = 'shop';
+
+/** A Deployment `name` in `shop` with `replicas`, rolled out (ready) unless told otherwise. */
+export function deployment(name: string, image: string, replicas = 2): k8s.V1Deployment {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace, uid: `uid-${name}`, generation: 1, resourceVersion: '1' },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'app', image }] },
+      },
+    },
+    status: rolledOutStatus(replicas, 1),
+  };
+}
+
+function rolledOutStatus(replicas: number, generation: number): k8s.V1DeploymentStatus {
+  return {
+    observedGeneration: generation,
+    replicas,
+    updatedReplicas: replicas,
+    availableReplicas: replicas,
+    readyReplicas: replicas,
+  };
+}
+
+/**
+ * A cluster in memory standing in for the API server: the caches the reconciler
+ * reads are its objects, every write lands in them (as the watch would bring it
+ * back) and is recorded as a {@link Call}. Deployments roll out at once.
+ */
+export class FakeCluster {
+  readonly calls: Call[] = [];
+  readonly canaries = new Map<string, Canary>();
+  readonly deployments = new Map<string, k8s.V1Deployment>();
+  readonly runs = new Map<string, CanaryRun>();
+  /** Fails the next write whose verb and kind match, with this error. */
+  failNext: { verb: Call['verb']; kind?: string; error: Error } | undefined;
+  private version = 100;
+
+  readonly kube: KubeAccess = {
+    apply: async <T extends k8s.KubernetesObject>(obj: T): Promise<T> => {
+      const name = obj.metadata!.name!;
+      this.record({ verb: 'apply', kind: obj.kind!, name, body: obj });
+      if (obj.kind === 'Deployment') {
+        const d = obj as k8s.V1Deployment;
+        const old = this.deployments.get(name);
+        const generation = (old?.metadata?.generation ?? 0) + 1;
+        const stored: k8s.V1Deployment = {
+          ...d,
+          metadata: { ...d.metadata, generation, resourceVersion: this.nextVersion() },
+          status: rolledOutStatus(d.spec?.replicas ?? 1, generation),
+        };
+        this.deployments.set(name, stored);
+        return stored as T;
+      }
+      if (obj.kind === 'CanaryRun') {
+        const run = { ...(obj as unknown as CanaryRun) };
+        run.metadata = { ...run.metadata, resourceVersion: this.nextVersion() };
+        this.runs.set(name, run);
+        return run as unknown as T;
+      }
+      return obj;
+    },
+    patchStatus: async (kind, ref: ObjectRef, status, resourceVersion) => {
+      this.record({
+        verb: 'patchStatus',
+        kind,
+        name: ref.name,
+        body: status,
+        ...(resourceVersion ? { resourceVersion } : {}),
+      });
+      const stored = kind === 'canaries' ? this.canaries.get(ref.name) : this.runs.get(ref.name);
+      if (!stored) throw Object.assign(new Error('not found'), { code: 404 });
+      if (resourceVersion && stored.metadata!.resourceVersion !== resourceVersion)
+        throw Object.assign(new Error('conflict'), { code: 409 });
+      const merged = mergePatch(stored.status ?? {}, status) as never;
+      const version = this.nextVersion();
+      const next = { ...stored, metadata: { ...stored.metadata, resourceVersion: version } };
+      (next as { status: unknown }).status = merged;
+      if (kind === 'canaries') this.canaries.set(ref.name, next as Canary);
+      else this.runs.set(ref.name, next as CanaryRun);
+      return version;
+    },
+    patchMetadata: async (_kind, ref, metadata) => {
+      this.record({ verb: 'patchMetadata', name: ref.name, body: metadata });
+    },
+    scaleDeployment: async (ref, replicas) => {
+      this.record({ verb: 'scale', name: ref.name, replicas });
+      const d = this.deployments.get(ref.name)!;
+      const generation = (d.metadata!.generation ?? 0) + 1;
+      this.deployments.set(ref.name, {
+        ...d,
+        metadata: { ...d.metadata, generation },
+        spec: { ...d.spec!, replicas },
+        status: rolledOutStatus(replicas, generation),
+      });
+    },
+    createEvent: async (event) => {
+      this.record({
+        verb: 'event',
+        reason: event.reason!,
+        type: event.type!,
+        message: event.message!,
+      });
+    },
+    deleteObject: async (obj) => {
+      this.record({ verb: 'delete', kind: obj.kind, name: obj.metadata.name });
+    },
+  };
+
+  /** A router that records what it is asked and refuses nothing. */
+  readonly router: Router = {
+    name: 'kubernetes',
+    unsupported: () => undefined,
+    setRoutes: async (_canary, routes) => this.record({ verb: 'setRoutes', routes }),
+    getRoutes: async () => undefined,
+    finalize: async () => this.record({ verb: 'finalize' }),
+  } as unknown as Router;
+
+  /** Adds a Canary as the user would create it (no status yet). */
+  addCanary(canary: Canary): void {
+    this.canaries.set(canary.metadata.name!, {
+      ...canary,
+      metadata: { ...canary.metadata, generation: 1, resourceVersion: this.nextVersion() },
+    });
+  }
+
+  /** The calls since the last `take()`, and forgets them. */
+  take(): Call[] {
+    return this.calls.splice(0);
+  }
+
+  private record(call: Call): void {
+    this.calls.push(call);
+    const fail = this.failNext;
+    if (
+      fail &&
+      fail.verb === call.verb &&
+      (!fail.kind || ('kind' in call && call.kind === fail.kind))
+    ) {
+      this.failNext = undefined;
+      throw fail.error;
+    }
+  }
+
+  private nextVersion(): string {
+    this.version += 1;
+    return String(this.version);
+  }
+}
+
+/** RFC 7386 merge patch: null removes a key. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> =
+    target && typeof target === 'object' && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+/** Checks the test sets: the outcome of every step until changed. */
+export class ScriptedChecks implements CheckRunner {
+  outcome: CheckOutcome = { passed: true, failures: [] };
+  calls = 0;
+  async run(): Promise<CheckOutcome> {
+    this.calls += 1;
+    return this.outcome;
+  }
+}
+
+/** A reconciler on a {@link FakeCluster}, a manual clock and scripted checks. */
+export function reconcilerOn(cluster: FakeCluster) {
+  const clock = new ManualClock(Date.parse('2026-12-01T10:00:00Z'));
+  const checks = new ScriptedChecks();
+  const logger = createLogger('error', new Writable({ write: (_c, _e, done) => done() }));
+  const telemetry = new Telemetry(new Registry());
+  const enqueued: string[] = [];
+  const reconciler = new Reconciler({
+    kube: cluster.kube,
+    caches: {
+      canary: (_ns, name) => cluster.canaries.get(name),
+      deployment: (_ns, name) => (name ? cluster.deployments.get(name) : undefined),
+      configMap: () => undefined,
+      secret: () => undefined,
+    },
+    routers: new RouterRegistry().register(cluster.router),
+    checks,
+    recorder: new Recorder({
+      kube: cluster.kube,
+      logger,
+      telemetry,
+      runsOf: () => [...cluster.runs.values()],
+    }),
+    telemetry,
+    clock,
+    logger,
+    defaultProvider: 'kubernetes',
+    enqueue: (key) => enqueued.push(key),
+  });
+  return { reconciler, clock, checks, enqueued };
+}
