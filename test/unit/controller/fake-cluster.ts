@@ -142,7 +142,8 @@ export class FakeCluster {
   readonly router: Router = {
     name: 'kubernetes',
     unsupported: () => undefined,
-    setRoutes: async (_canary, routes) => this.record({ verb: 'setRoutes', routes }),
+    setRoutes: async (_canary: Canary, routes: Routes) =>
+      this.record({ verb: 'setRoutes', routes }),
     getRoutes: async () => undefined,
     finalize: async () => this.record({ verb: 'finalize' }),
   } as unknown as Router;
