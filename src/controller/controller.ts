@@ -6,28 +6,16 @@ import type { Canary, CanaryRun } from '../api/types.js';
 import { createKubeAccess, type KubeAccess } from '../kube/access.js';
 import type { ResilientInformer } from '../kube/informer.js';
 import { SecretReader } from '../kube/secret-reader.js';
-import { GatewayApiRouter } from '../routers/gateway-api-router.js';
-import { IstioRouter } from '../routers/istio-router.js';
-import { ContourRouter } from '../routers/contour-router.js';
-import { KubernetesRouter } from '../routers/kubernetes-router.js';
-import { LinkerdRouter } from '../routers/linkerd-router.js';
-import { NginxRouter, ingressReader } from '../routers/nginx-router.js';
-import { RouterRegistry } from '../routers/registry.js';
-import { TraefikRouter } from '../routers/traefik-router.js';
+import { buildRouters } from '../routers/routers.js';
 import type { Clock } from '../util/clock.js';
 import type { OutboundOptions } from '../util/outbound.js';
 import { WeirError } from '../errors.js';
 import { referencedConfigs } from '../workloads/configs.js';
 import { MetricChecks, type MetricChecksOptions } from '../analysis/metric-checks.js';
-import { MetricProviderRegistry } from '../analysis/metric-registry.js';
-import { prometheusFactory } from '../analysis/prometheus-provider.js';
+import { buildMetricProviders } from '../analysis/providers.js';
+import { buildNotifiers } from '../notifications/notifiers.js';
 import { DeliveryPlanner } from '../notifications/delivery-plan.js';
 import { DeliveryQueue } from '../notifications/delivery-queue.js';
-import { discordNotifier } from '../notifications/discord-notifier.js';
-import { genericNotifier } from '../notifications/generic-notifier.js';
-import { msteamsNotifier } from '../notifications/msteams-notifier.js';
-import { NotifierRegistry } from '../notifications/notifier.js';
-import { slackNotifier } from '../notifications/slack-notifier.js';
 import { WebhookChecks } from '../webhooks/webhook-checks.js';
 import { WebhookClient, type WebhookClientOptions } from '../webhooks/webhook-client.js';
 import { allChecks } from './checks.js';
@@ -120,30 +108,18 @@ export function createController(options: ControllerOptions): Controller {
     },
   });
 
-  const routers = new RouterRegistry()
-    .register(new GatewayApiRouter(kube, kubeConfig))
-    .register(new IstioRouter(kube, kubeConfig))
-    .register(new LinkerdRouter(kube, kubeConfig))
-    .register(new LinkerdRouter(kube, kubeConfig, 'smi'))
-    .register(new TraefikRouter(kube, kubeConfig))
-    .register(new ContourRouter(kube, kubeConfig))
-    .register(new NginxRouter(kube, ingressReader(kubeConfig)))
-    .register(
-      new KubernetesRouter(kube, (c) =>
-        deployments.cache.get(c.spec.targetRef.name, c.metadata.namespace),
-      ),
-    );
+  const routers = buildRouters({
+    kube,
+    kubeConfig,
+    target: (c) => deployments.cache.get(c.spec.targetRef.name, c.metadata.namespace),
+  });
   const webhookClient = new WebhookClient({
     ...options.webhookBackoff,
     egress: options.outbound?.egress,
   });
   const deliveries = new DeliveryQueue({ client: webhookClient, logger, registry });
   const planner = new DeliveryPlanner({
-    notifiers: new NotifierRegistry()
-      .register(slackNotifier)
-      .register(msteamsNotifier)
-      .register(discordNotifier)
-      .register(genericNotifier),
+    notifiers: buildNotifiers(),
     alertProviders: (namespace, name) => alertProviders.cache.get(name, namespace),
     secrets: (namespace, name) => secretReader.get(namespace, name),
     loadSecret: (namespace, name) => secretReader.load(namespace, name),
@@ -170,14 +146,11 @@ export function createController(options: ControllerOptions): Controller {
       })) as CanaryRun,
   });
   const metricChecks = new MetricChecks({
-    registry: new MetricProviderRegistry().register(
-      'prometheus',
-      prometheusFactory({
-        egress: options.outbound?.egress,
-        maxResponseBytes: options.outbound?.maxMetricsResponseBytes,
-        trustedAddresses: options.metricsServer ? [options.metricsServer] : [],
-      }),
-    ),
+    registry: buildMetricProviders({
+      egress: options.outbound?.egress,
+      maxResponseBytes: options.outbound?.maxMetricsResponseBytes,
+      trustedAddresses: options.metricsServer ? [options.metricsServer] : [],
+    }),
     templates: (namespace, name) => templates.cache.get(name, namespace),
     secrets: (namespace, name) => secretReader.get(namespace, name),
     loadSecret: (namespace, name) => secretReader.load(namespace, name),

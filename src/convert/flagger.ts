@@ -1,6 +1,7 @@
 import * as yaml from 'js-yaml';
 import { credentialsLabel } from '../api/credentials.js';
 import { templateVariableMaxLength, templateVariablePattern } from '../api/limits.js';
+import { metricProviderTypes } from '../api/metric-template-schema.js';
 
 /** What `convertFlagger` did to one document, or could not do. */
 export interface ConversionNote {
@@ -118,7 +119,7 @@ function noteCredentials(spec: Obj, note: (path: string, msg: string) => void, p
 
 function convertMetricTemplate(spec: Obj, note: (path: string, msg: string) => void): void {
   const type = spec.provider?.type;
-  if (type && type !== 'prometheus')
+  if (type && !(metricProviderTypes as readonly string[]).includes(String(type)))
     note(
       'spec.provider.type',
       `metric provider "${String(type)}" is planned in Weir; this template will be rejected until then`,

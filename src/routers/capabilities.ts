@@ -1,31 +1,16 @@
 import type { Canary } from '../api/types.js';
 import { strategyOf, type Strategy } from '../api/strategy.js';
-import { contourUnsupported } from './contour-router.js';
-import { gatewayApiUnsupported } from './gateway-api-router.js';
-import { istioUnsupported } from './istio-objects.js';
-import { kubernetesUnsupported } from './kubernetes-router.js';
-import { trafficSplitUnsupported } from './linkerd-router.js';
-import { nginxUnsupported } from './nginx-router.js';
-import { traefikUnsupported } from './traefik-router.js';
+import { routerFamily } from './routers.js';
 
 /**
- * What each provider cannot route, decided from the Canary alone. The routers
- * answer `Router.unsupported` with these, and `weir lint` asks them before a
- * Canary reaches a cluster.
+ * What each provider cannot route, decided from the Canary alone (from
+ * {@link routerFamily}). The routers answer `Router.unsupported` with these, and
+ * `weir lint` asks them before a Canary reaches a cluster.
  */
 export const unsupportedBy: Record<
   string,
   (canary: Canary, strategy: Strategy) => string | undefined
-> = {
-  gatewayapi: gatewayApiUnsupported,
-  istio: istioUnsupported,
-  linkerd: (canary, strategy) => trafficSplitUnsupported('linkerd', canary, strategy),
-  smi: (canary, strategy) => trafficSplitUnsupported('smi', canary, strategy),
-  traefik: traefikUnsupported,
-  contour: contourUnsupported,
-  nginx: nginxUnsupported,
-  kubernetes: kubernetesUnsupported,
-};
+> = Object.fromEntries(routerFamily.map((r) => [r.name, r.unsupported]));
 
 /**
  * Why `provider` cannot route the Canary (an unknown provider included), or
