@@ -1,11 +1,8 @@
 import * as k8s from '@kubernetes/client-node';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/app.js';
+import type { App } from '../../src/app.js';
 import { history } from '../../src/cli/kube-commands.js';
-import { parseConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { manualClock, startInProcess } from '../harness/in-process.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
 import {
   startLoad,
@@ -51,7 +48,7 @@ describe('metric analysis with a real Prometheus', () => {
   let apps: k8s.AppsV1Api;
   let load: LoadGenerator;
   const servers: MetricsApp[] = [];
-  const clock = new ManualClock(Date.parse('2026-11-22T10:00:00Z'));
+  const clock = manualClock();
 
   const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
     stepUntil(app, clock, what, probe);
@@ -101,22 +98,10 @@ describe('metric analysis with a real Prometheus', () => {
       },
       { timeoutMs: 60_000, what: 'ten seconds of traffic from all six apps in Prometheus' },
     );
-    const config = parseConfig(
-      [
-        '--metrics-bind-address=127.0.0.1:0',
-        '--health-probe-bind-address=127.0.0.1:0',
-        `--metrics-server=${prometheus.url}`,
-      ],
-      {},
-    )!;
-    const quiet = new Writable({ write: (_c, _e, done) => done() });
-    app = createApp({
-      config,
-      kubeConfig: clientsFor(cluster).kubeConfig,
-      logger: createLogger('info', quiet),
+    app = await startInProcess(clientsFor(cluster).kubeConfig, {
       clock,
+      flags: [`--metrics-server=${prometheus.url}`],
     });
-    await app.start();
   }, 180_000);
 
   afterAll(async () => {

@@ -1,13 +1,10 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { KnownBlock } from '@slack/types';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CanarySpec, CanaryStatus } from '../../src/api/types.js';
-import { createApp, type App } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
+import type { CanarySpec } from '../../src/api/types.js';
+import type { App } from '../../src/app.js';
 import type { SlackMessage } from '../../src/notifications/slack-notifier.js';
-import { ManualClock } from '../../src/util/clock.js';
+import { canaryProbes, manualClock, startInProcess } from '../harness/in-process.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
 import { startReceiver, type Received, type Receiver } from '../harness/receiver.js';
 import {
@@ -16,7 +13,6 @@ import {
   createDeployment,
   currentRun,
   installWeirCrds,
-  readCanary,
   setImage,
   stepUntil,
 } from '../harness/weir.js';
@@ -41,30 +37,14 @@ describe('notifications', () => {
   let objects: k8s.KubernetesObjectApi;
   let apps: k8s.AppsV1Api;
   let kubeConfig: k8s.KubeConfig;
-  const clock = new ManualClock(Date.parse('2026-11-22T10:00:00Z'));
+  const clock = manualClock();
   const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
     stepUntil(app, clock, what, probe);
-  // A Canary the controller has not seen yet has no status: read it as empty.
-  const status = async (name: string): Promise<CanaryStatus> =>
-    (await readCanary(objects, namespace, name)).status ?? {};
-  const phaseIs = (name: string, phase: string) => async () =>
-    (await status(name)).phase === phase ? true : undefined;
+  const { status, phaseIs } = canaryProbes(() => objects, namespace);
   const messagesFor = (name: string) =>
     receiver.on('/slack').filter((r) => header(r).includes(`: ${name} in ${namespace}`));
   const startApp = async () => {
-    const config = parseConfig(
-      ['--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0'],
-      {},
-    )!;
-    const quiet = new Writable({ write: (_c, _e, done) => done() });
-    app = createApp({
-      config,
-      kubeConfig,
-      logger: createLogger('info', quiet),
-      clock,
-      webhookBackoff: { backoffMs: 10 },
-    });
-    await app.start();
+    app = await startInProcess(kubeConfig, { clock, webhookBackoff: { backoffMs: 10 } });
   };
   const release = async (name: string, analysis: Partial<CanarySpec['analysis']>) => {
     await createDeployment(apps, namespace, name, 1);

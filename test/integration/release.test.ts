@@ -1,14 +1,11 @@
 import * as k8s from '@kubernetes/client-node';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Canary, CanaryRun } from '../../src/api/types.js';
-import { createApp, type App } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
+import type { App } from '../../src/app.js';
 import type { CheckOutcome, CheckRunner } from '../../src/contracts/checks.js';
-import { createLogger } from '../../src/logger.js';
-import { ManualClock } from '../../src/util/clock.js';
 import { history, requestAction } from '../../src/cli/kube-commands.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
+import { manualClock, startInProcess } from '../harness/in-process.js';
 import { readObject } from '../harness/controller.js';
 import {
   clientsFor,
@@ -17,6 +14,7 @@ import {
   installWeirCrds,
   readCanary,
   setImage as setDeploymentImage,
+  stepUntil,
 } from '../harness/weir.js';
 
 /** A check runner the test sets: the controller calls it at every analysis step. */
@@ -40,7 +38,7 @@ describe('a release on the real control plane', () => {
   let kc: k8s.KubeConfig;
   let objects: k8s.KubernetesObjectApi;
   let apps: k8s.AppsV1Api;
-  const clock = new ManualClock(Date.parse('2026-11-22T10:00:00Z'));
+  const clock = manualClock();
   const checks = new ScriptedChecks();
 
   const canary = (name = 'podinfo') => readCanary(objects, namespace, name);
@@ -62,21 +60,12 @@ describe('a release on the real control plane', () => {
     return rule.backendRefs.map((b: { weight: number }) => b.weight);
   }
   /** Moves the manual clock in steps until `probe` holds, letting watches and the queue settle in between. */
-  async function until<T>(
+  const until = <T>(
     what: string,
     probe: () => Promise<T | undefined>,
     stepMs = 1_000,
     maxSteps = 200,
-  ): Promise<T> {
-    for (let i = 0; i < maxSteps; i++) {
-      await app.queue.idle();
-      const v = await probe();
-      if (v !== undefined) return v;
-      clock.advance(stepMs);
-      await new Promise((r) => setTimeout(r, 60));
-    }
-    throw new Error(`Gave up waiting for ${what} after ${maxSteps} steps of ${stepMs} ms`);
-  }
+  ) => stepUntil(app, clock, what, probe, { stepMs, maxSteps, settleMs: 60 });
   const phaseIs =
     (phase: string, name = 'podinfo') =>
     async () =>
@@ -98,13 +87,7 @@ describe('a release on the real control plane', () => {
     for (const name of ['podinfo', 'billing', 'search']) {
       await createDeployment(apps, namespace, name, 2);
     }
-    const config = parseConfig(
-      ['--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0'],
-      {},
-    )!;
-    const quiet = new Writable({ write: (_c, _e, done) => done() });
-    app = createApp({ config, kubeConfig: kc, logger: createLogger('info', quiet), clock, checks });
-    await app.start();
+    app = await startInProcess(kc, { clock, checks });
   });
 
   afterAll(async () => {

@@ -1,11 +1,8 @@
 import type * as k8s from '@kubernetes/client-node';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CanarySpec, CanaryStatus } from '../../src/api/types.js';
-import { createApp, type App } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { ManualClock } from '../../src/util/clock.js';
+import type { CanarySpec } from '../../src/api/types.js';
+import type { App } from '../../src/app.js';
+import { canaryProbes, manualClock, startInProcess } from '../harness/in-process.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
 import { startReceiver, type Receiver } from '../harness/receiver.js';
 import {
@@ -14,7 +11,6 @@ import {
   createDeployment,
   currentRun,
   installWeirCrds,
-  readCanary,
   setImage,
   stepUntil,
 } from '../harness/weir.js';
@@ -31,14 +27,10 @@ describe('webhooks', () => {
   let receiver: Receiver;
   let objects: k8s.KubernetesObjectApi;
   let apps: k8s.AppsV1Api;
-  const clock = new ManualClock(Date.parse('2026-11-22T10:00:00Z'));
+  const clock = manualClock();
   const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
     stepUntil(app, clock, what, probe);
-  // A Canary the controller has not seen yet has no status: read it as empty.
-  const status = async (name: string): Promise<CanaryStatus> =>
-    (await readCanary(objects, namespace, name)).status ?? {};
-  const phaseIs = (name: string, phase: string) => async () =>
-    (await status(name)).phase === phase ? true : undefined;
+  const { status, phaseIs } = canaryProbes(() => objects, namespace);
   type Hook = NonNullable<CanarySpec['analysis']['webhooks']>[number];
   const hook = (
     name: string,
@@ -65,19 +57,10 @@ describe('webhooks', () => {
     await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
     for (const name of ['gated', 'aborted', 'hangs', 'fast'])
       await createDeployment(apps, namespace, name, 1);
-    const config = parseConfig(
-      ['--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0'],
-      {},
-    )!;
-    const quiet = new Writable({ write: (_c, _e, done) => done() });
-    app = createApp({
-      config,
-      kubeConfig: clientsFor(cluster).kubeConfig,
-      logger: createLogger('info', quiet),
+    app = await startInProcess(clientsFor(cluster).kubeConfig, {
       clock,
       webhookBackoff: { backoffMs: 10 },
     });
-    await app.start();
   }, 120_000);
 
   afterAll(async () => {

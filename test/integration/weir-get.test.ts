@@ -2,15 +2,12 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveAnnotation } from '../../src/api/annotations.js';
-import { createApp, type App } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
-import { ManualClock } from '../../src/util/clock.js';
+import type { App } from '../../src/app.js';
+import { manualClock, startInProcess } from '../harness/in-process.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
 import { repoRoot } from '../harness/tools.js';
 import { waitFor } from '../harness/wait.js';
@@ -36,7 +33,7 @@ describe('weir get --watch in a terminal', () => {
   let app: App;
   let objects: k8s.KubernetesObjectApi;
   let apps: k8s.AppsV1Api;
-  const clock = new ManualClock(Date.parse('2026-11-22T10:00:00Z'));
+  const clock = manualClock();
   const dir = mkdtempSync(path.join(tmpdir(), 'weir-tmux-'));
   const socket = path.join(dir, 'tmux.sock');
   const tmux = (...args: string[]) => run('tmux', ['-S', socket, ...args]);
@@ -59,18 +56,7 @@ describe('weir get --watch in a terminal', () => {
     ({ objects, apps } = clientsFor(cluster));
     await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
     await createDeployment(apps, namespace, 'podinfo', 1);
-    const config = parseConfig(
-      ['--metrics-bind-address=127.0.0.1:0', '--health-probe-bind-address=127.0.0.1:0'],
-      {},
-    )!;
-    const quiet = new Writable({ write: (_c, _e, done) => done() });
-    app = createApp({
-      config,
-      kubeConfig: clientsFor(cluster).kubeConfig,
-      logger: createLogger('info', quiet),
-      clock,
-    });
-    await app.start();
+    app = await startInProcess(clientsFor(cluster).kubeConfig, { clock });
   }, 120_000);
   afterAll(async () => {
     await tmux('kill-server').catch(() => undefined);
