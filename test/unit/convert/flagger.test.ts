@@ -1,7 +1,7 @@
 import * as yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { convertFlagger } from '../../src/convert/flagger.js';
-import { validateDocument } from '../../src/lint/validate.js';
+import { convertFlagger } from '../../../src/convert/flagger.js';
+import { validateDocument } from '../../../src/lint/validate.js';
 
 const flagger = `apiVersion: flagger.app/v1beta1
 kind: Canary
