@@ -130,7 +130,7 @@ export function createController(options: ControllerOptions): Controller {
     kube,
     logger,
     telemetry,
-    deliveries: {
+    dispatch: {
       prepare: (canary) => planner.prepare(canary),
       plan: (canary, entry, run) => planner.plan(canary, entry, run),
       send: (ds) => deliveries.enqueue(ds),

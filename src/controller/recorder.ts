@@ -23,7 +23,7 @@ export interface RecorderOptions {
   /** Reads one CanaryRun from the API server: only for the rare append to a trimmed run. */
   readRun?: (namespace: string, name: string) => Promise<CanaryRun | undefined>;
   /** Notifications and event webhooks: planned per transition, sent once it is recorded. */
-  deliveries?: Dispatch;
+  dispatch?: Dispatch;
 }
 
 /** What the recorder remembers of one Canary; the runs cache covers a restart. */
@@ -50,7 +50,7 @@ export class Recorder {
       logger: options.logger,
       runsOf: options.runsOf,
       ...(options.readRun ? { readRun: options.readRun } : {}),
-      ...(options.deliveries ? { dispatch: options.deliveries } : {}),
+      ...(options.dispatch ? { dispatch: options.dispatch } : {}),
     });
     this.events = new EventWriter({ kube: options.kube, logger: options.logger });
   }
@@ -93,7 +93,7 @@ export class Recorder {
     for (const entry of pending) if (entry.seq > announced) await this.announce(canary, entry);
     memory.announced = pending.at(-1)!.seq;
 
-    const planned = await planDeliveries(this.options.deliveries, canary, pending, (entry) =>
+    const planned = await planDeliveries(this.options.dispatch, canary, pending, (entry) =>
       this.runs.runInfo(canary, memory, entry, images),
     );
     if (!planned.some(urgent) && pending.length < runBatch) return;
