@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Builds the pinned Go tools Weir's tests and demo need (etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler, kubectl, kwok, helm) from the Go module
+# kube-controller-manager, kube-scheduler, kubectl, kwok, helm, and Flux's
+# source-controller and kustomize-controller) from the Go module
 # proxy, as static version-stamped binaries, into a cache outside git, and copies
 # beside them the assets the local cluster installs (KWOK stages, router CRDs).
-# Everything is rebuilt only when a pin in hack/tools/*/go.{mod,sum} or this
+# Everything is rebuilt only when a pin in hack/tools/**/go.{mod,sum} or this
 # script changes; the Go build cache makes a rebuild after a small change quick.
 #
 # Usage: hack/build-tools.sh            build what is missing, print the tools dir
 #        hack/build-tools.sh --print    print the tools dir (exit 1 if not built)
 #
-# Layout of the tools dir: bin/<binaries>, kwok-stages.yaml, crds/*.yaml
+# Layout of the tools dir: bin/<binaries>, kwok-stages.yaml, crds/*.yaml,
+# flux-crds/*.yaml (Flux's own CRDs, from the modules its controllers are built from)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,11 +32,13 @@ groups=(
   "kubernetes|go.etcd.io/etcd/server/v3=etcd k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl|$k8s_ldflags"
   "kwok|sigs.k8s.io/kwok/cmd/kwok|-X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}"
   "helm|helm.sh/helm/v3/cmd/helm|-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  "flux/source-controller|github.com/fluxcd/source-controller=source-controller|"
+  "flux/kustomize-controller|github.com/fluxcd/kustomize-controller=kustomize-controller|"
 )
 
 # One stamp for all groups: the bin dir is a pure function of the pins, the
 # script and the Go toolchain, so two checkouts with different pins never clash.
-stamp="$( { cat "$here"/tools/*/go.mod "$here"/tools/*/go.sum "${BASH_SOURCE[0]}" "$here/versions.sh"; go env GOVERSION; } | sha256sum | cut -c1-16)"
+stamp="$( { cat "$here"/tools/*/go.mod "$here"/tools/*/go.sum "$here"/tools/flux/*/go.{mod,sum} "${BASH_SOURCE[0]}" "$here/versions.sh"; go env GOVERSION; } | sha256sum | cut -c1-16)"
 dir="$cache/tools/$stamp"
 bin="$dir/bin"
 
@@ -86,6 +90,12 @@ cp "$traefik/docs/content/reference/dynamic-configuration/kubernetes-crd-definit
 contour="$(module_dir crds github.com/projectcontour/contour)"
 cp "$contour/examples/contour/01-crds.yaml" "$dir/crds/contour.yaml"
 chmod -R u+w "$dir/crds"
+
+mkdir -p "$dir/flux-crds"
+for c in source-controller kustomize-controller; do
+  cp "$(module_dir "flux/$c" "github.com/fluxcd/$c")"/config/crd/bases/*.yaml "$dir/flux-crds/"
+done
+chmod -R u+w "$dir/flux-crds"
 
 touch "$dir/.complete"
 echo "build-tools: all tools ready in $((SECONDS - start))s" >&2

@@ -5,4 +5,6 @@ KUBERNETES_VERSION="$(_pin kubernetes k8s.io/kubernetes)"
 ETCD_VERSION="$(_pin kubernetes go.etcd.io/etcd/server/v3)"
 KWOK_VERSION="$(_pin kwok sigs.k8s.io/kwok)"
 HELM_VERSION="$(_pin helm helm.sh/helm/v3)"
+FLUX_SOURCE_CONTROLLER_VERSION="$(_pin flux/source-controller github.com/fluxcd/source-controller)"
+FLUX_KUSTOMIZE_CONTROLLER_VERSION="$(_pin flux/kustomize-controller github.com/fluxcd/kustomize-controller)"
 unset -f _pin
