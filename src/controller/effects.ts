@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Canary } from '../api/types.js';
 import type { KubeAccess } from '../kube/access.js';
+import { replicasAppliedBy } from '../kube/managed-fields.js';
 import type { Effect, Routes } from '../machine/canary-machine.js';
 import type { Clock } from '../util/clock.js';
 import { primaryConfigs } from '../workloads/configs.js';
@@ -40,7 +41,10 @@ export class EffectRunner {
           await this.scaleTargetUp(world);
           break;
         case 'scaleCanaryDown':
-          if ((world.target.spec?.replicas ?? 1) !== 0) await this.scaleTarget(world, 0);
+          // Replicas declared in Git are Git's: scaling them to zero would only be undone
+          // by the next sync (the status says so with its ReplicasInGit condition).
+          if ((world.target.spec?.replicas ?? 1) !== 0 && !replicasAppliedBy(world.target))
+            await this.scaleTarget(world, 0);
           break;
         case 'setWeight':
           await this.route(world, memory, e.routes);

@@ -1,6 +1,7 @@
 import type * as k8s from '@kubernetes/client-node';
 import { manualAnnotations } from '../api/annotations.js';
 import type { Canary } from '../api/types.js';
+import { replicasAppliedBy } from '../kube/managed-fields.js';
 import type { Observation } from '../machine/canary-machine.js';
 import { strategyOf } from '../api/strategy.js';
 import { defaults } from '../api/durations.js';
@@ -169,6 +170,16 @@ export function trackedConfigRevisions(world: World): Record<string, string> | u
     ]),
     ...secrets.map((x) => [`secret/${x.metadata!.name}`, revisionOf(undefined, [x.data])]),
   ]);
+}
+
+/** Who declares the target's replicas in Git (see {@link replicasAppliedBy}), if anyone. */
+export function replicasInGit(world: World): { deployment: string; manager: string } | undefined {
+  const manager = replicasAppliedBy(world.target);
+  if (!manager) return undefined;
+  return {
+    deployment: `${world.target.metadata?.namespace}/${world.target.metadata?.name}`,
+    manager,
+  };
 }
 
 /** The images the primary runs and the target declares. */

@@ -17,6 +17,7 @@ import {
   imagesOf,
   isBlocked,
   observe,
+  replicasInGit,
   trackedConfigRevisions,
   type Blocked,
   type Caches,
@@ -190,6 +191,7 @@ export class Reconciler {
       run: outbox.run,
       metrics,
       trackedConfigs: trackedConfigRevisions(world),
+      replicasInGit: replicasInGit(world),
       nowIso: new Date(now).toISOString(),
     });
     let requeueAt = checksPending ? now + checksTimeoutMs + 5_000 : undefined;

@@ -36,6 +36,8 @@ export function releaseStatus(input: {
   run: string | undefined;
   metrics: Condition | undefined;
   trackedConfigs: Record<string, string> | undefined;
+  /** Who declares the target's replicas in Git, when someone does (Weir then leaves them alone). */
+  replicasInGit?: { deployment: string; manager: string } | undefined;
   nowIso: string;
 }): CanaryStatus {
   const { canary, decision: d, machine, run, nowIso } = input;
@@ -68,12 +70,27 @@ export function releaseStatus(input: {
       // kstatus (Flux, Argo CD health): a release in flight is Reconciling, a rolled-back one Stalled.
       ...kstatus(condition, d),
       ...(input.metrics ? [input.metrics] : []),
+      ...(input.replicasInGit ? [replicasInGitCondition(condition, input.replicasInGit)] : []),
     ],
     ...(input.trackedConfigs ? { trackedConfigs: input.trackedConfigs } : {}),
     ...(run ? { currentRun: run } : {}),
     machine: machine as unknown as Record<string, unknown>,
   };
 }
+
+/** Condition saying that Git declares the target's replicas, so Weir never scales it. */
+export const replicasInGitCondition = (
+  condition: ConditionMaker,
+  { deployment, manager }: { deployment: string; manager: string },
+): Condition =>
+  condition(
+    'ReplicasInGit',
+    'True',
+    'DeclaredByApplier',
+    `spec.replicas of Deployment ${deployment} is applied by ${manager}: Weir leaves it to Git and ` +
+      'does not scale the idle target to zero, so neither reverts the other. Remove spec.replicas ' +
+      'from the manifest to let Weir scale the idle target to zero (docs/gitops.md).',
+  );
 
 /** The status of a Canary that cannot be acted on: `Ready=False` and `Stalled` with the reason. */
 export function blockedStatus(

@@ -1,5 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { slimManagedFields } from './managed-fields.js';
 
 /** A watch-backed cache of one kind, restarted with backoff when its watch fails. */
 export interface ResilientInformer<T extends k8s.KubernetesObject> {
@@ -150,14 +151,17 @@ const idOf = (obj: k8s.KubernetesObject) => `${obj.metadata?.namespace}/${obj.me
 const lastApplied = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /**
- * Drops what Weir never reads from a cached object: managed fields and kubectl's
- * last-applied annotation are often larger than the rest of the object, and with
- * thousands of Deployments they dominate the controller's memory.
+ * Drops what Weir never reads from a cached object: managed fields (but for who
+ * applies `spec.replicas`) and kubectl's last-applied annotation are often larger
+ * than the rest of the object, and with thousands of Deployments they dominate
+ * the controller's memory.
  */
 export function slim<T extends k8s.KubernetesObject>(obj: T): T {
   const metadata = obj.metadata;
   if (!metadata) return obj;
-  delete metadata.managedFields;
+  const kept = slimManagedFields(metadata.managedFields);
+  if (kept) metadata.managedFields = kept;
+  else delete metadata.managedFields;
   if (metadata.annotations) delete metadata.annotations[lastApplied];
   return obj;
 }

@@ -64,6 +64,7 @@ export function checkReferences(docs: SourceDocument[]): Found[] {
     if (m) index.set(key(m.kind, m.namespace, m.name), doc);
   }
   const found: Found[] = [];
+  const replicasWarned = new Set<SourceDocument>();
   for (const doc of docs) {
     const m = meta(doc);
     if (!m || m.kind !== 'Canary' || m.apiVersion !== 'weir.dev/v1alpha1') continue;
@@ -108,6 +109,27 @@ export function checkReferences(docs: SourceDocument[]): Found[] {
       });
     };
     expect('spec.targetRef.name', 'Deployment', spec.targetRef?.name);
+    const targetDoc =
+      typeof spec.targetRef?.name === 'string'
+        ? index.get(key('Deployment', m.namespace, spec.targetRef.name))
+        : undefined;
+    const declared = (targetDoc?.value as { spec?: { replicas?: unknown } } | undefined)?.spec;
+    if (
+      targetDoc &&
+      declared?.replicas !== undefined &&
+      !spec.autoscalerRef &&
+      !replicasWarned.has(targetDoc)
+    ) {
+      replicasWarned.add(targetDoc);
+      found.push({
+        doc: targetDoc,
+        violation: {
+          path: 'spec.replicas',
+          severity: 'warning',
+          message: `Canary ${m.namespace ?? ''}/${m.name} releases this Deployment: with replicas declared here, a GitOps agent sets them back after each release, so Weir leaves the idle Deployment running instead of scaling it to zero; remove spec.replicas (the primary keeps its count) or use an autoscalerRef`,
+        },
+      });
+    }
     if (spec.autoscalerRef) {
       const kind =
         typeof spec.autoscalerRef.kind === 'string'

@@ -3,6 +3,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createInformer, slim } from '../../../src/kube/informer.js';
+import { replicasAppliedBy } from '../../../src/kube/managed-fields.js';
 import { createLogger } from '../../../src/logger.js';
 
 describe('slim', () => {
@@ -26,6 +27,53 @@ describe('slim', () => {
       metadata: { name: 'podinfo', annotations: { 'weir.dev/revision': 'abc' } },
       spec: { replicas: 2 },
     });
+  });
+});
+
+describe('who applies spec.replicas', () => {
+  const entry = (manager: string, operation: string, fields: object, subresource?: string) => ({
+    manager,
+    operation,
+    fieldsV1: fields,
+    ...(subresource ? { subresource } : {}),
+  });
+  const replicas = { 'f:spec': { 'f:replicas': {}, 'f:template': {} } };
+  const deployment = (...managedFields: object[]) =>
+    ({ metadata: { name: 'web', managedFields } }) as k8s.V1Deployment;
+
+  it('names a server-side applier of spec.replicas and keeps only that through slim', () => {
+    const d = deployment(
+      entry('kube-controller-manager', 'Update', { 'f:status': {} }, 'status'),
+      entry('weir', 'Update', { 'f:spec': { 'f:replicas': {} } }, 'scale'),
+      entry('kustomize-controller', 'Apply', replicas),
+    );
+    expect(replicasAppliedBy(d)).toBe('kustomize-controller');
+    expect(slim(d).metadata!.managedFields).toEqual([
+      {
+        manager: 'kustomize-controller',
+        operation: 'Apply',
+        fieldsV1: { 'f:spec': { 'f:replicas': {} } },
+      },
+    ]);
+    expect(replicasAppliedBy(d)).toBe('kustomize-controller');
+  });
+
+  it('ignores client-side writers, the scale subresource, Weir itself and appliers of other fields', () => {
+    expect(
+      replicasAppliedBy(deployment(entry('kubectl-client-side-apply', 'Update', replicas))),
+    ).toBe(undefined);
+    expect(replicasAppliedBy(deployment(entry('kubectl', 'Apply', replicas, 'scale')))).toBe(
+      undefined,
+    );
+    expect(replicasAppliedBy(deployment(entry('weir', 'Apply', replicas)))).toBe(undefined);
+    expect(
+      replicasAppliedBy(
+        deployment(entry('kustomize-controller', 'Apply', { 'f:spec': { 'f:template': {} } })),
+      ),
+    ).toBe(undefined);
+    expect(replicasAppliedBy(deployment(entry('argocd-controller', 'Update', replicas)))).toBe(
+      'argocd-controller',
+    );
   });
 });
 

@@ -97,6 +97,38 @@ spec:
     ]);
   });
 
+  it('warns once where a released Deployment declares replicas, and not with an autoscaler', async () => {
+    const deployment = (replicas: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: web, namespace: team }
+spec:
+${replicas}  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec: { containers: [{ name: app, image: web:1 }] }
+`;
+    const dir = folder({
+      'c.yaml': canary(),
+      'd.yaml': deployment('  replicas: 3\n'),
+      'm.yaml': `apiVersion: weir.dev/v1alpha1
+kind: MetricTemplate
+metadata: { name: errors, namespace: team }
+spec:
+  provider: { type: prometheus, address: "http://prometheus:9090" }
+  query: sum(rate(x[1m]))
+`,
+    });
+    const result = await lintPaths([dir]);
+    expect(result.findings.map((f) => `${path.basename(f.file)}:${f.line} ${f.path}`)).toEqual([
+      'd.yaml:5 spec.replicas',
+    ]);
+    expect(result.findings[0]!.message).toMatch(/GitOps agent sets them back after each release/);
+    const undeclared = await lintPaths([
+      folder({ 'c.yaml': canary(), 'd.yaml': deployment(''), 'm.yaml': '' }),
+    ]);
+    expect(undeclared.findings.filter((f) => f.path === 'spec.replicas')).toEqual([]);
+  });
+
   it('warns when a MetricTemplate or AlertProvider of another namespace does not allow the Canary’s', async () => {
     const shared = (allowed: string) => `apiVersion: weir.dev/v1alpha1
 kind: MetricTemplate
