@@ -10,8 +10,9 @@ root="$(dirname "$here")"
 # Debian packages, by name: dockerd for testcontainers, Prometheus for metrics,
 # git for the demo's repository, tmux for terminal tests, busybox-static for the
 # shell of the local Node base image, curl and openssl to fetch and verify Node.js
-# (hack/node.sh), libatomic1 which Node's binary links.
-debs=(docker.io prometheus git tmux ca-certificates busybox-static curl openssl libatomic1)
+# (hack/node.sh), libatomic1 which Node's binary links, lua5.1 to test the Argo CD
+# health check (Argo CD runs Lua 5.1).
+debs=(docker.io prometheus git tmux ca-certificates busybox-static curl openssl libatomic1 lua5.1)
 missing=()
 for p in "${debs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if ((${#missing[@]})); then
