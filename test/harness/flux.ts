@@ -112,6 +112,9 @@ export async function startFlux(cluster: Cluster): Promise<Flux> {
     start('kustomize-controller', logs.kustomize, [
       ...common(metricsB, healthB),
       '--no-remote-bases=true',
+      // A commit that approves or aborts a release must not wait behind the health check of
+      // the release it acts on (docs/gitops.md recommends the same).
+      '--feature-gates=CancelHealthCheckOnNewRevision=true',
     ]);
     for (const [what, port] of [
       ['source-controller', healthA],
