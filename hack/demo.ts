@@ -1,9 +1,8 @@
 /**
  * Weir's main job on an embedded default: the whole release story on a laptop.
  * A local control plane, Prometheus, a Slack-compatible receiver and the Weir
- * controller; then a Git repository whose commits are applied as Flux or Argo CD
- * would: v1 bootstraps, v2 is promoted step by step, v3 (30 % errors) is rolled
- * back. Prints progress, the Slack messages and each release's timeline, then
+ * controller; then a Git server and Flux, which applies each commit pushed to it:
+ * v1 bootstraps, v2 is promoted step by step, v3 (30 % errors) is rolled back. Prints progress, the Slack messages and each release's timeline, then
  * stops everything (or keeps it running with --keep until Ctrl-C).
  *
  * Usage: hack/demo.sh [--keep] [--exit-after SECONDS]

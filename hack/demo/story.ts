@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import {
   cpSync,
   createWriteStream,
@@ -14,6 +14,8 @@ import * as k8s from '@kubernetes/client-node';
 import type { Canary, CanaryRun } from '../../src/api/types.js';
 import { history } from '../../src/cli/kube-commands.js';
 import { startCluster, type Cluster } from '../../test/harness/cluster.js';
+import { fluxNamespace, startFlux } from '../../test/harness/flux.js';
+import { startGitServer, WorkingCopy } from '../../test/harness/git-server.js';
 import { freePort } from '../../test/harness/ports.js';
 import { startPrometheus, type PrometheusServer } from '../../test/harness/prometheus.js';
 import { repoRoot, toolPath } from '../../test/harness/tools.js';
@@ -48,24 +50,13 @@ export interface Story {
   stop(): Promise<void>;
 }
 
-const git = (dir: string, ...args: string[]) =>
-  execFileSync(
-    'git',
-    ['-c', 'user.name=Demo Team', '-c', 'user.email=team@example.test', ...args],
-    {
-      cwd: dir,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  ).trim();
-
 /**
  * Weir's main job on a laptop: a local control plane, Prometheus, a
- * Slack-compatible receiver and the controller; a Git repository whose commits
- * are applied as Flux or Argo CD would; v1 bootstraps, v2 (healthy) is promoted
- * step by step, v3 (30 % errors) is rolled back. Every part is real except the
- * data plane: KWOK pods run as local processes and a traffic generator splits
- * requests by the weights in the HTTPRoute.
+ * Slack-compatible receiver and the controller; a Git server on loopback and
+ * Flux's source-controller and kustomize-controller applying what is pushed to
+ * it; v1 bootstraps, v2 (healthy) is promoted step by step, v3 (30 % errors) is
+ * rolled back. Every part is real except the data plane: KWOK pods run as local
+ * processes and a traffic generator splits requests by the weights in the HTTPRoute.
  */
 export async function setUpStory(out: StoryOutput): Promise<Story> {
   const cleanups: (() => Promise<void>)[] = [];
@@ -87,6 +78,13 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
     await cluster.kubectl(['apply', '--server-side', '-f', path.join(repoRoot, 'crds')]);
     await cluster.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
     out.say('installed the Weir CRDs (crds/) and the Gateway API CRDs');
+    const gitServer = await startGitServer();
+    cleanups.push(() => gitServer.stop());
+    const flux = await startFlux(cluster);
+    cleanups.push(() => flux.stop());
+    out.say(
+      `Flux's source-controller and kustomize-controller are running; a Git server listens at ${gitServer.url('shop')}`,
+    );
 
     const [metricsPort, probePort, primaryPort, canaryPort] = await Promise.all([
       freePort(),
@@ -175,19 +173,50 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
     });
     cleanups.push(() => traffic.stop());
 
-    const repo = path.join(workDir, 'gitops');
-    const deployDir = path.join(repo, 'deploy', app);
+    gitServer.createRepo('shop');
+    const repo = new WorkingCopy(gitServer.url('shop'));
+    cleanups.push(async () => repo.remove());
+    const deployDir = path.join(repo.dir, 'deploy', app);
     const manifest = path.join(deployDir, 'deployment.yaml');
-    const commitAndApply = async (message: string, edit?: (yaml: string) => string) => {
-      if (edit) writeFileSync(manifest, edit(readFileSync(manifest, 'utf8')));
-      git(repo, 'add', '-A');
-      git(repo, 'commit', '-q', '-m', message);
-      const sha = git(repo, 'rev-parse', '--short', 'HEAD');
-      out.say(
-        `git commit ${sha} "${message}" → kubectl apply -f deploy/${app} (standing in for Flux / Argo CD)`,
+    const kustomization = async () =>
+      (await objects.read({
+        apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+        kind: 'Kustomization',
+        metadata: { name: 'shop', namespace: fluxNamespace },
+      })) as {
+        status?: {
+          lastAttemptedRevision?: string;
+          conditions?: { type: string; status: string; reason?: string; message?: string }[];
+        };
+      };
+    const fluxReady = async () =>
+      (await kustomization().catch(() => undefined))?.status?.conditions?.find(
+        (c) => c.type === 'Ready',
       );
-      // Flux or Argo CD would do this: apply the commit's tree to the cluster.
-      await cluster.kubectl(['apply', '-f', deployDir]);
+    const image = async () =>
+      (
+        (await objects.read({
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: app, namespace },
+        })) as k8s.V1Deployment
+      ).spec?.template.spec?.containers[0]?.image;
+    /** Commits the change, pushes it, and waits until Flux has applied it. */
+    const commitAndPush = async (message: string, edit?: (yaml: string) => string) => {
+      if (edit) writeFileSync(manifest, edit(readFileSync(manifest, 'utf8')));
+      const want = /image: (\S+)/.exec(readFileSync(manifest, 'utf8'))?.[1];
+      const sha = await repo.commitAndPush(message);
+      out.say(`git commit ${sha.slice(0, 7)} "${message}" → git push (Flux applies it)`);
+      await waitFor(
+        async () =>
+          (await kustomization().catch(() => undefined))?.status?.lastAttemptedRevision?.endsWith(
+            sha,
+          ) && (await image().catch(() => undefined)) === want
+            ? true
+            : undefined,
+        { timeoutMs: 120_000, intervalMs: 250, what: `Flux to apply ${sha.slice(0, 7)}` },
+      );
+      out.say(`Flux applied ${sha.slice(0, 7)} to the cluster`);
     };
     const canary = async () =>
       (await objects.read({
@@ -196,14 +225,24 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
         metadata: { name: app, namespace },
       })) as Canary;
 
-    /** Follows the Canary until `phase`, printing each change of phase, weight or failed checks. */
+    /**
+     * Follows the Canary until `phase` and Flux's health check agreeing with it, printing
+     * each change of phase, weight, failed checks or the Kustomization's Ready.
+     */
     const follow = async (phases: string[], what: string): Promise<string> => {
       let last = '';
       let lastTraffic = Date.now();
+      const settled: Record<string, string> = {
+        Initialized: 'True',
+        Succeeded: 'True',
+        Failed: 'False',
+      };
       return waitFor(
         async () => {
           const s = (await canary()).status;
-          const line = `${s?.phase ?? '-'} weight ${s?.canaryWeight ?? 0}% failed checks ${s?.failedChecks ?? 0}/${2}`;
+          const ready = await fluxReady();
+          const flux = ready ? `${ready.status} (${ready.reason})` : 'not yet';
+          const line = `${s?.phase ?? '-'} weight ${s?.canaryWeight ?? 0}% failed checks ${s?.failedChecks ?? 0}/${2} | Flux Kustomization Ready: ${flux}`;
           if (line !== last) {
             out.say(`frontend: ${line}`);
             last = line;
@@ -217,7 +256,12 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
               out.say(`traffic (last 5 s, split by the HTTPRoute weights): ${parts.join('; ')}`);
             lastTraffic = Date.now();
           }
-          return s?.phase && phases.includes(s.phase) ? s.phase : undefined;
+          if (!s?.phase || !phases.includes(s.phase) || ready?.status !== settled[s.phase])
+            return undefined;
+          if (ready?.status === 'False') out.say(`Flux says: ${ready.message}`);
+          const stalled = s.conditions?.find((c) => c.type === 'Stalled');
+          if (stalled) out.say(`the Canary says why (Stalled): ${stalled.message}`);
+          return s.phase;
         },
         { timeoutMs: 300_000, intervalMs: 500, what },
       );
@@ -234,9 +278,13 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
         'alert-provider.yaml',
       ])
         cpSync(path.join(repoRoot, 'examples/demo', f), path.join(deployDir, f));
-      git(repo, 'init', '-q', '-b', 'main');
-      out.say(`created a Git repository at ${repo}`);
-      await cluster.kubectl(['apply', '-f', path.join(deployDir, 'namespace.yaml')]);
+      out.say(`cloned the (empty) Git repository into ${repo.dir}`);
+      await cluster.kubectl([
+        'apply',
+        '--server-side',
+        '-f',
+        path.join(deployDir, 'namespace.yaml'),
+      ]);
       // Not in Git: the Slack webhook URL is a credential (here, the local receiver).
       await cluster.kubectl([
         'create',
@@ -258,25 +306,33 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
       ]);
       out.say('created the Secret slack-webhook outside Git, as a secret store would');
 
-      await commitAndApply('frontend 1.0.0: first deployment with a Canary');
+      await flux.sync({
+        name: 'shop',
+        url: gitServer.url('shop'),
+        path: `./deploy/${app}`,
+        interval: '5s',
+        timeout: '5m',
+      });
+      out.say(
+        `Flux syncs ${gitServer.url('shop')} (deploy/${app}) every 5 s, health checks on (wait: true)`,
+      );
+      await commitAndPush('frontend 1.0.0: first deployment with a Canary');
       pods.start();
       traffic.start();
       await follow(['Initialized'], 'frontend to be initialized');
       out.say('bootstrapped: frontend-primary serves all traffic, frontend is scaled to zero');
 
-      await commitAndApply('frontend 1.0.1: faster product listing', (y) =>
+      await commitAndPush('frontend 1.0.1: faster product listing', (y) =>
         y
           .replace('weir-demo-app:1.0.0', 'weir-demo-app:1.0.1')
           .replace("value: '1.0.0'", "value: '1.0.1'"),
       );
       const v2 = await follow(['Succeeded', 'Failed'], 'the 1.0.1 release to finish');
-      await commitAndApply(
-        'frontend 1.0.2: new checkout (with a bug: 30 % of requests fail)',
-        (y) =>
-          y
-            .replace('weir-demo-app:1.0.1', 'weir-demo-app:1.0.2')
-            .replace("value: '1.0.1'", "value: '1.0.2'")
-            .replace(/(name: ERROR_RATE\n\s+value: )'0'/, "$1'0.3'"),
+      await commitAndPush('frontend 1.0.2: new checkout (with a bug: 30 % of requests fail)', (y) =>
+        y
+          .replace('weir-demo-app:1.0.1', 'weir-demo-app:1.0.2')
+          .replace("value: '1.0.1'", "value: '1.0.2'")
+          .replace(/(name: ERROR_RATE\n\s+value: )'0'/, "$1'0.3'"),
       );
       const v3 = await follow(['Succeeded', 'Failed'], 'the 1.0.2 release to finish');
       await new Promise((r) => setTimeout(r, 1_500)); // let the last Slack message arrive
