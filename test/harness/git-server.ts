@@ -14,6 +14,9 @@ export interface GitServer {
   createRepo(repo: string): string;
   /** Requests served so far, by service (`git-upload-pack`: fetches, `git-receive-pack`: pushes). */
   readonly requests: { service: string; at: number }[];
+  /** Fault: from now on, accept connections and never answer (until `unstall`). */
+  stall(): void;
+  unstall(): void;
   stop(): Promise<void>;
 }
 
@@ -54,7 +57,10 @@ export async function startGitServer(): Promise<GitServer> {
   const children = new Set<ReturnType<typeof spawn>>();
   const started = Date.now();
 
+  let stalled = false;
   const handle = (req: IncomingMessage, res: ServerResponse) => {
+    // Stalled: the request is read and left unanswered; stop() closes it.
+    if (stalled) return void req.resume();
     const url = new URL(req.url ?? '/', 'http://git.local');
     const service =
       url.searchParams.get('service') ??
@@ -140,6 +146,8 @@ export async function startGitServer(): Promise<GitServer> {
       return dir;
     },
     requests,
+    stall: () => void (stalled = true),
+    unstall: () => void (stalled = false),
     stop: async () => {
       for (const c of children) c.kill('SIGKILL');
       server.closeAllConnections();

@@ -466,6 +466,39 @@ describe('GitOps with Flux', () => {
     expect((await runs()).length).toBe(before + 1);
   });
 
+  it('keeps releasing while the Git server stalls; Flux reports its source failing, then recovers', async () => {
+    const source = async () =>
+      (
+        (await objects.read({
+          apiVersion: 'source.toolkit.fluxcd.io/v1',
+          kind: 'GitRepository',
+          metadata: { name: 'apps', namespace: fluxNamespace },
+        })) as { status?: { conditions?: Condition[] } }
+      ).status?.conditions?.find((c) => c.type === 'Ready');
+    setImage('7.1');
+    await commit('web 7.1', imageIs('7.1'));
+    gitServer.stall();
+    // Weir needs nothing from Git to finish what Flux already applied.
+    await until('web 7.1 promoted while Git stalls', async () => {
+      const s = await status('web');
+      return s.phase === 'Succeeded' && s.lastAppliedSpec === s.lastPromotedSpec ? true : undefined;
+    });
+    // Flux's fetches time out (20 s): its source goes not ready, the cluster keeps the last commit.
+    const failing = await until('the GitRepository to fail', async () => {
+      const r = await source();
+      return r?.status === 'False' ? r : undefined;
+    });
+    expect(failing.message).toMatch(/timeout|deadline|context/i);
+    expect((await deployment('web-primary')).spec.template.spec!.containers[0]!.image).toBe(
+      'example.test/web:7.1',
+    );
+    gitServer.unstall();
+    await until('the GitRepository to recover', async () =>
+      (await source())?.status === 'True' ? true : undefined,
+    );
+    await fluxReady('True', 'Flux healthy once Git answers again');
+  });
+
   it('waits for Weir when the Canary’s observedGeneration lags, in Flux and in Argo CD', async () => {
     await until('web settled', phaseIs('web', 'Succeeded'));
     await fluxReady('True', 'Flux healthy before the lag');
