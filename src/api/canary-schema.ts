@@ -234,6 +234,17 @@ export const CanaryServiceSchema = Type.Object(
         description: 'Gateway API parents of the generated HTTPRoute.',
       }),
     ),
+    routeRef: Type.Optional(
+      Type.Object(
+        {
+          name: ObjectName('Name of the HTTPRoute, in the Canary’s namespace.'),
+        },
+        {
+          description:
+            'gatewayapi: an HTTPRoute of your own (kept in Git) to split instead of generating one. Weir changes only the weights of the backendRefs naming <apex>-primary and <apex>-canary, in every rule that names both.',
+        },
+      ),
+    ),
     hosts: Type.Optional(
       Type.Array(Type.String({ maxLength: 253 }), {
         maxItems: 16,

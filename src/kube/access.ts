@@ -6,6 +6,7 @@ import { notLeader, RoutingBlocked } from '../errors.js';
 export const fieldManager = 'weir';
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+const jsonPatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch);
 
 /** A reference to a namespaced object. */
 export interface ObjectRef {
@@ -15,7 +16,8 @@ export interface ObjectRef {
 
 /**
  * The one choke point for Weir's API writes: server-side apply for owned
- * objects, JSON merge patch for status and scale, create for Events. Nothing
+ * objects, JSON merge patch for status and scale, JSON patch for the weights in
+ * a route the user owns, create for Events. Nothing
  * else in the controller writes to the API server.
  */
 export interface KubeAccess {
@@ -33,6 +35,16 @@ export interface KubeAccess {
     resourceVersion?: string,
   ): Promise<string | undefined>;
   patchMetadata(kind: 'canaries', ref: ObjectRef, metadata: Record<string, unknown>): Promise<void>;
+  /**
+   * Sends an RFC 6902 JSON patch to a custom object that is not Weir's (a user's
+   * HTTPRoute): only the paths the operations name change, and a failed `test`
+   * operation refuses the whole patch (422). Resolves to the object as written.
+   */
+  patchJson(
+    resource: { group: string; version: string; plural: string },
+    ref: ObjectRef,
+    operations: readonly Record<string, unknown>[],
+  ): Promise<Record<string, unknown>>;
   scaleDeployment(ref: ObjectRef, replicas: number): Promise<void>;
   createEvent(event: k8s.CoreV1Event): Promise<void>;
   deleteObject(obj: {
@@ -118,6 +130,13 @@ export function createKubeAccess(
         { group, version, plural, namespace: ref.namespace, name: ref.name, body: { metadata } },
         mergePatch,
       );
+    },
+    async patchJson(resource, ref, operations) {
+      guard();
+      return (await custom.patchNamespacedCustomObject(
+        { ...resource, namespace: ref.namespace, name: ref.name, body: operations, fieldManager },
+        jsonPatch,
+      )) as Record<string, unknown>;
     },
     async scaleDeployment(ref, replicas) {
       guard();

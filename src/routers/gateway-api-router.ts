@@ -15,8 +15,21 @@ import {
   valueMatch,
   withFilters,
 } from './gateway-api-service.js';
+import {
+  splitPoints,
+  userRouteName,
+  userRouteRoutes,
+  userRouteServiceFields,
+  userRouteUnsupported,
+  weightPatch,
+  type SplitPoint,
+  type UserRoute,
+} from './gateway-api-user-route.js';
 import type { Router, Routes } from './router.js';
 import { serviceFieldsUnsupported } from './service-fields.js';
+import { RoutingBlocked } from '../errors.js';
+
+const httpRoutes = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' };
 
 type Rule = Record<string, unknown>;
 
@@ -207,6 +220,11 @@ const isAffinityRule = (r: StoredRule) =>
 
 /** Why the gatewayapi provider cannot route a Canary, or undefined when it can. */
 export function gatewayApiUnsupported(canary: Canary, strategy: Strategy): string | undefined {
+  if (canary.spec.service.routeRef)
+    return (
+      serviceFieldsUnsupported('gatewayapi', canary, userRouteServiceFields) ??
+      userRouteUnsupported(canary)
+    );
   const problem =
     serviceFieldsUnsupported('gatewayapi', canary, gatewayApiServiceFields) ??
     serviceRouteProblem(canary.spec.service);
@@ -240,10 +258,15 @@ export class GatewayApiRouter implements Router {
   }
 
   async setRoutes(canary: Canary, routes: Routes): Promise<void> {
+    if (canary.spec.service.routeRef) return this.setWeights(canary, routes);
     await this.kube.apply(httpRoute(canary, routes) as k8s.KubernetesObject);
   }
 
   async getRoutes(canary: Canary): Promise<Routes | undefined> {
+    if (canary.spec.service.routeRef) {
+      const found = await this.userRoute(canary).catch(() => undefined);
+      return found && userRouteRoutes(found.route, found.points);
+    }
     const route = (await this.objects
       .read({
         apiVersion: 'gateway.networking.k8s.io/v1',
@@ -268,6 +291,56 @@ export class GatewayApiRouter implements Router {
   }
 
   async finalize(canary: Canary): Promise<void> {
+    // A user's route that is gone or no longer names Weir's Services has nothing to give back.
+    if (canary.spec.service.routeRef && !(await this.userRoute(canary).catch(() => undefined)))
+      return;
     await this.setRoutes(canary, { canaryWeight: 100, matchToCanary: false });
+  }
+
+  /** The user's route and where Weir's backends sit in it; RoutingBlocked when it cannot be split. */
+  private async userRoute(canary: Canary): Promise<{ route: UserRoute; points: SplitPoint[] }> {
+    const route = (await this.objects
+      .read({
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: {
+          name: canary.spec.service.routeRef!.name,
+          namespace: canary.metadata.namespace!,
+        },
+      })
+      .catch((err: unknown) => {
+        if ((err as { code?: number }).code !== 404) throw err;
+        throw new RoutingBlocked(
+          'RouteNotFound',
+          `HTTPRoute ${userRouteName(canary)} named by spec.service.routeRef does not exist: create it (in Git, beside the Canary), or remove routeRef to let Weir generate the route`,
+        );
+      })) as UserRoute;
+    const points = splitPoints(route, canary);
+    if ('error' in points) throw new RoutingBlocked('RouteConflict', points.error);
+    return { route, points };
+  }
+
+  /**
+   * Writes only the weights of Weir's backends in the user's route, and nothing
+   * when they are already right. A route changed between the read and the patch
+   * (a GitOps agent applying a commit) fails the patch's tests: read it again.
+   */
+  private async setWeights(canary: Canary, routes: Routes): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const { route, points } = await this.userRoute(canary);
+      const ops = weightPatch(route, points, routes);
+      if (ops.length === 0) return;
+      try {
+        await this.kube.patchJson(
+          httpRoutes,
+          { namespace: canary.metadata.namespace!, name: canary.spec.service.routeRef!.name },
+          ops,
+        );
+        return;
+      } catch (err) {
+        const code = (err as { code?: number }).code;
+        if (attempt >= 3 || (code !== 409 && code !== 422)) throw err;
+      }
+    }
   }
 }

@@ -34,6 +34,8 @@ export const defaultAdvice: Record<RoutingField, string> = {
     'it lists Istio gateways, which only the istio provider attaches to; remove it, or list Gateway API parents in spec.service.gatewayRefs with the gatewayapi provider',
   gatewayRefs:
     'it lists Gateway API parents, which only the gatewayapi provider attaches to; remove it',
+  routeRef:
+    'it names a Gateway API HTTPRoute whose weights only the gatewayapi provider changes; remove it',
   hosts: 'route the hostnames in the objects that expose the application, and remove it',
   delegation: 'VirtualService delegation is an Istio feature of the istio provider; remove it',
   trafficPolicy:

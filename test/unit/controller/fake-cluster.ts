@@ -17,6 +17,7 @@ export type Call =
   | { verb: 'apply'; kind: string; name: string; body: k8s.KubernetesObject }
   | { verb: 'patchStatus'; kind: string; name: string; body: unknown; resourceVersion?: string }
   | { verb: 'patchMetadata'; name: string; body: unknown }
+  | { verb: 'patchJson'; kind: string; name: string; body: unknown }
   | { verb: 'scale'; name: string; replicas: number }
   | { verb: 'event'; reason: string; type: string; message: string }
   | { verb: 'delete'; kind: string; name: string }
@@ -113,6 +114,10 @@ export class FakeCluster {
     },
     patchMetadata: async (_kind, ref, metadata) => {
       this.record({ verb: 'patchMetadata', name: ref.name, body: metadata });
+    },
+    patchJson: async (resource, ref, operations) => {
+      this.record({ verb: 'patchJson', kind: resource.plural, name: ref.name, body: operations });
+      return {};
     },
     scaleDeployment: async (ref, replicas) => {
       this.record({ verb: 'scale', name: ref.name, replicas });
