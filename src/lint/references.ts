@@ -1,4 +1,6 @@
 import { allowsNamespace } from '../api/allowed-namespaces.js';
+import type { Canary } from '../api/types.js';
+import { splitPoints, type UserRoute } from '../routers/gateway-api-user-route.js';
 import type { SourceDocument } from './yaml-source.js';
 import type { Violation } from './validate.js';
 
@@ -41,7 +43,7 @@ interface CanaryRefs {
   targetRef?: Ref;
   autoscalerRef?: Ref;
   ingressRef?: Ref;
-  service?: { gatewayRefs?: Ref[] };
+  service?: { gatewayRefs?: Ref[]; routeRef?: Ref };
   analysis?: { metrics?: { templateRef?: Ref }[]; alerts?: { providerRef?: Ref }[] };
 }
 
@@ -142,6 +144,21 @@ export function checkReferences(docs: SourceDocument[]): Found[] {
       if (g.kind === undefined || g.kind === 'Gateway')
         expect(`spec.service.gatewayRefs[${i}].name`, 'Gateway', g.name, g.namespace);
     });
+    const routeName = spec.service?.routeRef?.name;
+    expect('spec.service.routeRef.name', 'HTTPRoute', routeName);
+    const routeDoc =
+      typeof routeName === 'string'
+        ? index.get(key('HTTPRoute', m.namespace, routeName))
+        : undefined;
+    if (routeDoc && typeof spec.targetRef?.name === 'string') {
+      // The controller would block the Canary on a route it cannot split: say so in the route.
+      const points = splitPoints(routeDoc.value as UserRoute, doc.value as Canary);
+      if ('error' in points)
+        found.push({
+          doc: routeDoc,
+          violation: { path: 'spec.rules', severity: 'error', message: points.error },
+        });
+    }
     (spec.analysis?.metrics ?? []).forEach((metric, i) => {
       if (metric.templateRef)
         expect(

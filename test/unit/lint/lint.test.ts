@@ -97,6 +97,44 @@ spec:
     ]);
   });
 
+  it('checks a route the team owns (routeRef): missing is a warning, unsplittable an error in the route', async () => {
+    const withRoute = canary().replace(
+      '  service: { port: 80 }',
+      '  provider: gatewayapi\n  service: { port: 80, routeRef: { name: web-public } }',
+    );
+    const route = (backends: string) => `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: web-public, namespace: team }
+spec:
+  rules:
+    - backendRefs: [${backends}]
+`;
+    const template = `apiVersion: weir.dev/v1alpha1
+kind: MetricTemplate
+metadata: { name: errors, namespace: team }
+spec:
+  provider: { type: prometheus, address: "http://prometheus:9090" }
+  query: sum(rate(x[1m]))
+`;
+    const findings = async (files: Record<string, string>) =>
+      (await lintPaths([folder({ 'c.yaml': withRoute, 'm.yaml': template, ...files })])).findings
+        .filter((f) => f.path !== 'spec.targetRef.name')
+        .map((f) => `${path.basename(f.file)}:${f.line} ${f.severity} ${f.path} ${f.message}`);
+    expect(await findings({})).toEqual([
+      'c.yaml:9 warning spec.service.routeRef.name HTTPRoute team/web-public is not in the scanned files (it must exist in the cluster)',
+    ]);
+    expect(
+      await findings({
+        'r.yaml': route(
+          '{ name: web-primary, port: 80, weight: 100 }, { name: web-canary, port: 80, weight: 0 }',
+        ),
+      }),
+    ).toEqual([]);
+    expect(await findings({ 'r.yaml': route('{ name: web, port: 80 }') })).toEqual([
+      'r.yaml:5 error spec.rules HTTPRoute team/web-public (spec.service.routeRef) has no rule whose backendRefs name both Services web-primary and web-canary: add both to the rule Weir should split, with weights 100 and 0',
+    ]);
+  });
+
   it('warns once where a released Deployment declares replicas, and not with an autoscaler', async () => {
     const deployment = (replicas: string) => `apiVersion: apps/v1
 kind: Deployment
