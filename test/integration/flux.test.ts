@@ -21,6 +21,11 @@ const auditPolicy = `apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived]
 rules:
+  # The bodies of writes to routes: what exactly each side changed in a route the user owns.
+  - level: Request
+    verbs: [create, update, patch]
+    namespaces: [${namespace}]
+    resources: [{ group: gateway.networking.k8s.io, resources: [httproutes] }]
   - level: Metadata
     verbs: [create, update, patch, delete]
     namespaces: [${namespace}]
@@ -40,6 +45,8 @@ interface Write {
   writer: 'flux' | 'weir' | 'other';
   verb: string;
   object: string;
+  /** The request body, where the audit policy keeps it (writes to routes). */
+  body?: unknown;
 }
 
 type Deployment = k8s.V1Deployment & { spec: k8s.V1DeploymentSpec };
@@ -170,6 +177,7 @@ describe('GitOps with Flux', () => {
               : 'other',
           verb: e.verb,
           object: `${ref.resource}/${ref.name}${sub}`,
+          body: e.requestObject,
         } as Write;
       });
   const writesBy = (writer: Write['writer'], since = 0) => {
@@ -230,7 +238,22 @@ describe('GitOps with Flux', () => {
       },
     });
     const first = await repo.commitAndPush('web 1: first deployment with a Canary');
-    await flux.sync({ name: 'apps', url: gitServer.url('apps'), path: './deploy', interval: '3s' });
+    await flux.sync({
+      name: 'apps',
+      url: gitServer.url('apps'),
+      path: './deploy',
+      interval: '3s',
+      // The weights of the rule Weir splits in the route the team owns (the last test):
+      // Flux leaves them out of drift detection and keeps them when it applies an edit.
+      spec: {
+        ignore: [
+          {
+            target: { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'api-public' },
+            paths: ['/spec/rules/0/backendRefs/0/weight', '/spec/rules/0/backendRefs/1/weight'],
+          },
+        ],
+      },
+    });
     app = await startInProcess(clientsFor(cluster).kubeConfig, { clock });
     await waitFor(
       async () =>
@@ -587,5 +610,146 @@ describe('GitOps with Flux', () => {
       return left.length === 0 ? true : undefined;
     });
     await fluxReady('True', 'Flux healthy after pruning');
+  });
+
+  it('splits a route the team keeps in Git: Weir writes only its weights, and Flux keeps them through an edit of the route', async () => {
+    const from = Date.now();
+    write('api-deployment.yaml', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'api', namespace },
+      spec: {
+        selector: { matchLabels: { app: 'api' } },
+        template: {
+          metadata: { labels: { app: 'api' } },
+          spec: { containers: [{ name: 'app', image: 'example.test/api:1' }] },
+        },
+      },
+    });
+    // The team's own route: its name, a filter, and a rule for another backend. Weir splits rule 0.
+    const backend = (name: string, weight?: number) => ({
+      name,
+      port: 80,
+      ...(weight === undefined ? {} : { weight }),
+    });
+    write('api-route.yaml', {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: { name: 'api-public', namespace },
+      spec: {
+        parentRefs: [{ name: 'public' }],
+        hostnames: ['api.example.test'],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/api' } }],
+            filters: [
+              {
+                type: 'RequestHeaderModifier',
+                requestHeaderModifier: { set: [{ name: 'X-Team', value: 'payments' }] },
+              },
+            ],
+            backendRefs: [backend('api-primary', 100), backend('api-canary', 0)],
+          },
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/docs' } }],
+            backendRefs: [backend('api-docs')],
+          },
+        ],
+      },
+    });
+    write('api-canary.yaml', {
+      apiVersion: 'weir.dev/v1alpha1',
+      kind: 'Canary',
+      metadata: { name: 'api', namespace },
+      spec: {
+        provider: 'gatewayapi',
+        targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api' },
+        service: { port: 80, routeRef: { name: 'api-public' } },
+        analysis: { interval: '10s', threshold: 1, maxWeight: 50, stepWeight: 25 },
+      },
+    });
+    type Route = {
+      spec: {
+        rules: {
+          filters?: { requestHeaderModifier?: { set?: { value: string }[] } }[];
+          matches: { path: { value: string } }[];
+          backendRefs: { name: string; weight?: number }[];
+        }[];
+      };
+    };
+    const route = async () =>
+      (await objects.read({
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: 'api-public', namespace },
+      })) as unknown as Route;
+    const weights = async () =>
+      (await route()).spec.rules[0]!.backendRefs.map((b) => `${b.name}=${b.weight}`).join(' ');
+    await commit('api 1, with the team’s own HTTPRoute', async () =>
+      readCanary(objects, namespace, 'api').then(
+        () => true,
+        () => false,
+      ),
+    );
+    await until('api Initialized', phaseIs('api', 'Initialized'));
+
+    const canaryImage = (tag: string) =>
+      edit<Deployment>('api-deployment.yaml', (d) => {
+        d.spec.template.spec!.containers[0]!.image = `example.test/api:${tag}`;
+      });
+    canaryImage('2');
+    await commit('api 2', async () => true);
+    await until('api at weight 25 in the team’s route', async () =>
+      (await weights()) === 'api-primary=75 api-canary=25' ? true : undefined,
+    );
+    // The team edits its route mid-release: another filter value and another path for the docs.
+    edit<Route>('api-route.yaml', (r) => {
+      r.spec.rules[0]!.filters![0]!.requestHeaderModifier!.set![0]!.value = 'payments-v2';
+      r.spec.rules[1]!.matches[0]!.path.value = '/help';
+    });
+    await commit('api route: a new header value and /help', async () => {
+      const r = await route();
+      return r.spec.rules[1]!.matches[0]!.path.value === '/help';
+    });
+    // Flux applied the edit and kept Weir's weights (whatever step Weir has reached).
+    const edited = await route();
+    expect(edited.spec.rules[0]!.filters![0]!.requestHeaderModifier!.set![0]!.value).toBe(
+      'payments-v2',
+    );
+    const canaryWeight = (await status('api')).canaryWeight;
+    expect(canaryWeight).toBeGreaterThan(0);
+    expect(await weights()).toBe(`api-primary=${100 - canaryWeight!} api-canary=${canaryWeight}`);
+
+    await until('api 2 promoted, Flux healthy', async () => {
+      const s = await status('api');
+      return s.phase === 'Succeeded' &&
+        s.lastAppliedSpec === s.lastPromotedSpec &&
+        (await ready())?.status === 'True'
+        ? true
+        : undefined;
+    });
+    expect(await weights()).toBe('api-primary=100 api-canary=0');
+
+    // Ten quiet seconds: nobody writes the route.
+    const quietFrom = Date.now();
+    await new Promise((r) => setTimeout(r, 10_000));
+    await app.queue.idle();
+    const writes = auditWrites().filter(
+      (w) => w.object === 'httproutes/api-public' && w.at >= from,
+    );
+    expect(writes.filter((w) => w.at >= quietFrom)).toEqual([]);
+    // Flux wrote the route for its two commits, and nothing else.
+    expect(writes.filter((w) => w.writer === 'flux')).toHaveLength(2);
+    // Weir wrote it once per weight it set (25, 50, and back to 0 at promotion), only weights.
+    const byWeir = writes.filter((w) => w.writer === 'weir');
+    expect(writes.filter((w) => w.writer === 'other')).toEqual([]);
+    expect(byWeir.length).toBeGreaterThanOrEqual(3);
+    for (const w of byWeir) {
+      expect(w.verb).toBe('patch');
+      for (const op of w.body as { op: string; path: string }[])
+        expect(`${op.op} ${op.path}`).toMatch(
+          /^(test \/spec\/rules\/0\/backendRefs\/[01]\/name|add \/spec\/rules\/0\/backendRefs\/[01]\/weight)$/,
+        );
+    }
   });
 });
