@@ -1,3 +1,4 @@
+import type { Samples } from '../contracts/measurement.js';
 import { effectSize } from '../stats/effect-size.js';
 import { hodgesLehmann } from '../stats/hodges-lehmann.js';
 
@@ -38,10 +39,7 @@ export const defaultJudgeOptions: JudgeOptions = {
 };
 
 /** What the provider gave for one side. */
-export type SideSamples =
-  | { kind: 'samples'; values: readonly number[] }
-  | { kind: 'no-data'; reason: string }
-  | { kind: 'error'; reason: string };
+export type SideSamples = Samples;
 
 export type JudgeOutcome = 'pass' | 'fail' | 'inconclusive';
 

@@ -1,4 +1,4 @@
-import type { Measurement } from '../contracts/measurement.js';
+import type { Measurement, SampleWindow, Samples } from '../contracts/measurement.js';
 
 /** Credentials read from the Secret a MetricTemplate names; never logged. */
 export type ProviderAuth = { bearer: string } | { username: string; password: string };
@@ -19,6 +19,11 @@ export interface MetricProvider {
   readonly type: string;
   /** Runs one query. Never throws for a failed query: the reason is in the measurement. */
   measure(query: string, signal?: AbortSignal): Promise<Measurement>;
+  /**
+   * Runs one range query over a window and returns every value, for the judge;
+   * absent where the provider has no range queries. Never throws for a failed query.
+   */
+  samples?(query: string, window: SampleWindow, signal?: AbortSignal): Promise<Samples>;
   /**
    * Whether the provider answers and accepts the credentials: a problem, or undefined.
    * `timeoutMs` bounds the probe below the query timeout (preflight has its own deadline).

@@ -12,7 +12,7 @@ import {
   type MetricProviderFactory,
   type ProviderConfig,
 } from './metric-provider.js';
-import { type Measurement } from '../contracts/measurement.js';
+import type { Measurement, SampleWindow, Samples } from '../contracts/measurement.js';
 
 interface PromResponse {
   status?: string;
@@ -147,6 +147,11 @@ export class PrometheusProvider implements MetricProvider {
     return m.kind === 'value' ? m : { ...m, reason: bounded(m.reason, reasonLimit) };
   }
 
+  async samples(query: string, window: SampleWindow, signal?: AbortSignal): Promise<Samples> {
+    const s = await this.range(query, window, signal);
+    return s.kind === 'samples' ? s : { ...s, reason: bounded(s.reason, reasonLimit) };
+  }
+
   async probe(signal?: AbortSignal, timeoutMs?: number): Promise<string | undefined> {
     const m = await this.query(
       'vector(1)',
@@ -167,12 +172,52 @@ export class PrometheusProvider implements MetricProvider {
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<Measurement> {
+    const answer = await this.request('api/v1/query', { query }, timeoutMs, signal);
+    if ('kind' in answer) return answer;
+    return fromResult(answer.resultType, answer.result, this.shared.maxSeries);
+  }
+
+  private async range(
+    query: string,
+    window: SampleWindow,
+    signal: AbortSignal | undefined,
+  ): Promise<Samples> {
+    const { startMs, endMs, stepSeconds } = window;
+    if (!(stepSeconds > 0) || !(endMs > startMs))
+      return {
+        kind: 'error',
+        reason: `a range query needs a window that ends after it starts and a positive step (got ${startMs}..${endMs}, step ${stepSeconds}s)`,
+      };
+    const points = Math.floor((endMs - startMs) / 1000 / stepSeconds) + 1;
+    if (points > maxSamplesPerSide)
+      return {
+        kind: 'error',
+        reason: `a window of ${points} steps exceeds ${maxSamplesPerSide} samples: lengthen the step`,
+      };
+    const params = {
+      query,
+      start: (startMs / 1000).toFixed(3),
+      end: (endMs / 1000).toFixed(3),
+      step: String(stepSeconds),
+    };
+    const answer = await this.request('api/v1/query_range', params, this.timeoutMs, signal);
+    if ('kind' in answer) return answer;
+    return fromMatrix(answer.resultType, answer.result);
+  }
+
+  /** One POST to the API: the result, or why there is none (never throws). */
+  private async request(
+    path: string,
+    params: Record<string, string>,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<{ resultType: unknown; result: unknown } | { kind: 'error'; reason: string }> {
     const attempt = deadline(signal, timeoutMs);
     let res: AxiosResponse<PromResponse | string>;
     let release: (() => void) | undefined;
     try {
       release = await this.shared.slots.acquire(attempt.signal);
-      res = await this.http.post('api/v1/query', new URLSearchParams({ query }), {
+      res = await this.http.post(path, new URLSearchParams(params), {
         signal: attempt.signal,
       });
     } catch (err) {
@@ -225,7 +270,7 @@ export class PrometheusProvider implements MetricProvider {
         reason: `Prometheus answered HTTP ${res.status}${errorType}${detail ? `: ${detail}` : ''}`,
       };
     }
-    return fromResult(body.data?.resultType, body.data?.result, this.shared.maxSeries);
+    return { resultType: body.data?.resultType, result: body.data?.result };
   }
 
   private networkReason(err: unknown, attempt: Deadline, timeoutMs: number, sent: boolean): string {
@@ -277,6 +322,33 @@ export function fromResult(
     kind: 'error',
     reason: `the query returned a ${kind} result; an instant vector with one series or a scalar is expected`,
   };
+}
+
+/** Most values a range query may return, all series together: the judge's input stays bounded. */
+export const maxSamplesPerSide = 20_000;
+
+/** Every value of a range-query result (all series pooled), or why there are none. */
+export function fromMatrix(resultType: unknown, result: unknown): Samples {
+  if (resultType !== 'matrix' || !Array.isArray(result)) {
+    const kind = typeof resultType === 'string' ? bounded(resultType, 32) : 'malformed';
+    return {
+      kind: 'error',
+      reason: `the range query returned a ${kind} result; a matrix is expected`,
+    };
+  }
+  const values: number[] = [];
+  for (const series of result as { values?: unknown }[]) {
+    const points = Array.isArray(series?.values) ? series.values : [];
+    if (values.length + points.length > maxSamplesPerSide)
+      return {
+        kind: 'error',
+        reason: `the range query returned more than ${maxSamplesPerSide} samples: aggregate the series or lengthen the step`,
+      };
+    for (const point of points) values.push(sample(point));
+  }
+  if (values.length === 0)
+    return { kind: 'no-data', reason: 'the range query returned no samples' };
+  return { kind: 'samples', values };
 }
 
 /** Prometheus sends `[time, "value"]`; the value may be "NaN", "+Inf" or "-Inf". */

@@ -7,3 +7,20 @@ export type Measurement =
   | { kind: 'value'; value: number }
   | { kind: 'no-data'; reason: string }
   | { kind: 'error'; reason: string };
+
+/**
+ * What a metric provider returns for one range query: every value of every series
+ * over a window, for the statistical judge (`src/analysis/judge.ts`). NaN and
+ * infinities are kept: the judge drops and counts them.
+ */
+export type Samples =
+  | { kind: 'samples'; values: readonly number[] }
+  | { kind: 'no-data'; reason: string }
+  | { kind: 'error'; reason: string };
+
+/** A window of a range query: epoch milliseconds, and the resolution in seconds. */
+export interface SampleWindow {
+  startMs: number;
+  endMs: number;
+  stepSeconds: number;
+}

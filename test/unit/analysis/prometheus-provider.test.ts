@@ -41,11 +41,46 @@ const answers: Record<string, Answer> = {
   slow: { delayMs: 3_000, body: vector('1') },
   secret: { auth: 'Bearer s3cret', body: vector('7') },
   'vector(1)': { body: vector('1') },
+  'range-good': {
+    body: {
+      status: 'success',
+      data: {
+        resultType: 'matrix',
+        result: [
+          {
+            metric: { pod: 'a' },
+            values: [
+              [1700000000, '12.5'],
+              [1700000005, 'NaN'],
+            ],
+          },
+          {
+            metric: { pod: 'b' },
+            values: [
+              [1700000000, '+Inf'],
+              [1700000005, '14'],
+            ],
+          },
+        ],
+      },
+    },
+  },
+  'range-empty': { body: { status: 'success', data: { resultType: 'matrix', result: [] } } },
+  'range-huge': {
+    body: {
+      status: 'success',
+      data: {
+        resultType: 'matrix',
+        result: [{ values: Array.from({ length: 20_001 }, (_, i) => [i, '1']) }],
+      },
+    },
+  },
 };
 
 let server: Server;
 let url: string;
-const seen: { query: string; headers: IncomingMessage['headers'] }[] = [];
+const seen: { query: string; params: string; path: string; headers: IncomingMessage['headers'] }[] =
+  [];
 
 beforeAll(async () => {
   server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -53,7 +88,7 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => (raw += c.toString()));
     req.on('end', () => {
       const query = new URLSearchParams(raw).get('query') ?? '';
-      seen.push({ query, headers: req.headers });
+      seen.push({ query, params: raw, path: req.url ?? '', headers: req.headers });
       const a = answers[query] ?? { status: 404, body: 'unknown query' };
       const send = () => {
         if (a.auth && req.headers.authorization !== a.auth) {
@@ -117,6 +152,61 @@ describe('PrometheusProvider', () => {
     ],
   ])('answers %s with a measurement', async (query, expected) => {
     expect(await provider().measure(query)).toEqual(expected);
+  });
+
+  it('reads every value of every series over a window for the judge, NaN and infinities kept', async () => {
+    const window = { startMs: 1_700_000_000_000, endMs: 1_700_000_060_000, stepSeconds: 5 };
+    const s = await provider().samples('range-good', window);
+    expect(s).toEqual({ kind: 'samples', values: [12.5, NaN, Infinity, 14] });
+    const sent = seen.findLast((q) => q.query === 'range-good')!;
+    expect(sent.path).toBe('/api/v1/query_range');
+    expect(Object.fromEntries(new URLSearchParams(sent.params))).toEqual({
+      query: 'range-good',
+      start: '1700000000.000',
+      end: '1700000060.000',
+      step: '5',
+    });
+  });
+
+  it.each([
+    ['range-empty', { kind: 'no-data', reason: 'the range query returned no samples' }],
+    [
+      'good',
+      { kind: 'error', reason: 'the range query returned a vector result; a matrix is expected' },
+    ],
+    [
+      'range-huge',
+      {
+        kind: 'error',
+        reason:
+          'the range query returned more than 20000 samples: aggregate the series or lengthen the step',
+      },
+    ],
+    [
+      'broken',
+      { kind: 'error', reason: 'Prometheus answered HTTP 500 (internal): storage is sad' },
+    ],
+  ])('answers the range query %s with why there are no samples', async (query, expected) => {
+    const window = { startMs: 0, endMs: 60_000, stepSeconds: 5 };
+    expect(await provider().samples(query, window)).toEqual(expected);
+  });
+
+  it('refuses a window it would not send', async () => {
+    const asked = seen.length;
+    expect(
+      await provider().samples('range-good', { startMs: 10, endMs: 10, stepSeconds: 5 }),
+    ).toEqual({
+      kind: 'error',
+      reason:
+        'a range query needs a window that ends after it starts and a positive step (got 10..10, step 5s)',
+    });
+    expect(
+      await provider().samples('range-good', { startMs: 0, endMs: 86_400_000, stepSeconds: 1 }),
+    ).toEqual({
+      kind: 'error',
+      reason: 'a window of 86401 steps exceeds 20000 samples: lengthen the step',
+    });
+    expect(seen.length).toBe(asked);
   });
 
   it('returns NaN as a value for the judge to reject', async () => {
