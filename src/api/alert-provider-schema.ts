@@ -3,13 +3,21 @@ import { AllowedNamespaces } from './allowed-namespaces.js';
 import { ObjectName, StringEnum } from './schema-helpers.js';
 
 /** Notification channels. */
-export const alertProviderTypes = ['slack', 'msteams', 'discord', 'generic'] as const;
+export const alertProviderTypes = [
+  'slack',
+  'msteams',
+  'discord',
+  'generic',
+  'rocket',
+  'gchat',
+] as const;
 
 /** spec of an AlertProvider. Addresses come only from Secrets: they carry credentials. */
 export const AlertProviderSpecSchema = Type.Object(
   {
     type: StringEnum(alertProviderTypes, {
-      description: 'Channel: slack, msteams, discord or generic (JSON webhook).',
+      description:
+        'Channel: slack, msteams, discord, rocket (Rocket.Chat), gchat (Google Chat) or generic (JSON webhook).',
     }),
     channel: Type.Optional(Type.String({ maxLength: 256, description: 'Slack channel override.' })),
     username: Type.Optional(

@@ -142,11 +142,6 @@ function convertAlertProvider(spec: Obj, note: (path: string, msg: string) => vo
     'AlertProvider proxies are planned in Weir (docs/flagger-compatibility.md)',
     note,
   );
-  if (spec.type === 'rocket' || spec.type === 'gchat')
-    note(
-      'spec.type',
-      `"${String(spec.type)}" is planned in Weir; until then use type generic with a compatible receiver`,
-    );
   if (!spec.secretRef)
     note(
       'spec.secretRef',

@@ -26,3 +26,24 @@ export function escapeDiscord(text: string): string {
 export function escapeCardLinks(text: string): string {
   return text.replace(/[\\[\]]/g, '\\$&');
 }
+
+/** A zero-width space: invisible, and it ends any markup token the character before began. */
+const zwsp = '\u200b';
+
+/**
+ * Rocket.Chat markdown neutralised: a zero-width space after every character that can open
+ * markup (emphasis, code, links, `<url|text>`, `@all`/`@here`/`@user` mentions and emoji), so
+ * the text renders as written, looks the same, and pings no one. Rocket.Chat has no escape
+ * character that every client honours, so nothing is escaped with backslashes.
+ */
+export function neutraliseRocket(text: string): string {
+  return text.replace(/[*_~`[\]<@#:|]/g, `$&${zwsp}`);
+}
+
+/**
+ * HTML escaped for Google Chat card text (`textParagraph`, `decoratedText`), which renders a
+ * small HTML subset (`<b>`, `<a href>`, `<font>`): every tag becomes text.
+ */
+export function escapeChatHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}

@@ -1,8 +1,10 @@
 import { alertProviderTypes } from '../api/alert-provider-schema.js';
 import { discordNotifier } from './discord-notifier.js';
+import { gchatNotifier } from './gchat-notifier.js';
 import { genericNotifier } from './generic-notifier.js';
 import { msteamsNotifier } from './msteams-notifier.js';
 import { NotifierRegistry, type Notifier } from './notifier.js';
+import { rocketNotifier } from './rocket-notifier.js';
 import { slackNotifier } from './slack-notifier.js';
 
 /**
@@ -14,6 +16,8 @@ export const notifierFamily: Record<(typeof alertProviderTypes)[number], Notifie
   msteams: msteamsNotifier,
   discord: discordNotifier,
   generic: genericNotifier,
+  rocket: rocketNotifier,
+  gchat: gchatNotifier,
 };
 
 /** The controller's notifiers, one per entry of {@link notifierFamily}. */

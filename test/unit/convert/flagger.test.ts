@@ -32,6 +32,22 @@ kind: Service
 metadata: { name: untouched }
 `;
 
+describe('convertFlagger: Rocket.Chat and Google Chat providers', () => {
+  it.each(['rocket', 'gchat'])('carries a %s AlertProvider over as it is', (type) => {
+    const r = convertFlagger(`apiVersion: flagger.app/v1beta1
+kind: AlertProvider
+metadata: { name: chat, namespace: test }
+spec:
+  type: ${type}
+  secretRef: { name: chat-url }
+`);
+    const doc = yaml.load(r.yaml) as Record<string, any>;
+    expect(doc.spec.type).toBe(type);
+    expect(validateDocument(doc).filter((v) => v.severity === 'error')).toEqual([]);
+    expect(r.notes.filter((n) => n.path === 'spec.type')).toEqual([]);
+  });
+});
+
 describe('convertFlagger', () => {
   const result = convertFlagger(flagger);
   const docs = yaml.loadAll(result.yaml) as Record<string, any>[];
