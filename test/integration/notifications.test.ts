@@ -66,9 +66,11 @@ describe('notifications', () => {
     await installWeirCrds(cluster);
     ({ objects, apps, kubeConfig } = clientsFor(cluster));
     await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-    for (const [name, address] of [
+    for (const [name, address, type = 'slack'] of [
       ['slack', `${receiver.url}/slack`],
       ['down', 'http://127.0.0.1:1/services/T000/B000/secret-token'],
+      ['rocket', `${receiver.url}/rocket`, 'rocket'],
+      ['gchat', `${receiver.url}/gchat`, 'gchat'],
     ]) {
       await objects.create({
         apiVersion: 'v1',
@@ -85,7 +87,7 @@ describe('notifications', () => {
         apiVersion: 'weir.dev/v1alpha1',
         kind: 'AlertProvider',
         metadata: { name: name!, namespace },
-        spec: { type: 'slack', channel: '#releases', secretRef: { name: `${name}-url` } },
+        spec: { type, channel: '#releases', secretRef: { name: `${name}-url` } },
       });
     }
     await startApp();
@@ -121,6 +123,31 @@ describe('notifications', () => {
       expect(text).toContain(fact);
     for (const block of promoted.attachments[0]!.blocks)
       expect(['header', 'section', 'context']).toContain(block.type);
+  });
+
+  it('Rocket.Chat and Google Chat receivers get the same release in their own formats', async () => {
+    await release('chat', {
+      alerts: [...team('rocket', { name: 'rocket' }), ...team('gchat', { name: 'gchat' })],
+    });
+    await until('chat Succeeded', phaseIs('chat', 'Succeeded'));
+    await app.deliveries.idle();
+    const rocket = receiver.on('/rocket').map((r) => r.body as { text: string; channel?: string });
+    expect(rocket.map((m) => m.text.replaceAll('\u200b', ''))).toEqual([
+      'Release started: chat in notify',
+      'Promoted: chat in notify',
+    ]);
+    expect(rocket[1]).toMatchObject({ channel: '#releases' });
+    const gchat = receiver
+      .on('/gchat')
+      .map(
+        (r) => r.body as { text: string; cardsV2: { card: { header: { subtitle: string } } }[] },
+      );
+    expect(gchat.map((m) => m.text)).toEqual([
+      'Release started: chat in notify',
+      'Promoted: chat in notify',
+    ]);
+    expect(gchat[1]!.cardsV2[0]!.card.header.subtitle).toBe('notify/chat · Succeeded');
+    expect(JSON.stringify(gchat[1])).toContain('example.test/chat:1 → example.test/chat:2');
   });
 
   it('a rolled-back release: a warning per failed check, then a red rollback saying why and what to do', async () => {
