@@ -1,11 +1,9 @@
 import type { AlertProviderSpec } from '../api/types.js';
 import { escapeDiscord } from './markdown.js';
-import type { Notification } from './notification.js';
+import { cut, releaseFacts, type Notification } from './notification.js';
 import type { Notifier } from './notifier.js';
 
 const colors = { info: 0x2eb886, warn: 0xdaa038, error: 0xd40e0d } as const;
-const cut = (text: string, max: number) =>
-  text.length > max ? `${text.slice(0, max - 1)}…` : text;
 
 /**
  * Discord: one embed coloured by severity (embed limits: title 256, description 4096, field
@@ -31,17 +29,7 @@ export function discordMessage(n: Notification, provider: Pick<AlertProviderSpec
         color: colors[n.severity],
         timestamp: n.time,
         fields: [
-          field('Canary', `${n.namespace}/${n.canary}`),
-          field('Revision', n.revision),
-          field(
-            'Images',
-            `${n.images.from.join(', ') || '?'} → ${n.images.to.join(', ') || '?'}`,
-            false,
-          ),
-          field('Phase', n.phase),
-          field('Canary weight', `${n.weight}%`),
-          field('Failed checks', `${n.failedChecks} of ${n.threshold}`),
-          field('Duration', n.duration),
+          ...releaseFacts(n).map((f) => field(f.name, f.value, !f.wide)),
           ...(n.advice ? [field('What now', n.advice, false)] : []),
         ],
       },

@@ -1,10 +1,7 @@
 import { escapeChatHtml } from './markdown.js';
-import type { Notification } from './notification.js';
+import { cut, failureLines, releaseFacts, type Notification } from './notification.js';
 import type { Notifier } from './notifier.js';
 
-const cut = (text: string, max: number) =>
-  text.length > max ? `${text.slice(0, max - 1)}…` : text;
-const maxFailures = 10;
 const colors = { info: '#2eb886', warn: '#daa038', error: '#d40e0d' } as const;
 
 /**
@@ -18,9 +15,6 @@ export function googleChatMessage(n: Notification) {
   const row = (label: string, value: string) => ({
     decoratedText: { topLabel: label, text: html(value, 1000), wrapText: true },
   });
-  const failures = n.failures.slice(0, maxFailures).map((f) => `✗ ${f}`);
-  if (n.failures.length > maxFailures)
-    failures.push(`… and ${n.failures.length - maxFailures} more failed checks`);
   return {
     text: cut(n.title, 1000),
     cardsV2: [
@@ -39,20 +33,15 @@ export function googleChatMessage(n: Notification) {
                     text: `<font color="${colors[n.severity]}">${html(n.message, 2000)}</font>`,
                   },
                 },
-                ...failures.map((f) => ({ textParagraph: { text: html(f, 1000) } })),
+                ...failureLines(n).map((f) => ({ textParagraph: { text: html(f, 1000) } })),
               ],
             },
             {
               widgets: [
-                row('Canary', `${n.namespace}/${n.canary}`),
-                row('Revision', n.revision),
-                row(
-                  'Images',
-                  `${n.images.from.join(', ') || '?'} → ${n.images.to.join(', ') || '?'}`,
-                ),
-                row('Canary weight', `${n.weight}%`),
-                row('Failed checks', `${n.failedChecks} of ${n.threshold}`),
-                row('Duration', n.duration),
+                // The phase is in the header already.
+                ...releaseFacts(n)
+                  .filter((f) => f.name !== 'Phase')
+                  .map((f) => row(f.name, f.value)),
                 ...(n.advice ? [row('What now', n.advice)] : []),
               ],
             },

@@ -1,5 +1,5 @@
 import { escapeCardLinks } from './markdown.js';
-import type { Notification } from './notification.js';
+import { cut, failureLines, releaseFacts, type Notification } from './notification.js';
 import type { Notifier } from './notifier.js';
 
 const colors = { info: 'Good', warn: 'Warning', error: 'Attention' } as const;
@@ -7,9 +7,6 @@ const colors = { info: 'Good', warn: 'Warning', error: 'Attention' } as const;
 // Lengths Weir sends at most: a card of ~28 KB is Teams' limit, and nobody reads more.
 const messageLimit = 3000;
 const failureLimit = 1000;
-const failuresShown = 10;
-const cut = (text: string, max: number) =>
-  text.length > max ? `${text.slice(0, max - 1)}…` : text;
 
 /**
  * Text shown as written: a `RichTextBlock` whose `TextRun` renders no markdown (unlike a
@@ -26,16 +23,10 @@ function plain(text: string, style: Record<string, unknown> = {}) {
  * every text is cut to a length a channel can hold.
  */
 export function teamsMessage(n: Notification) {
-  const more = n.failures.length - failuresShown;
-  const facts = [
-    ['Canary', `${n.namespace}/${n.canary}`],
-    ['Revision', n.revision],
-    ['Images', `${n.images.from.join(', ') || '?'} → ${n.images.to.join(', ') || '?'}`],
-    ['Phase', n.phase],
-    ['Canary weight', `${n.weight}%`],
-    ['Failed checks', `${n.failedChecks} of ${n.threshold}`],
-    ['Duration', n.duration],
-  ].map(([title, value]) => ({ title, value: escapeCardLinks(cut(value!, failureLimit)) }));
+  const facts = releaseFacts(n).map((f) => ({
+    title: f.name,
+    value: escapeCardLinks(cut(f.value, failureLimit)),
+  }));
   return {
     type: 'message',
     summary: n.title,
@@ -51,12 +42,7 @@ export function teamsMessage(n: Notification) {
             plain(n.title, { size: 'Large', weight: 'Bolder', color: colors[n.severity] }),
             plain(cut(n.message, messageLimit)),
             { type: 'FactSet', facts },
-            ...n.failures
-              .slice(0, failuresShown)
-              .map((f) => plain(cut(`✗ ${f}`, failureLimit), { color: 'Attention' })),
-            ...(more > 0
-              ? [plain(`… and ${more} more failed checks`, { color: 'Attention' })]
-              : []),
+            ...failureLines(n).map((f) => plain(cut(f, failureLimit), { color: 'Attention' })),
             ...(n.advice ? [plain(cut(n.advice, messageLimit), { isSubtle: true })] : []),
           ],
         },

@@ -149,3 +149,39 @@ export function plainText(n: Notification): string {
   ];
   return lines.join('\n');
 }
+
+/** Text cut to `max` characters, an ellipsis marking the cut: what every chat format sends at most. */
+export const cut = (text: string, max: number) =>
+  text.length > max ? `${text.slice(0, max - 1)}…` : text;
+
+/** One fact of a release as the chat formats show it; `wide` ones take a whole row. */
+export interface Fact {
+  name: string;
+  value: string;
+  wide?: boolean;
+}
+
+/** The facts every chat format shows, in order (the advice, where a format shows it, comes after). */
+export function releaseFacts(n: Notification): Fact[] {
+  return [
+    { name: 'Canary', value: `${n.namespace}/${n.canary}` },
+    { name: 'Revision', value: n.revision },
+    {
+      name: 'Images',
+      value: `${n.images.from.join(', ') || '?'} → ${n.images.to.join(', ') || '?'}`,
+      wide: true,
+    },
+    { name: 'Phase', value: n.phase },
+    { name: 'Canary weight', value: `${n.weight}%` },
+    { name: 'Failed checks', value: `${n.failedChecks} of ${n.threshold}` },
+    { name: 'Duration', value: n.duration },
+  ];
+}
+
+/** The failed checks as lines (`✗ …`), the first `shown` of them, then how many more there are. */
+export function failureLines(n: Notification, shown = 10): string[] {
+  const lines = n.failures.slice(0, shown).map((f) => `✗ ${f}`);
+  if (n.failures.length > shown)
+    lines.push(`… and ${n.failures.length - shown} more failed checks`);
+  return lines;
+}

@@ -1,13 +1,9 @@
 import type { AlertProviderSpec } from '../api/types.js';
 import { neutraliseRocket } from './markdown.js';
-import type { Notification } from './notification.js';
+import { cut, failureLines, releaseFacts, type Notification } from './notification.js';
 import type { Notifier } from './notifier.js';
 
 const colors = { info: '#2eb886', warn: '#daa038', error: '#d40e0d' } as const;
-const cut = (text: string, max: number) =>
-  text.length > max ? `${text.slice(0, max - 1)}…` : text;
-/** Failed checks listed at most, as in the other formats. */
-const maxFailures = 10;
 
 /**
  * Rocket.Chat incoming webhook: the title as the message text and one attachment coloured by
@@ -19,14 +15,10 @@ export function rocketMessage(
   provider: Pick<AlertProviderSpec, 'channel' | 'username'>,
 ) {
   const text = (value: string, max: number) => cut(neutraliseRocket(value), max);
-  const field = (title: string, value: string, short = true) => ({
-    title,
-    value: text(value, 1000),
-    short,
-  });
-  const failures = n.failures.slice(0, maxFailures).map((f) => `✗ ${f}`);
-  if (n.failures.length > maxFailures)
-    failures.push(`… and ${n.failures.length - maxFailures} more failed checks`);
+  const facts = [
+    ...releaseFacts(n),
+    ...(n.advice ? [{ name: 'What now', value: n.advice, wide: true }] : []),
+  ];
   return {
     text: text(n.title, 1000),
     ...(provider.channel ? { channel: provider.channel } : {}),
@@ -34,23 +26,10 @@ export function rocketMessage(
     attachments: [
       {
         title: text(n.title, 256),
-        text: text([n.message, ...failures].join('\n'), 4000),
+        text: text([n.message, ...failureLines(n)].join('\n'), 4000),
         color: colors[n.severity],
         ts: n.time,
-        fields: [
-          field('Canary', `${n.namespace}/${n.canary}`),
-          field('Revision', n.revision),
-          field(
-            'Images',
-            `${n.images.from.join(', ') || '?'} → ${n.images.to.join(', ') || '?'}`,
-            false,
-          ),
-          field('Phase', n.phase),
-          field('Canary weight', `${n.weight}%`),
-          field('Failed checks', `${n.failedChecks} of ${n.threshold}`),
-          field('Duration', n.duration),
-          ...(n.advice ? [field('What now', n.advice, false)] : []),
-        ],
+        fields: facts.map((f) => ({ title: f.name, value: text(f.value, 1000), short: !f.wide })),
       },
     ],
   };

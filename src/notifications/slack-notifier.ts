@@ -1,6 +1,6 @@
 import type { KnownBlock, MessageAttachment } from '@slack/types';
 import type { AlertProviderSpec } from '../api/types.js';
-import type { Notification, NotificationKind } from './notification.js';
+import { cut, type Notification, type NotificationKind } from './notification.js';
 import type { Notifier } from './notifier.js';
 
 /** The body of a Slack incoming-webhook message. */
@@ -23,8 +23,6 @@ const icons: Record<NotificationKind, string> = {
 const colors = { info: '#2eb886', warn: '#daa038', error: '#d40e0d' } as const;
 
 // Block Kit limits: header text 150 characters, section text 3000, a field 2000, 10 fields.
-const cut = (text: string, max: number) =>
-  text.length > max ? `${text.slice(0, max - 1)}…` : text;
 const escape = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
