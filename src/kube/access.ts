@@ -38,13 +38,13 @@ export interface KubeAccess {
   /**
    * Sends an RFC 6902 JSON patch to a custom object that is not Weir's (a user's
    * HTTPRoute): only the paths the operations name change, and a failed `test`
-   * operation refuses the whole patch (422). Resolves to the object as written.
+   * operation refuses the whole patch (422).
    */
   patchJson(
     resource: { group: string; version: string; plural: string },
     ref: ObjectRef,
     operations: readonly Record<string, unknown>[],
-  ): Promise<Record<string, unknown>>;
+  ): Promise<void>;
   scaleDeployment(ref: ObjectRef, replicas: number): Promise<void>;
   createEvent(event: k8s.CoreV1Event): Promise<void>;
   deleteObject(obj: {
@@ -133,10 +133,10 @@ export function createKubeAccess(
     },
     async patchJson(resource, ref, operations) {
       guard();
-      return (await custom.patchNamespacedCustomObject(
+      await custom.patchNamespacedCustomObject(
         { ...resource, namespace: ref.namespace, name: ref.name, body: operations, fieldManager },
         jsonPatch,
-      )) as Record<string, unknown>;
+      );
     },
     async scaleDeployment(ref, replicas) {
       guard();

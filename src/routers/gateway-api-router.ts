@@ -291,10 +291,12 @@ export class GatewayApiRouter implements Router {
   }
 
   async finalize(canary: Canary): Promise<void> {
+    const all = { canaryWeight: 100, matchToCanary: false };
+    if (!canary.spec.service.routeRef) return this.setRoutes(canary, all);
     // A user's route that is gone or no longer names Weir's Services has nothing to give back.
-    if (canary.spec.service.routeRef && !(await this.userRoute(canary).catch(() => undefined)))
-      return;
-    await this.setRoutes(canary, { canaryWeight: 100, matchToCanary: false });
+    await this.setWeights(canary, all).catch((err: unknown) => {
+      if (!(err instanceof RoutingBlocked)) throw err;
+    });
   }
 
   /** The user's route and where Weir's backends sit in it; RoutingBlocked when it cannot be split. */

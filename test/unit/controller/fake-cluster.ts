@@ -117,7 +117,6 @@ export class FakeCluster {
     },
     patchJson: async (resource, ref, operations) => {
       this.record({ verb: 'patchJson', kind: resource.plural, name: ref.name, body: operations });
-      return {};
     },
     scaleDeployment: async (ref, replicas) => {
       this.record({ verb: 'scale', name: ref.name, replicas });
