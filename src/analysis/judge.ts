@@ -1,6 +1,7 @@
 import type { Samples } from '../contracts/measurement.js';
 import { effectSize } from '../stats/effect-size.js';
 import { hodgesLehmann } from '../stats/hodges-lehmann.js';
+import { sortedMedian } from '../stats/samples.js';
 
 /**
  * The statistical judge of one metric at one step: the canary's samples against
@@ -66,11 +67,6 @@ const percent = (fraction: number) => {
 };
 const count = (n: number) => n.toLocaleString('en-US');
 
-function median(sorted: readonly number[]): number {
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 /** A shift relative to the primary's median; ±Infinity (or 0) when that median is 0. */
 const relativeTo = (base: number) => (shift: number) =>
   base !== 0 ? shift / Math.abs(base) : shift === 0 ? 0 : shift > 0 ? Infinity : -Infinity;
@@ -128,7 +124,7 @@ export function judge(
     };
 
   const shift = hodgesLehmann(p, c, options.confidence);
-  const base = median([...p].sort((a, b) => a - b));
+  const base = sortedMedian(Float64Array.from(p).sort());
   const rel = relativeTo(base);
   const relative = {
     estimate: rel(shift.estimate),
