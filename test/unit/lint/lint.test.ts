@@ -27,6 +27,15 @@ spec:
         thresholdRange: { max: 1 }
 ${extra}`;
 
+/** The MetricTemplate `team/errors` the Canary above names. */
+const errorsTemplate = `apiVersion: weir.dev/v1alpha1
+kind: MetricTemplate
+metadata: { name: errors, namespace: team }
+spec:
+  provider: { type: prometheus, address: "http://prometheus:9090" }
+  query: sum(rate(x[1m]))
+`;
+
 describe('lintPaths', () => {
   describe('what the provider cannot route', () => {
     const withProvider = (provider: string, extra = '') =>
@@ -83,14 +92,7 @@ describe('lintPaths', () => {
   });
 
   it('warns about references outside the scanned files and resolves those inside', async () => {
-    const template = `apiVersion: weir.dev/v1alpha1
-kind: MetricTemplate
-metadata: { name: errors, namespace: team }
-spec:
-  provider: { type: prometheus, address: "http://prometheus:9090" }
-  query: sum(rate(x[1m]))
-`;
-    const result = await lintPaths([folder({ 'c.yaml': canary(), 'm.yaml': template })]);
+    const result = await lintPaths([folder({ 'c.yaml': canary(), 'm.yaml': errorsTemplate })]);
     expect(result.errors).toBe(0);
     expect(result.findings.map((f) => `${f.severity} ${f.path} ${f.message}`)).toEqual([
       'warning spec.targetRef.name Deployment team/web is not in the scanned files (it must exist in the cluster)',
@@ -109,15 +111,10 @@ spec:
   rules:
     - backendRefs: [${backends}]
 `;
-    const template = `apiVersion: weir.dev/v1alpha1
-kind: MetricTemplate
-metadata: { name: errors, namespace: team }
-spec:
-  provider: { type: prometheus, address: "http://prometheus:9090" }
-  query: sum(rate(x[1m]))
-`;
     const findings = async (files: Record<string, string>) =>
-      (await lintPaths([folder({ 'c.yaml': withRoute, 'm.yaml': template, ...files })])).findings
+      (
+        await lintPaths([folder({ 'c.yaml': withRoute, 'm.yaml': errorsTemplate, ...files })])
+      ).findings
         .filter((f) => f.path !== 'spec.targetRef.name')
         .map((f) => `${path.basename(f.file)}:${f.line} ${f.severity} ${f.path} ${f.message}`);
     expect(await findings({})).toEqual([
@@ -148,13 +145,7 @@ ${replicas}  selector: { matchLabels: { app: web } }
     const dir = folder({
       'c.yaml': canary(),
       'd.yaml': deployment('  replicas: 3\n'),
-      'm.yaml': `apiVersion: weir.dev/v1alpha1
-kind: MetricTemplate
-metadata: { name: errors, namespace: team }
-spec:
-  provider: { type: prometheus, address: "http://prometheus:9090" }
-  query: sum(rate(x[1m]))
-`,
+      'm.yaml': errorsTemplate,
     });
     const result = await lintPaths([dir]);
     expect(result.findings.map((f) => `${path.basename(f.file)}:${f.line} ${f.path}`)).toEqual([
