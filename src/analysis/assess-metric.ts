@@ -1,4 +1,5 @@
 import type { Measurement } from '../contracts/measurement.js';
+import type { JudgeRecord } from '../contracts/records.js';
 
 /** Fixed bounds (`thresholdRange`). */
 export interface Bounds {
@@ -37,8 +38,15 @@ export interface MetricAssessment {
   min?: number;
   max?: number;
   passed: boolean;
-  /** Why it failed, naming the metric, the value and the bound. */
+  /**
+   * Neither passed nor failed: the provider could not answer (an error), or the judge
+   * had too few samples. Never a pass; counted against `inconclusiveLimit`.
+   */
+  inconclusive?: boolean;
+  /** Why it failed or was inconclusive, naming the metric, the value and the bound. */
   message?: string;
+  /** The statistical judge's samples and estimate, for a metric with `judge`. */
+  judge?: JudgeRecord;
 }
 
 /** Formats a measured value for a message: at most two decimals, `+Inf`/`NaN` spelled out. */
@@ -49,9 +57,10 @@ export function formatValue(value: number, unit: string): string {
 }
 
 /**
- * Judges one metric. Pure. A value outside its bounds, no data, NaN, an error,
- * or a primary that cannot be measured for a relative bound are all failures:
- * Weir never promotes on missing data.
+ * Judges one metric. Pure. A value outside its bounds, no data, NaN, or a primary
+ * without data for a relative bound are failures; a provider that could not answer
+ * (for the canary or the primary) makes the check inconclusive, which is never a
+ * pass either (ADR 0017): Weir never promotes on missing data.
  */
 export function assessMetric(j: MetricJudgement): MetricAssessment {
   const { name, unit } = j;
@@ -61,9 +70,13 @@ export function assessMetric(j: MetricJudgement): MetricAssessment {
     passed: false,
     message,
   });
+  const unanswered = (message: string, extra: Partial<MetricAssessment> = {}) => ({
+    ...fail(message, extra),
+    inconclusive: true,
+  });
   if (j.canary.kind === 'no-data')
     return fail(`${name}: no data (${j.canary.reason}): is the canary receiving traffic?`);
-  if (j.canary.kind === 'error') return fail(`${name}: ${j.canary.reason}`);
+  if (j.canary.kind === 'error') return unanswered(`${name}: ${j.canary.reason}`);
   const value = j.canary.value;
   if (Number.isNaN(value))
     return fail(
@@ -76,9 +89,10 @@ export function assessMetric(j: MetricJudgement): MetricAssessment {
   let primaryValue: number | undefined;
   if (j.compare) {
     const p = j.compare.primary;
+    if (p.kind === 'error')
+      return unanswered(`${name}: cannot compare with the primary: ${p.reason}`, { value });
     if (p.kind !== 'value' || Number.isNaN(p.value)) {
-      const why =
-        p.kind === 'value' ? 'NaN' : p.kind === 'no-data' ? `no data (${p.reason})` : p.reason;
+      const why = p.kind === 'value' ? 'NaN' : `no data (${p.reason})`;
       return fail(`${name}: cannot compare with the primary: ${why}`, { value });
     }
     primaryValue = p.value;

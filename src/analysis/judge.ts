@@ -1,4 +1,7 @@
-import type { Samples } from '../contracts/measurement.js';
+import type { MetricCheck } from '../api/canary-schema.js';
+import { boundedDurationMs, durationMs } from '../api/durations.js';
+import { durationBounds } from '../api/limits.js';
+import type { SampleWindow, Samples } from '../contracts/measurement.js';
 import { effectSize } from '../stats/effect-size.js';
 import { hodgesLehmann } from '../stats/hodges-lehmann.js';
 import { sortedMedian } from '../stats/samples.js';
@@ -38,6 +41,34 @@ export const defaultJudgeOptions: JudgeOptions = {
   tolerance: 0.05,
   minSamples: 10,
 };
+
+/** The judge's default resolution: a value per series every 5 s. */
+export const defaultJudgeStep = '5s';
+
+/** A metric's judge options, with the defaults for what it leaves out. */
+export function judgeOptions(j: NonNullable<MetricCheck['judge']>): JudgeOptions {
+  return {
+    direction: j.direction ?? defaultJudgeOptions.direction,
+    confidence: j.confidence ?? defaultJudgeOptions.confidence,
+    tolerance: j.tolerance ?? defaultJudgeOptions.tolerance,
+    minSamples: j.minSamples ?? defaultJudgeOptions.minSamples,
+  };
+}
+
+/**
+ * The window of a metric with a judge: the metric's interval (default 1m) at the judge's
+ * step (default 5s), in whole seconds and within the CRD's bounds (which objects admitted
+ * under an older CRD may not respect).
+ */
+export function judgeWindow(interval: string | undefined, step: string | undefined): SampleWindow {
+  const stepMs = boundedDurationMs(step ?? defaultJudgeStep, 5_000, durationBounds.judgeStep);
+  const stepSeconds = Math.max(1, Math.round(stepMs / 1000));
+  const seconds = Math.max(stepSeconds, Math.round(durationMs(interval ?? '1m', 60_000) / 1000));
+  return { seconds, stepSeconds };
+}
+
+/** At most how many values a series gives over a window. */
+export const valuesPerSeries = (w: SampleWindow) => Math.floor(w.seconds / w.stepSeconds) + 1;
 
 /** What the provider gave for one side. */
 export type SideSamples = Samples;

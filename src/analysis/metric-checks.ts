@@ -21,7 +21,9 @@ import {
   type ProviderAuth,
   type ProviderConfig,
 } from './metric-provider.js';
-import { type Measurement } from '../contracts/measurement.js';
+import type { Measurement, Samples, SampleWindow } from '../contracts/measurement.js';
+import type { JudgeRecord } from '../contracts/records.js';
+import { judge, judgeOptions, judgeWindow, type Judgement, type JudgeOptions } from './judge.js';
 import type { MetricProviderRegistry } from './metric-registry.js';
 import { QueryTemplateError, renderQuery, type QueryModel } from './query-template.js';
 
@@ -63,9 +65,24 @@ export interface MetricChecksOptions {
   probeTimeoutMs?: number;
 }
 
+/** The judge of a metric: its options, its window, and both queries rendered at its step. */
+interface JudgeQueries {
+  options: JudgeOptions;
+  window: SampleWindow;
+  canary: string;
+  primary: string;
+}
+
 /** A metric resolved to a provider and rendered queries, or why it cannot be. */
 type Resolved =
-  | { spec: MetricSpec; provider: MetricProvider; canary: string; primary?: string; unit: string }
+  | {
+      spec: MetricSpec;
+      provider: MetricProvider;
+      canary: string;
+      primary?: string;
+      unit: string;
+      judge?: JudgeQueries;
+    }
   | { spec: MetricSpec; error: string };
 
 /** How long a provider's answer to the pre-release probe is reused. */
@@ -112,8 +129,15 @@ export class MetricChecks implements CheckRunner {
     const assessed = await Promise.all(
       specs.map((spec) => this.assess(this.resolve(canary, spec), context.signal)),
     );
-    const failures = assessed.filter((a) => !a.passed).map((a) => a.message ?? `${a.name} failed`);
-    return { passed: failures.length === 0, failures, metrics: assessed };
+    const said = (a: MetricAssessment) => a.message ?? `${a.name} failed`;
+    const failures = assessed.filter((a) => !a.passed && !a.inconclusive).map(said);
+    const inconclusive = assessed.filter((a) => a.inconclusive).map(said);
+    return {
+      passed: failures.length === 0 && inconclusive.length === 0,
+      failures,
+      ...(inconclusive.length > 0 ? { inconclusive } : {}),
+      metrics: assessed,
+    };
   }
 
   /**
@@ -165,6 +189,7 @@ export class MetricChecks implements CheckRunner {
     const { spec } = r;
     if ('error' in r)
       return { name: spec.name, passed: false, message: `${spec.name}: ${r.error}` };
+    if (r.judge) return this.judged(r, r.judge, signal);
     const [canary, primary] = await Promise.all([
       this.measure(r.provider, r.canary, signal),
       r.primary !== undefined ? this.measure(r.provider, r.primary, signal) : undefined,
@@ -178,6 +203,61 @@ export class MetricChecks implements CheckRunner {
         ? { compare: { bounds: spec.comparePrimary, primary } }
         : {}),
     });
+  }
+
+  /**
+   * A metric with a judge: the canary's and the primary's samples over the window, judged
+   * against each other; with bounds as well, the canary's value is held to them too. A
+   * failure of either fails the check; otherwise the judge's inconclusive holds it.
+   */
+  private async judged(
+    r: Extract<Resolved, { provider: MetricProvider }>,
+    j: JudgeQueries,
+    signal: AbortSignal,
+  ): Promise<MetricAssessment> {
+    const { spec, provider } = r;
+    const bounds = boundsOf(spec);
+    const bounded = bounds.min !== undefined || bounds.max !== undefined;
+    const [canary, primary, value] = await Promise.all([
+      this.sample(provider, j.canary, j.window, signal),
+      this.sample(provider, j.primary, j.window, signal),
+      bounded ? this.measure(provider, r.canary, signal) : undefined,
+    ]);
+    const verdict = judge(spec.name, canary, primary, j.options);
+    const record = judgeRecord(verdict, j.options);
+    const point = value && assessMetric({ name: spec.name, unit: r.unit, bounds, canary: value });
+    if (point && !point.passed && !point.inconclusive)
+      return { ...point, judge: record, message: `${point.message}; ${verdict.reason}` };
+    const outcome =
+      point?.inconclusive && verdict.outcome === 'pass' ? 'inconclusive' : verdict.outcome;
+    return {
+      name: spec.name,
+      ...(point?.value !== undefined ? { value: point.value } : {}),
+      ...(point?.min !== undefined ? { min: point.min } : {}),
+      ...(point?.max !== undefined ? { max: point.max } : {}),
+      passed: outcome === 'pass',
+      ...(outcome === 'inconclusive' ? { inconclusive: true } : {}),
+      message: point?.inconclusive ? `${point.message}; ${verdict.reason}` : verdict.reason,
+      judge: record,
+    };
+  }
+
+  private async sample(
+    provider: MetricProvider,
+    query: string,
+    window: SampleWindow,
+    signal: AbortSignal,
+  ): Promise<Samples> {
+    if (!provider.samples)
+      return {
+        kind: 'error',
+        reason: `the ${provider.type} provider cannot return samples over a window, which the judge needs`,
+      };
+    const end = this.queryDuration.startTimer({ provider: provider.type });
+    const s = await provider.samples(query, window, signal);
+    end({ outcome: s.kind });
+    this.queries.inc({ provider: provider.type, outcome: s.kind });
+    return s;
   }
 
   private async measure(
@@ -280,6 +360,21 @@ export class MetricChecks implements CheckRunner {
       target: role === 'canary' ? target : names.primary,
       backend: role === 'canary' ? names.apexCanary : names.apexPrimary,
     });
+    const judgeOf = (): JudgeQueries | undefined => {
+      if (!spec.judge) return undefined;
+      const window = judgeWindow(interval, spec.judge.step);
+      // In the judge's queries {{ interval }} is the step: each value is a rate over one step.
+      const at = (role: QueryModel['role']) => ({
+        ...model(role),
+        interval: `${window.stepSeconds}s`,
+      });
+      return {
+        options: judgeOptions(spec.judge),
+        window,
+        canary: renderQuery(template, at('canary')),
+        primary: renderQuery(primaryTemplate ?? template, at('primary')),
+      };
+    };
     try {
       return {
         spec,
@@ -290,6 +385,7 @@ export class MetricChecks implements CheckRunner {
           : {}),
         unit:
           !spec.templateRef && !spec.query && isBuiltin(spec.name) ? builtinUnits[spec.name] : '',
+        ...(spec.judge ? { judge: judgeOf() } : {}),
       };
     } catch (err) {
       if (err instanceof QueryTemplateError) return { spec, error: err.message };
@@ -375,6 +471,23 @@ function windowProblem(interval: string): string | undefined {
   if (ms < durationMs(min, 0) || ms > durationMs(max, 0))
     return `interval ${JSON.stringify(interval.slice(0, 32))} must be a duration from ${min} to ${max}`;
   return undefined;
+}
+
+/** What the CanaryRun keeps of a verdict: sizes always, the estimate where it is finite. */
+function judgeRecord(v: Judgement, options: JudgeOptions): JudgeRecord {
+  const finite = (key: 'estimate' | 'lower' | 'upper') => {
+    const x = v.relative?.[key];
+    return x !== undefined && Number.isFinite(x) ? { [key]: x } : {};
+  };
+  return {
+    canarySamples: v.canarySamples,
+    primarySamples: v.primarySamples,
+    ...finite('estimate'),
+    ...finite('lower'),
+    ...finite('upper'),
+    confidence: options.confidence,
+    tolerance: options.tolerance,
+  };
 }
 
 /** thresholdRange, or Flagger's deprecated `threshold` (a minimum for success rate, else a maximum). */

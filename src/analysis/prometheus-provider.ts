@@ -177,30 +177,30 @@ export class PrometheusProvider implements MetricProvider {
     return fromResult(answer.resultType, answer.result, this.shared.maxSeries);
   }
 
+  /**
+   * The window as a subquery of an instant query, `(query)[60s:5s]`: Prometheus (and
+   * every PromQL store) evaluates it at its own now, so no clock of Weir's is involved.
+   */
   private async range(
     query: string,
     window: SampleWindow,
     signal: AbortSignal | undefined,
   ): Promise<Samples> {
-    const { startMs, endMs, stepSeconds } = window;
-    if (!(stepSeconds > 0) || !(endMs > startMs))
+    const { seconds, stepSeconds } = window;
+    const whole = (n: number) => Number.isInteger(n) && n > 0;
+    if (!whole(stepSeconds) || !whole(seconds) || seconds < stepSeconds)
       return {
         kind: 'error',
-        reason: `a range query needs a window that ends after it starts and a positive step (got ${startMs}..${endMs}, step ${stepSeconds}s)`,
+        reason: `a window of samples needs whole seconds, at least one step long (got ${seconds}s at ${stepSeconds}s steps)`,
       };
-    const points = Math.floor((endMs - startMs) / 1000 / stepSeconds) + 1;
+    const points = Math.floor(seconds / stepSeconds) + 1;
     if (points > maxSamplesPerSide)
       return {
         kind: 'error',
         reason: `a window of ${points} steps exceeds ${maxSamplesPerSide} samples: lengthen the step`,
       };
-    const params = {
-      query,
-      start: (startMs / 1000).toFixed(3),
-      end: (endMs / 1000).toFixed(3),
-      step: String(stepSeconds),
-    };
-    const answer = await this.request('api/v1/query_range', params, this.timeoutMs, signal);
+    const subquery = `(${query})[${seconds}s:${stepSeconds}s]`;
+    const answer = await this.request('api/v1/query', { query: subquery }, this.timeoutMs, signal);
     if ('kind' in answer) return answer;
     return fromMatrix(answer.resultType, answer.result);
   }
@@ -333,7 +333,7 @@ export function fromMatrix(resultType: unknown, result: unknown): Samples {
     const kind = typeof resultType === 'string' ? bounded(resultType, 32) : 'malformed';
     return {
       kind: 'error',
-      reason: `the range query returned a ${kind} result; a matrix is expected`,
+      reason: `the window's query returned a ${kind} result; a matrix is expected`,
     };
   }
   const values: number[] = [];
@@ -342,12 +342,12 @@ export function fromMatrix(resultType: unknown, result: unknown): Samples {
     if (values.length + points.length > maxSamplesPerSide)
       return {
         kind: 'error',
-        reason: `the range query returned more than ${maxSamplesPerSide} samples: aggregate the series or lengthen the step`,
+        reason: `the window's query returned more than ${maxSamplesPerSide} samples: aggregate the series or lengthen the step`,
       };
     for (const point of points) values.push(sample(point));
   }
   if (values.length === 0)
-    return { kind: 'no-data', reason: 'the range query returned no samples' };
+    return { kind: 'no-data', reason: "the window's query returned no samples" };
   return { kind: 'samples', values };
 }
 

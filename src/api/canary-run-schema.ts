@@ -17,8 +17,36 @@ const MetricValue = Type.Object(
     min: Type.Optional(Type.Number({ description: 'Lower bound.' })),
     max: Type.Optional(Type.Number({ description: 'Upper bound.' })),
     passed: Type.Boolean({ description: 'Whether the check passed.' }),
+    inconclusive: Type.Optional(
+      Type.Boolean({
+        description:
+          'The check could not be judged (a provider error, no data, too few samples): neither passed nor failed.',
+      }),
+    ),
     message: Type.Optional(
-      Type.String({ maxLength: 1024, description: 'Why it failed, e.g. "no data".' }),
+      Type.String({
+        maxLength: 1024,
+        description: 'Why it failed or was inconclusive, or what the judge found.',
+      }),
+    ),
+    judge: Type.Optional(
+      Type.Object(
+        {
+          canarySamples: Type.Integer({ minimum: 0, description: 'Canary values judged.' }),
+          primarySamples: Type.Integer({ minimum: 0, description: 'Primary values judged.' }),
+          estimate: Type.Optional(
+            Type.Number({
+              description:
+                'Shift of the canary from the primary, as a fraction of the primary’s median (0.23: 23 % higher).',
+            }),
+          ),
+          lower: Type.Optional(Type.Number({ description: 'Lower end of the interval.' })),
+          upper: Type.Optional(Type.Number({ description: 'Upper end of the interval.' })),
+          confidence: Type.Optional(Type.Number({ description: 'Confidence of the interval.' })),
+          tolerance: Type.Optional(Type.Number({ description: 'Change allowed.' })),
+        },
+        { description: 'The statistical judge’s samples and estimate, when the metric has one.' },
+      ),
     ),
   },
   { description: 'One metric check at this transition.' },
@@ -73,6 +101,12 @@ const Transition = Type.Object(
     ),
     failedChecks: Type.Optional(
       Type.Integer({ minimum: 0, description: 'Failed checks after the transition.' }),
+    ),
+    inconclusiveChecks: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'Inconclusive steps in a row after the transition.',
+      }),
     ),
     reason: Type.Optional(
       Type.String({ maxLength: 64, description: 'CamelCase reason, as on the Event.' }),

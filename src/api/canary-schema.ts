@@ -426,6 +426,65 @@ const ComparePrimary = Type.Object(
   },
 );
 
+/** The judge's directions: which change of the metric counts against the canary. */
+export const judgeDirections = ['increase', 'decrease', 'either'] as const;
+
+const Judge = Type.Object(
+  {
+    method: Type.Optional(
+      StringEnum(['mann-whitney'], {
+        default: 'mann-whitney',
+        description:
+          'How the samples are compared: mann-whitney (the Hodges-Lehmann shift and its distribution-free interval).',
+      }),
+    ),
+    direction: Type.Optional(
+      StringEnum(judgeDirections, {
+        default: 'increase',
+        description:
+          'Which change fails the canary: increase (default: latency, errors), decrease (throughput, success rate) or either.',
+      }),
+    ),
+    confidence: Type.Optional(
+      Type.Number({
+        minimum: 0.5,
+        maximum: 0.9999,
+        default: 0.98,
+        description: 'Confidence of the interval of the shift (default 0.98, as Kayenta).',
+      }),
+    ),
+    tolerance: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 10,
+        default: 0.05,
+        description:
+          'Change allowed, as a fraction of the primary’s median (default 0.05: 5 %). The canary fails only when the whole interval lies beyond it.',
+      }),
+    ),
+    minSamples: Type.Optional(
+      Type.Integer({
+        minimum: 3,
+        maximum: 10000,
+        default: 10,
+        description:
+          'Fewest values a side for a verdict (default 10); fewer make the check inconclusive.',
+      }),
+    ),
+    step: Type.Optional(
+      Duration(
+        'Resolution of the samples (default 5s): the window (the metric’s interval) gives one value per series per step, and {{ interval }} in the query is this step. At least twice the scrape interval.',
+        durationBounds.judgeStep,
+        { default: '5s' },
+      ),
+    ),
+  },
+  {
+    description:
+      'Judge the metric against the primary (same query, role swapped) by comparing their samples over the window, instead of, or as well as, bounds.',
+  },
+);
+
 const MetricCheck = Type.Object(
   {
     name: Type.String({
@@ -442,6 +501,7 @@ const MetricCheck = Type.Object(
     ),
     thresholdRange: Type.Optional(ThresholdRange),
     comparePrimary: Type.Optional(ComparePrimary),
+    judge: Type.Optional(Judge),
     query: Type.Optional(
       Type.String({
         maxLength: 16384,
@@ -476,6 +536,16 @@ const MetricCheck = Type.Object(
         rule: '!has(self.templateVariables) || has(self.templateRef)',
         message: 'templateVariables need a templateRef',
         fieldPath: '.templateVariables',
+      },
+      {
+        rule: '!(has(self.judge) && has(self.comparePrimary))',
+        message: 'set judge or comparePrimary, not both: both compare with the primary',
+        fieldPath: '.judge',
+      },
+      {
+        rule: "!has(self.judge) || !has(self.judge.step) || duration(self.judge.step) <= duration(has(self.interval) ? self.interval : '1m')",
+        message: 'judge.step must not be longer than the window (interval, default 1m)',
+        fieldPath: '.judge.step',
       },
     ],
   },
@@ -590,6 +660,15 @@ export const CanaryAnalysisSchema = Type.Object(
         minimum: 1,
         default: 1,
         description: 'Failed checks that roll the release back (default 1).',
+      }),
+    ),
+    inconclusiveLimit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100,
+        default: 5,
+        description:
+          'Inconclusive steps in a row (a provider error, no data or too few samples for the judge) that roll the release back (default 5). An inconclusive step holds the weight.',
       }),
     ),
     maxWeight: Type.Optional(
@@ -756,6 +835,12 @@ export const CanaryStatusSchema = Type.Object(
     failedChecks: Type.Optional(
       Type.Integer({ minimum: 0, description: 'Failed checks of the current release.' }),
     ),
+    inconclusiveChecks: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'Inconclusive steps in a row in the current release (see inconclusiveLimit).',
+      }),
+    ),
     iterations: Type.Optional(
       Type.Integer({ minimum: 0, description: 'Analysis steps done in the current release.' }),
     ),
@@ -792,6 +877,7 @@ export const CanaryStatusSchema = Type.Object(
 export type CanarySpec = Static<typeof CanarySpecSchema>;
 export type CanaryStatus = Static<typeof CanaryStatusSchema>;
 export type CanaryAnalysis = Static<typeof CanaryAnalysisSchema>;
+export type MetricCheck = Static<typeof MetricCheck>;
 export type CanaryService = Static<typeof CanaryServiceSchema>;
 export type WebhookType = (typeof webhookTypes)[number];
 export type CanaryPhase = (typeof canaryPhases)[number];

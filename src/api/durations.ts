@@ -4,6 +4,7 @@ import type { DurationBounds } from './limits.js';
 export const defaults = {
   intervalMs: 60_000,
   threshold: 1,
+  inconclusiveLimit: 5,
   progressDeadlineSeconds: 600,
 } as const;
 

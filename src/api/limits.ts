@@ -18,6 +18,8 @@ export const durationBounds = {
   analysisInterval: { min: '10s', max: '24h' },
   /** `metrics[].interval`: the query window; a wider one is a heavy query on a shared Prometheus. */
   metricInterval: { min: '1s', max: '24h' },
+  /** `metrics[].judge.step`: the resolution of the judge's samples (one per series per step). */
+  judgeStep: { min: '1s', max: '1h' },
   /** `webhooks[].timeout`: one call; longer ones are cut by the step's own deadline anyway. */
   webhookTimeout: { min: '100ms', max: '5m' },
   /** MetricTemplate `provider.timeout`: one query. */

@@ -12,6 +12,12 @@ export interface CheckOutcome {
   passed: boolean;
   /** One line per failed check, e.g. "request-success-rate 93.1% < 99%". */
   failures: string[];
+  /**
+   * One line per check that could not be judged (a provider error, no data or too few
+   * samples for the judge). With no failure, the step is inconclusive: `passed` is false,
+   * the weight holds and the machine counts it against `inconclusiveLimit`, not `threshold`.
+   */
+  inconclusive?: string[];
   /** Every measured value, for the CanaryRun and metrics. */
   metrics?: MetricResult[];
   /** Every webhook called, for the CanaryRun. */

@@ -18,9 +18,12 @@ export type Samples =
   | { kind: 'no-data'; reason: string }
   | { kind: 'error'; reason: string };
 
-/** A window of a range query: epoch milliseconds, and the resolution in seconds. */
+/**
+ * A window of samples: the last `seconds` up to the provider's own "now", one value
+ * per series every `stepSeconds`. The provider's clock, not the controller's: the
+ * samples are of the world's time, as an instant query's value is.
+ */
 export interface SampleWindow {
-  startMs: number;
-  endMs: number;
+  seconds: number;
   stepSeconds: number;
 }

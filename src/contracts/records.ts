@@ -6,10 +6,26 @@ import { bounded } from '../util/text.js';
 export interface MetricResult {
   name: string;
   value?: number;
+  primaryValue?: number;
   min?: number;
   max?: number;
   passed: boolean;
+  /** Neither passed nor failed: a provider error, no data, or too few samples for the judge. */
+  inconclusive?: boolean;
   message?: string;
+  /** The statistical judge's samples and estimate (relative to the primary's median). */
+  judge?: JudgeRecord;
+}
+
+/** What the judge found for one metric at one step; the estimate is absent when it is unbounded. */
+export interface JudgeRecord {
+  canarySamples: number;
+  primarySamples: number;
+  estimate?: number;
+  lower?: number;
+  upper?: number;
+  confidence?: number;
+  tolerance?: number;
 }
 
 /** One webhook a step's checks called, and its answer. */
@@ -38,6 +54,8 @@ export interface RecordEntry {
   message: string;
   weight: number;
   failedChecks: number;
+  /** Inconclusive steps in a row; absent when none. */
+  inconclusiveChecks?: number;
   revision?: string;
   /** The CanaryRun this entry belongs to (none for bootstrap). */
   run?: string;

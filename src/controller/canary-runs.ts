@@ -206,6 +206,7 @@ function transitionOf(entry: RecordEntry, deliveries: string[] | undefined) {
     message: entry.message.slice(0, 2048),
     weight: entry.weight,
     failedChecks: entry.failedChecks,
+    ...(entry.inconclusiveChecks ? { inconclusiveChecks: entry.inconclusiveChecks } : {}),
     ...(entry.metrics ? { metrics: entry.metrics } : {}),
     ...(entry.webhooks ? { webhooks: entry.webhooks } : {}),
     ...(deliveries ? { deliveries } : {}),

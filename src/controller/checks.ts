@@ -8,9 +8,11 @@ export function allChecks(...runners: CheckRunner[]): CheckRunner {
       const metrics = outcomes.flatMap((o) => o.metrics ?? []);
       const webhooks = outcomes.flatMap((o) => o.webhooks ?? []);
       const rollback = outcomes.find((o) => o.rollbackRequested)?.rollbackRequested;
+      const inconclusive = outcomes.flatMap((o) => o.inconclusive ?? []);
       return {
         passed: outcomes.every((o) => o.passed),
         failures: outcomes.flatMap((o) => o.failures),
+        ...(inconclusive.length > 0 ? { inconclusive } : {}),
         ...(metrics.length > 0 ? { metrics } : {}),
         ...(webhooks.length > 0 ? { webhooks } : {}),
         gates: Object.assign({}, ...outcomes.map((o) => o.gates ?? {})) as CheckOutcome['gates'],

@@ -46,7 +46,13 @@ export function decideStep(
   }
   const outcome = polled.result;
   deps.logger.debug(
-    { canary: key, step: step.id, passed: outcome.passed, failures: outcome.failures },
+    {
+      canary: key,
+      step: step.id,
+      passed: outcome.passed,
+      failures: outcome.failures,
+      inconclusive: outcome.inconclusive,
+    },
     'Checks done',
   );
   const checked = decide(observed.snapshot, {
@@ -58,6 +64,7 @@ export function decideStep(
       analysis: obs.analysis,
       passed: outcome.passed,
       failures: outcome.failures,
+      ...(outcome.inconclusive ? { inconclusive: outcome.inconclusive } : {}),
       promotionOpen: obs.gates.promotion || outcome.gates?.promotion === true,
       ...(outcome.gates?.rollout !== undefined ? { rolloutConfirmed: outcome.gates.rollout } : {}),
       ...(outcome.gates?.trafficIncrease !== undefined

@@ -52,6 +52,7 @@ export function fillOutbox(input: {
         message: r.effect.message,
         weight: context.weight,
         failedChecks: context.failedChecks,
+        ...(context.inconclusiveChecks ? { inconclusiveChecks: context.inconclusiveChecks } : {}),
         revision: context.revision ?? input.revision,
         ...(run && r.to !== 'Initialized' ? { run } : {}),
         ...(r.metrics ? { metrics: r.metrics } : {}),

@@ -58,6 +58,7 @@ export function releaseStatus(input: {
     phase: d.phase,
     canaryWeight: d.context.weight,
     failedChecks: d.context.failedChecks,
+    ...(d.context.inconclusiveChecks ? { inconclusiveChecks: d.context.inconclusiveChecks } : {}),
     iterations: d.context.iterations,
     ...(d.context.revision ? { lastAppliedSpec: d.context.revision } : {}),
     ...(d.context.promotedRevision ? { lastPromotedSpec: d.context.promotedRevision } : {}),

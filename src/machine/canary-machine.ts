@@ -56,6 +56,12 @@ export interface ChecksResult {
   passed: boolean;
   /** Why the step failed, one line per failed check. */
   failures: string[];
+  /**
+   * Checks that could not be judged, one line each. A step that did not pass, with no
+   * failure but these, is inconclusive: it holds the weight and counts toward
+   * `inconclusiveLimit` instead of `threshold`.
+   */
+  inconclusive?: string[];
   /** Whether the confirm-promotion gate is open now (approved, or its webhooks answered 2xx). */
   promotionOpen: boolean;
   /** In Waiting: whether the confirm-rollout webhooks answered 2xx. */
@@ -78,6 +84,8 @@ export interface ReleaseContext {
   weight: number;
   iterations: number;
   failedChecks: number;
+  /** Inconclusive steps in a row of the current release; a conclusive step resets it. */
+  inconclusiveChecks?: number;
   /** When the current release started (epoch ms), for the progress deadline. */
   startedAt?: number;
   /** When the last analysis step was taken (epoch ms). */
@@ -156,6 +164,8 @@ export const pollMs = 2_000;
 const intervalMs = (analysis: CanaryAnalysis) =>
   boundedDurationMs(analysis.interval, defaults.intervalMs, durationBounds.analysisInterval);
 const thresholdOf = (analysis: CanaryAnalysis) => analysis.threshold ?? defaults.threshold;
+const inconclusiveLimitOf = (analysis: CanaryAnalysis) =>
+  analysis.inconclusiveLimit ?? defaults.inconclusiveLimit;
 const obsOf = (e: MachineEvent): Observation | undefined =>
   e.type === 'OBSERVE' ? e.obs : undefined;
 const resultOf = (e: MachineEvent): ChecksResult | undefined =>
@@ -163,6 +173,10 @@ const resultOf = (e: MachineEvent): ChecksResult | undefined =>
 const nowOf = (e: MachineEvent) => (e.type === 'OBSERVE' ? e.obs.now : e.result.now);
 const analysisOf = (e: MachineEvent) => (e.type === 'OBSERVE' ? e.obs.analysis : e.result.analysis);
 const failures = (e: MachineEvent) => resultOf(e)?.failures.join('; ') || 'checks failed';
+/** A step that did not pass, failed nothing, and could not judge something. */
+const inconclusiveStep = (r: ChecksResult | undefined) =>
+  Boolean(r && !r.passed && r.failures.length === 0 && (r.inconclusive?.length ?? 0) > 0);
+const unjudged = (e: MachineEvent) => resultOf(e)?.inconclusive?.join('; ') ?? '';
 
 /** A revision to release: neither the promoted one nor (unless retried) the one that just failed. */
 function isNewRevision(ctx: ReleaseContext, obs: Observation, afterFailure: boolean): boolean {
@@ -271,6 +285,44 @@ function failedChecks() {
         requeueNextStep,
       ],
     },
+    ...inconclusiveChecks(),
+  ];
+}
+
+/**
+ * Inconclusive checks (nothing failed, something could not be judged): hold the weight
+ * and look again at the next step; roll back when `inconclusiveLimit` steps in a row were
+ * inconclusive, saying that the canary was not judged, and why.
+ */
+function inconclusiveChecks() {
+  return [
+    {
+      guard: 'inconclusiveLimitReached' as const,
+      target: 'Failed',
+      actions: [
+        'countInconclusive' as const,
+        ...rollback(
+          'RolledBack',
+          'checks',
+          ({ context, event }) =>
+            `The analysis was inconclusive for ${context.inconclusiveChecks} steps in a row (inconclusiveLimit ${inconclusiveLimitOf(analysisOf(event))}), so the canary could not be judged: ${unjudged(event)}`,
+        ),
+      ],
+    },
+    {
+      guard: 'checksInconclusive' as const,
+      actions: [
+        'countInconclusive' as const,
+        'stepTaken' as const,
+        effectFrom(({ context, event }) => ({
+          type: 'record',
+          event: 'checks',
+          reason: 'CheckInconclusive',
+          message: `Inconclusive checks ${context.inconclusiveChecks}/${inconclusiveLimitOf(analysisOf(event))}, holding the weight at ${context.weight}: ${unjudged(event)}`,
+        })),
+        requeueNextStep,
+      ],
+    },
   ];
 }
 
@@ -327,7 +379,17 @@ export const canaryMachine = setup({
     consume: assign(({ context, event }, params: { kind: 'promote' | 'abort' | 'retry' }) => ({
       consumed: { ...context.consumed, [params.kind]: obsOf(event)?.manual[params.kind] },
     })),
-    countFailure: assign(({ context }) => ({ failedChecks: context.failedChecks + 1 })),
+    // A conclusive step (passed or failed) ends a run of inconclusive ones.
+    countFailure: assign(({ context }) => ({
+      failedChecks: context.failedChecks + 1,
+      inconclusiveChecks: 0,
+    })),
+    conclusive: assign(({ context }) =>
+      context.inconclusiveChecks ? { inconclusiveChecks: 0 } : {},
+    ),
+    countInconclusive: assign(({ context }) => ({
+      inconclusiveChecks: (context.inconclusiveChecks ?? 0) + 1,
+    })),
     // The first unready observation starts the progress deadline; a ready one ends it.
     markUnready: assign(({ context, event }) => ({
       unreadySince: context.unreadySince ?? nowOf(event),
@@ -355,6 +417,7 @@ export const canaryMachine = setup({
         weight: 0,
         iterations: 0,
         failedChecks: 0,
+        inconclusiveChecks: 0,
         startedAt: obs.now,
         lastStepAt: obs.now,
         lastGateAt: undefined,
@@ -418,7 +481,16 @@ export const canaryMachine = setup({
         (obs.primaryRevision === undefined || obs.primaryRevision === context.promotedRevision),
       );
     },
-    checksFailed: ({ event }) => resultOf(event)?.passed === false,
+    checksFailed: ({ event }) =>
+      resultOf(event)?.passed === false && !inconclusiveStep(resultOf(event)),
+    checksInconclusive: ({ event }) => inconclusiveStep(resultOf(event)),
+    inconclusiveLimitReached: ({ context, event }) => {
+      const r = resultOf(event);
+      return Boolean(
+        inconclusiveStep(r) &&
+        (context.inconclusiveChecks ?? 0) + 1 >= inconclusiveLimitOf(r!.analysis),
+      );
+    },
     gateCheckDue: ({ context, event }) => {
       const obs = obsOf(event);
       return Boolean(
@@ -432,7 +504,12 @@ export const canaryMachine = setup({
     rollbackRequested: ({ event }) => Boolean(resultOf(event)?.rollbackRequested),
     thresholdReached: ({ context, event }) => {
       const r = resultOf(event);
-      return Boolean(r && !r.passed && context.failedChecks + 1 >= thresholdOf(r.analysis));
+      return Boolean(
+        r &&
+        !r.passed &&
+        !inconclusiveStep(r) &&
+        context.failedChecks + 1 >= thresholdOf(r.analysis),
+      );
     },
     analysisDone: ({ context, event }) => {
       const r = resultOf(event);
@@ -543,6 +620,7 @@ export const canaryMachine = setup({
             guard: and(['analysisDone', not('promotionGateOpen')]),
             target: 'WaitingPromotion',
             actions: [
+              'conclusive',
               assign(({ context, event }) => ({
                 iterations: context.iterations + 1,
                 lastStepAt: nowOf(event),
@@ -561,6 +639,7 @@ export const canaryMachine = setup({
             guard: 'analysisDone',
             target: 'Promoting',
             actions: [
+              'conclusive',
               assign(({ context, event }) => ({
                 iterations: context.iterations + 1,
                 lastStepAt: nowOf(event),
@@ -578,10 +657,11 @@ export const canaryMachine = setup({
           // A confirm-traffic-increase webhook said no: stay at this weight until the next step.
           {
             guard: 'trafficIncreaseHeld',
-            actions: ['stepTaken', assign({ stepPassed: true }), requeueNextStep],
+            actions: ['conclusive', 'stepTaken', assign({ stepPassed: true }), requeueNextStep],
           },
           {
             actions: [
+              'conclusive',
               assign(({ context, event }) => {
                 const analysis = analysisOf(event);
                 const weight =
@@ -706,6 +786,7 @@ export const canaryMachine = setup({
             guard: 'promotionGateOpen',
             target: 'Promoting',
             actions: [
+              'conclusive',
               'stepTaken',
               promoteCurrent,
               effect({
@@ -717,7 +798,7 @@ export const canaryMachine = setup({
               requeueIn(pollMs),
             ],
           },
-          { actions: ['stepTaken', requeueNextStep] },
+          { actions: ['conclusive', 'stepTaken', requeueNextStep] },
         ],
       },
     },

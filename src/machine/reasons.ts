@@ -10,6 +10,7 @@ export const transitionReasons = [
   'RolloutConfirmed',
   'StepAdvanced',
   'CheckFailed',
+  'CheckInconclusive',
   'WaitingPromotion',
   'Promoting',
   'PromotionStep',
@@ -43,6 +44,7 @@ export type TransitionCause = (typeof transitionCauses)[number];
 export const warningReasons: ReadonlySet<TransitionReason> = new Set<TransitionReason>([
   'RolledBack',
   'CheckFailed',
+  'CheckInconclusive',
   'ProgressDeadlineExceeded',
   'Aborted',
 ]);

@@ -89,7 +89,9 @@ beforeAll(async () => {
     req.on('end', () => {
       const query = new URLSearchParams(raw).get('query') ?? '';
       seen.push({ query, params: raw, path: req.url ?? '', headers: req.headers });
-      const a = answers[query] ?? { status: 404, body: 'unknown query' };
+      // A window of samples is asked as a subquery of the query: answer by the query inside.
+      const inner = /^\((.*)\)\[\d+s:\d+s\]$/s.exec(query)?.[1];
+      const a = answers[inner ?? query] ?? { status: 404, body: 'unknown query' };
       const send = () => {
         if (a.auth && req.headers.authorization !== a.auth) {
           res.writeHead(401, { 'content-type': 'text/plain' }).end('Unauthorized');
@@ -155,31 +157,30 @@ describe('PrometheusProvider', () => {
   });
 
   it('reads every value of every series over a window for the judge, NaN and infinities kept', async () => {
-    const window = { startMs: 1_700_000_000_000, endMs: 1_700_000_060_000, stepSeconds: 5 };
-    const s = await provider().samples('range-good', window);
+    const s = await provider().samples('range-good', { seconds: 60, stepSeconds: 5 });
     expect(s).toEqual({ kind: 'samples', values: [12.5, NaN, Infinity, 14] });
-    const sent = seen.findLast((q) => q.query === 'range-good')!;
-    expect(sent.path).toBe('/api/v1/query_range');
+    const sent = seen.at(-1)!;
+    expect(sent.path).toBe('/api/v1/query');
     expect(Object.fromEntries(new URLSearchParams(sent.params))).toEqual({
-      query: 'range-good',
-      start: '1700000000.000',
-      end: '1700000060.000',
-      step: '5',
+      query: '(range-good)[60s:5s]',
     });
   });
 
   it.each([
-    ['range-empty', { kind: 'no-data', reason: 'the range query returned no samples' }],
+    ['range-empty', { kind: 'no-data', reason: "the window's query returned no samples" }],
     [
       'good',
-      { kind: 'error', reason: 'the range query returned a vector result; a matrix is expected' },
+      {
+        kind: 'error',
+        reason: "the window's query returned a vector result; a matrix is expected",
+      },
     ],
     [
       'range-huge',
       {
         kind: 'error',
         reason:
-          'the range query returned more than 20000 samples: aggregate the series or lengthen the step',
+          "the window's query returned more than 20000 samples: aggregate the series or lengthen the step",
       },
     ],
     [
@@ -187,22 +188,17 @@ describe('PrometheusProvider', () => {
       { kind: 'error', reason: 'Prometheus answered HTTP 500 (internal): storage is sad' },
     ],
   ])('answers the range query %s with why there are no samples', async (query, expected) => {
-    const window = { startMs: 0, endMs: 60_000, stepSeconds: 5 };
-    expect(await provider().samples(query, window)).toEqual(expected);
+    expect(await provider().samples(query, { seconds: 60, stepSeconds: 5 })).toEqual(expected);
   });
 
   it('refuses a window it would not send', async () => {
     const asked = seen.length;
-    expect(
-      await provider().samples('range-good', { startMs: 10, endMs: 10, stepSeconds: 5 }),
-    ).toEqual({
+    expect(await provider().samples('range-good', { seconds: 4, stepSeconds: 5 })).toEqual({
       kind: 'error',
       reason:
-        'a range query needs a window that ends after it starts and a positive step (got 10..10, step 5s)',
+        'a window of samples needs whole seconds, at least one step long (got 4s at 5s steps)',
     });
-    expect(
-      await provider().samples('range-good', { startMs: 0, endMs: 86_400_000, stepSeconds: 1 }),
-    ).toEqual({
+    expect(await provider().samples('range-good', { seconds: 86_400, stepSeconds: 1 })).toEqual({
       kind: 'error',
       reason: 'a window of 86401 steps exceeds 20000 samples: lengthen the step',
     });
@@ -337,9 +333,6 @@ describe('MetricChecks against the local server', () => {
       'nan',
       'nan: the query returned NaN (no requests in the window?): is the canary receiving traffic?',
     ],
-    ['several', /^several: the query returned 2 series/],
-    ['broken', 'broken: Prometheus answered HTTP 500 (internal): storage is sad'],
-    ['slow', /^slow: Prometheus at http:\/\/127\.0\.0\.1:\d+ did not answer within 0\.5s$/],
     ['nosecret', 'nosecret: MetricTemplate test/nosecret: Secret test/missing not found'],
     ['typo', /^typo: unknown placeholder \{\{ varaibles\.x \}\}/],
     ['absent', 'absent: MetricTemplate test/absent not found'],
@@ -352,6 +345,23 @@ describe('MetricChecks against the local server', () => {
     );
     expect(outcome.metrics![0]).toMatchObject({ name, passed: false });
   });
+
+  it.each([
+    ['several', /^several: the query returned 2 series/],
+    ['broken', 'broken: Prometheus answered HTTP 500 (internal): storage is sad'],
+    ['slow', /^slow: Prometheus at http:\/\/127\.0\.0\.1:\d+ did not answer within 0\.5s$/],
+  ])(
+    '%s: the provider did not answer, so the check is inconclusive with its own message, never a pass',
+    async (name, message) => {
+      const outcome = await run(canary(ref(name)));
+      expect(outcome.passed).toBe(false);
+      expect(outcome.failures).toEqual([]);
+      expect(outcome.inconclusive).toEqual([
+        typeof message === 'string' ? message : expect.stringMatching(message),
+      ]);
+      expect(outcome.metrics![0]).toMatchObject({ name, passed: false, inconclusive: true });
+    },
+  );
 
   it('a template whose Secret holds the token passes', async () => {
     const outcome = await run(canary(ref('secret')));

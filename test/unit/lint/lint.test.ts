@@ -218,6 +218,31 @@ spec:
     ]);
   });
 
+  it('warns when a judge’s window cannot give one series minSamples values', async () => {
+    const judged = (judge: string, interval = '') =>
+      canary().replace(
+        '        thresholdRange: { max: 1 }\n',
+        `        thresholdRange: { max: 1 }\n${interval}        judge: ${judge}\n`,
+      );
+    const lint = async (text: string) =>
+      (await lintPaths([folder({ 'c.yaml': text, 'm.yaml': errorsTemplate })])).findings.filter(
+        (f) => f.path.endsWith('.judge'),
+      );
+    // 1m at 5s: 13 values a series, enough for the default 10.
+    expect(await lint(judged('{}'))).toEqual([]);
+    const short = await lint(judged('{ step: 10s }', '        interval: 30s\n'));
+    expect(short.map((f) => [f.severity, f.path, f.message])).toEqual([
+      [
+        'warning',
+        'spec.analysis.metrics[0].judge',
+        'a window of 30s at 10s steps gives at most 4 values a series, fewer than minSamples 10: unless the query returns several series, every step is inconclusive; lengthen interval or shorten judge.step',
+      ],
+    ]);
+    expect(await lint(judged('{ step: 10s, minSamples: 4 }', '        interval: 30s\n'))).toEqual(
+      [],
+    );
+  });
+
   it('is an error when the target Deployment in the scanned files has no selector labels', async () => {
     const deploy = `apiVersion: apps/v1
 kind: Deployment

@@ -39,6 +39,13 @@ const obs = (o: Partial<Observation> = {}): MachineEvent => ({
     ...o,
   },
 });
+/** A step that failed nothing but could not judge a metric. */
+const unjudged = (extra: Partial<Extract<MachineEvent, { type: 'CHECKS' }>['result']> = {}) =>
+  checks(false, true, {
+    failures: [],
+    inconclusive: ["latency: the canary's query failed: Prometheus is unreachable"],
+    ...extra,
+  });
 const checks = (
   passed: boolean,
   promotionOpen = true,
@@ -201,7 +208,7 @@ const scenarios: Record<string, Scenario> = {
     to: 'Failed',
     then: { weight: 0, failedChecks: 0, message: 'Rollback requested by webhook manual-rollback' },
   },
-  'Progressing.CHECKS[5]': {
+  'Progressing.CHECKS[7]': {
     from: 'Progressing',
     event: checks(true, true, { trafficIncreaseOpen: false }),
     to: 'Progressing',
@@ -217,29 +224,56 @@ const scenarios: Record<string, Scenario> = {
   },
   'Progressing.CHECKS[2]': {
     from: 'Progressing',
-    event: checks(false),
+    // A failure with something unjudged beside it is a failure: it counts against threshold.
+    context: { inconclusiveChecks: 2 },
+    event: checks(false, true, { inconclusive: ['latency: no data for the canary'] }),
     to: 'Progressing',
-    then: { failedChecks: 1, weight: 10 },
+    then: { failedChecks: 1, inconclusiveChecks: 0, weight: 10 },
   },
   'Progressing.CHECKS[3]': {
+    from: 'Progressing',
+    context: { inconclusiveChecks: 4, failedChecks: 1 },
+    event: unjudged(),
+    to: 'Failed',
+    // Rolled back as not judged, not as failed: the failed checks stay as they were.
+    then: {
+      inconclusiveChecks: 5,
+      failedChecks: 1,
+      weight: 0,
+      message:
+        "The analysis was inconclusive for 5 steps in a row (inconclusiveLimit 5), so the canary could not be judged: latency: the canary's query failed: Prometheus is unreachable",
+    },
+  },
+  'Progressing.CHECKS[4]': {
+    from: 'Progressing',
+    context: { inconclusiveChecks: 1 },
+    event: unjudged(),
+    to: 'Progressing',
+    // Holds the weight, counts the step, and waits a full interval for the next one.
+    then: { inconclusiveChecks: 2, failedChecks: 0, weight: 10, iterations: 1, lastStepAt: now },
+    effects: ['record', 'requeue'],
+  },
+  'Progressing.CHECKS[5]': {
     from: 'Progressing',
     context: { weight: 20 },
     event: checks(true, false),
     to: 'WaitingPromotion',
     effects: ['record', 'requeue'],
   },
-  'Progressing.CHECKS[4]': {
+  'Progressing.CHECKS[6]': {
     from: 'Progressing',
     context: { weight: 20 },
     event: checks(true),
     to: 'Promoting',
     effect: 'promote',
   },
-  'Progressing.CHECKS[6]': {
+  'Progressing.CHECKS[8]': {
     from: 'Progressing',
+    // A conclusive step ends a run of inconclusive ones.
+    context: { inconclusiveChecks: 3 },
     event: checks(true),
     to: 'Progressing',
-    then: { weight: 20 },
+    then: { weight: 20, inconclusiveChecks: 0 },
   },
   'Waiting.OBSERVE[0]': { from: 'Waiting', event: obs({ deleting: true }), to: 'Terminating' },
   'Waiting.OBSERVE[1]': {
@@ -355,12 +389,27 @@ const scenarios: Record<string, Scenario> = {
   },
   'WaitingPromotion.CHECKS[3]': {
     from: 'WaitingPromotion',
+    context: { inconclusiveChecks: 1 },
+    event: unjudged({ analysis: { ...analysis, inconclusiveLimit: 2 } }),
+    to: 'Failed',
+    then: { inconclusiveChecks: 2, weight: 0 },
+  },
+  'WaitingPromotion.CHECKS[4]': {
+    from: 'WaitingPromotion',
+    // The promotion gate is open, but an inconclusive step never promotes.
+    event: unjudged(),
+    to: 'WaitingPromotion',
+    then: { inconclusiveChecks: 1 },
+    effects: ['record', 'requeue'],
+  },
+  'WaitingPromotion.CHECKS[5]': {
+    from: 'WaitingPromotion',
     event: checks(true, true),
     to: 'Promoting',
     then: { lastStepAt: now },
     effects: ['promote', 'record', 'requeue'],
   },
-  'WaitingPromotion.CHECKS[4]': {
+  'WaitingPromotion.CHECKS[6]': {
     from: 'WaitingPromotion',
     event: checks(true, false),
     to: 'WaitingPromotion',
