@@ -1,6 +1,7 @@
 import type { Canary, CanaryRun } from '../api/types.js';
 import { finalStepWeight } from '../machine/steps.js';
 import { strategyOf } from '../api/strategy.js';
+import { defaults } from '../api/durations.js';
 import { oneLine, sanitize } from '../util/text.js';
 
 /** What `weir get` shows for one Canary, besides the Canary itself. */
@@ -88,7 +89,12 @@ export function renderCanary(v: CanaryView): string[] {
       ? `Weight:      ${weightBar(s.canaryWeight ?? 0)}   step ${step} of ${of}`
       : `Iterations:  ${step} of ${of} (${strategy === 'abTesting' ? 'A/B testing' : 'blue/green'})`,
   );
-  lines.push(`Checks:      ${s.failedChecks ?? 0} failed of threshold ${a.threshold ?? 1}`);
+  const unjudged = s.inconclusiveChecks
+    ? `; ${s.inconclusiveChecks} inconclusive in a row of limit ${a.inconclusiveLimit ?? defaults.inconclusiveLimit}`
+    : '';
+  lines.push(
+    `Checks:      ${s.failedChecks ?? 0} failed of threshold ${a.threshold ?? 1}${unjudged}`,
+  );
   const measured =
     [...(run?.status?.transitions ?? [])].reverse().find((t) => t.metrics?.length)?.metrics ?? [];
   if (measured.length > 0) {
@@ -101,9 +107,18 @@ export function renderCanary(v: CanaryView): string[] {
         .filter(Boolean)
         .join(', ');
       const value = m.value === undefined ? 'no data' : String(Number(m.value.toFixed(2)));
+      const mark = m.passed ? '✔' : m.inconclusive ? '?' : '✖';
+      const shown = m.judge && m.value === undefined ? '' : value;
       lines.push(
-        `  ${m.passed ? '✔' : '✖'} ${m.name.padEnd(24)} ${value.padStart(8)}${bounds ? `   (${bounds})` : ''}`,
+        `  ${mark} ${m.name.padEnd(24)} ${shown.padStart(8)}${bounds ? `   (${bounds})` : ''}`.trimEnd(),
       );
+      // The judge's finding (or why there is none), in words, without the name again.
+      const said = m.message?.startsWith(m.name)
+        ? m.message.slice(m.name.length).replace(/^:?\s*/, '')
+        : m.message;
+      if (m.judge && said) lines.push(`      ${terminalText(said)}`);
+      else if (m.inconclusive && m.message)
+        lines.push(`      not judged: ${terminalText(m.message)}`);
     }
   }
   if (phase === 'Waiting' || phase === 'WaitingPromotion') {

@@ -48,6 +48,9 @@ export function formatHistory(
     for (const t of withPending(run, pending)) {
       const metrics = (t.metrics ?? [])
         .map((m) => {
+          const verdict = m.passed ? '' : m.inconclusive ? ' (inconclusive)' : ' (failed)';
+          // The judge's finding is in words: "latency 23 % higher than the primary (98 % CI …)".
+          if (m.judge && m.message) return `${terminalText(m.message)}${verdict}`;
           const value = m.value === undefined ? 'no data' : String(Number(m.value.toFixed(2)));
           const bounds = [
             m.min !== undefined ? `min ${m.min}` : '',
@@ -55,7 +58,8 @@ export function formatHistory(
           ]
             .filter(Boolean)
             .join(', ');
-          return `${m.name}=${value}${m.passed ? '' : ` (failed${bounds ? `, ${bounds}` : ''})`}`;
+          const state = m.inconclusive ? 'inconclusive' : 'failed';
+          return `${m.name}=${value}${m.passed ? '' : ` (${state}${bounds ? `, ${bounds}` : ''})`}`;
         })
         .join(' ');
       const hooks = (t.webhooks ?? [])

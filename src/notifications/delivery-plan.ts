@@ -110,6 +110,7 @@ export class DeliveryPlanner {
       images: run.images,
       startTime: run.startTime,
       threshold: canary.spec.analysis.threshold ?? defaults.threshold,
+      inconclusiveLimit: canary.spec.analysis.inconclusiveLimit ?? defaults.inconclusiveLimit,
     });
     if (!n) return { deliveries, problems };
     // muteAlert: a failed check caused only by muted webhooks sends no alert.

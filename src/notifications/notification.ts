@@ -7,7 +7,14 @@ export const severities: Severity[] = ['info', 'warn', 'error'];
 
 /** What happened, from a person's point of view. */
 export type NotificationKind =
-  'started' | 'step' | 'waiting' | 'check-failed' | 'promoted' | 'rolled-back' | 'promotion-failed';
+  | 'started'
+  | 'step'
+  | 'waiting'
+  | 'check-failed'
+  | 'check-inconclusive'
+  | 'promoted'
+  | 'rolled-back'
+  | 'promotion-failed';
 
 /** A provider-neutral message about one recorded transition. */
 export interface Notification {
@@ -23,10 +30,13 @@ export interface Notification {
   weight: number;
   failedChecks: number;
   threshold: number;
+  /** Inconclusive steps in a row, and how many roll the release back. */
+  inconclusiveChecks: number;
+  inconclusiveLimit: number;
   /** The transition's reason and message, as recorded. */
   reason: TransitionReason;
   message: string;
-  /** Failed checks of this step: metric values with their bounds, webhook answers. */
+  /** Failed (or unjudged) checks of this step: metric values with their bounds, webhook answers. */
   failures: string[];
   /** Time since the release started, e.g. `3m20s`. */
   duration: string;
@@ -49,6 +59,7 @@ export interface NotificationContext {
   /** When the release started (ISO 8601). */
   startTime: string;
   threshold: number;
+  inconclusiveLimit: number;
 }
 
 const kinds: Partial<Record<TransitionReason, { kind: NotificationKind; severity: Severity }>> = {
@@ -56,6 +67,7 @@ const kinds: Partial<Record<TransitionReason, { kind: NotificationKind; severity
   RolloutConfirmed: { kind: 'started', severity: 'info' },
   StepAdvanced: { kind: 'step', severity: 'info' },
   CheckFailed: { kind: 'check-failed', severity: 'warn' },
+  CheckInconclusive: { kind: 'check-inconclusive', severity: 'warn' },
   WaitingPromotion: { kind: 'waiting', severity: 'warn' },
   Succeeded: { kind: 'promoted', severity: 'info' },
   RolledBack: { kind: 'rolled-back', severity: 'error' },
@@ -93,6 +105,7 @@ export function notificationFor(
       .filter((w) => !w.passed && (w.type === 'rollout' || w.type === 'pre-rollout'))
       .map((w) => `webhook ${w.name} (${w.type}): ${w.error ?? 'failed'}`),
   ];
+  const inconclusive = entry.inconclusiveChecks ?? 0;
   const newImage = ctx.images.to.join(', ') || 'the new template';
   const oldImage = ctx.images.from.join(', ') || 'the previous template';
   const titles: Record<NotificationKind, string> = {
@@ -103,6 +116,7 @@ export function notificationFor(
         ? `Waiting for the rollout to be confirmed: ${where}`
         : `Waiting for promotion to be confirmed: ${where}`,
     'check-failed': `Check failed (${entry.failedChecks}/${ctx.threshold}): ${where}`,
+    'check-inconclusive': `Checks inconclusive (${inconclusive}/${ctx.inconclusiveLimit}), weight held at ${entry.weight}%: ${where}`,
     promoted: `Promoted: ${where}`,
     'rolled-back':
       entry.reason === 'Aborted' ? `Aborted and rolled back: ${where}` : `Rolled back: ${where}`,
@@ -114,6 +128,7 @@ export function notificationFor(
     'promotion-failed': `The primary did not become ready with revision ${revision}: check kubectl -n ${ctx.namespace} rollout status deployment/${ctx.target}-primary. Traffic is back on the primary's ready pods; Git still declares ${revision}.`,
     waiting: `The release holds until a confirm webhook answers 2xx, or ${approve}.`,
     'check-failed': `${Math.max(0, ctx.threshold - entry.failedChecks)} more failed check(s) roll the release back.`,
+    'check-inconclusive': `The canary is not being judged: look at the metric provider or the canary's traffic. ${Math.max(0, ctx.inconclusiveLimit - inconclusive)} more inconclusive step(s) in a row roll the release back; a conclusive step resets the count.`,
   };
   const seconds = (Date.parse(entry.time) - Date.parse(ctx.startTime)) / 1000;
   return {
@@ -127,6 +142,8 @@ export function notificationFor(
     weight: entry.weight,
     failedChecks: entry.failedChecks,
     threshold: ctx.threshold,
+    inconclusiveChecks: inconclusive,
+    inconclusiveLimit: ctx.inconclusiveLimit,
     reason: entry.reason,
     message: entry.message,
     failures,

@@ -16,6 +16,7 @@ const icons: Record<NotificationKind, string> = {
   step: ':arrow_up:',
   waiting: ':hourglass_flowing_sand:',
   'check-failed': ':warning:',
+  'check-inconclusive': ':grey_question:',
   promoted: ':white_check_mark:',
   'rolled-back': ':rotating_light:',
   'promotion-failed': ':x:',

@@ -72,6 +72,21 @@ export const view: CanaryView = {
             },
             { name: 'request-duration', value: 9.94, max: 500, passed: true },
             { name: 'p95-latency', value: 9.71, max: 250, passed: true },
+            {
+              name: 'latency-vs-primary',
+              passed: false,
+              message:
+                'latency-vs-primary 23 % higher than the primary (98 % CI 18 % to 29 %, 1,240 vs 1,310 samples), beyond the 5 % allowed',
+              judge: {
+                canarySamples: 1240,
+                primarySamples: 1310,
+                estimate: 0.23,
+                lower: 0.18,
+                upper: 0.29,
+                confidence: 0.98,
+                tolerance: 0.05,
+              },
+            },
           ],
         },
       ],

@@ -13,6 +13,7 @@ export const context: NotificationContext = {
   },
   startTime: '2026-11-22T10:00:00.000Z',
   threshold: 2,
+  inconclusiveLimit: 5,
 };
 
 export const promotedEntry: RecordEntry = {

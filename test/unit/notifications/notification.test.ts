@@ -23,6 +23,7 @@ describe('notificationFor', () => {
     [{ reason: 'RolloutConfirmed', to: 'Progressing' }, 'started', 'info'],
     [{ reason: 'StepAdvanced', to: 'Progressing' }, 'step', 'info'],
     [{ reason: 'CheckFailed', to: 'Progressing' }, 'check-failed', 'warn'],
+    [{ reason: 'CheckInconclusive', to: 'Progressing' }, 'check-inconclusive', 'warn'],
     [{ reason: 'WaitingPromotion', to: 'WaitingPromotion' }, 'waiting', 'warn'],
     [{ reason: 'Succeeded', to: 'Succeeded' }, 'promoted', 'info'],
     [{ reason: 'RolledBack', to: 'Failed' }, 'rolled-back', 'error'],
@@ -49,6 +50,37 @@ describe('notificationFor', () => {
     );
     expect(n.advice).toMatch(/Revert the commit or push a fix/);
     expect(n.id).toBe('shop/podinfo-7/9');
+  });
+
+  it('an inconclusive step says the weight holds, what was not judged, and what comes next', () => {
+    const n = notificationFor(
+      entry({
+        reason: 'CheckInconclusive',
+        from: 'Progressing',
+        to: 'Progressing',
+        weight: 20,
+        inconclusiveChecks: 2,
+        message:
+          "Inconclusive checks 2/5, holding the weight at 20: latency: the canary's query failed: Prometheus at http://prometheus:9090 is unreachable (ECONNREFUSED)",
+        metrics: [
+          {
+            name: 'latency',
+            passed: false,
+            inconclusive: true,
+            message:
+              "latency: the canary's query failed: Prometheus at http://prometheus:9090 is unreachable (ECONNREFUSED)",
+          },
+        ],
+      }),
+      context,
+    )!;
+    expect(n.title).toBe('Checks inconclusive (2/5), weight held at 20%: podinfo in shop');
+    expect(n.failures).toEqual([
+      "latency: the canary's query failed: Prometheus at http://prometheus:9090 is unreachable (ECONNREFUSED)",
+    ]);
+    expect(n.advice).toBe(
+      "The canary is not being judged: look at the metric provider or the canary's traffic. 3 more inconclusive step(s) in a row roll the release back; a conclusive step resets the count.",
+    );
   });
 
   it('formats durations', () => {
