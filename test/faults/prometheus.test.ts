@@ -53,8 +53,9 @@ const said = (t: Transition) => `${t.reason} at ${t.weight}: ${t.message}`;
 // Given a real Prometheus scraping a healthy primary and canary under load, and Weir on a
 // real control plane with its clock under test control, when Prometheus stops answering,
 // restarts, or a metrics server answers garbage mid-release, then no step is taken and
-// nothing is promoted on missing or bad data: a short outage costs a failed check, a long
-// one rolls the release back, and every failure says what was wrong with the answer.
+// nothing is promoted on missing or bad data: a short outage holds the weight for an
+// inconclusive step, a long one rolls the release back as not judged (inconclusiveLimit), a
+// lying answer fails the check, and every message says what was wrong with the answer.
 describe('Prometheus fails or lies mid-release', () => {
   let cluster: Cluster;
   let prometheus: PrometheusServer;
@@ -67,8 +68,8 @@ describe('Prometheus fails or lies mid-release', () => {
   const clock = new ManualClock(Date.parse('2026-12-03T10:00:00Z'));
   let image = 1;
 
-  const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
-    stepUntil(app, clock, what, probe);
+  const until = <T>(what: string, probe: () => Promise<T | undefined>, maxSteps?: number) =>
+    stepUntil(app, clock, what, probe, maxSteps ? { maxSteps } : {});
   const status = async (namespace = ns) => (await readCanary(objects, namespace, 'podinfo')).status;
   const release = async (namespace = ns) => {
     image += 1;
@@ -79,11 +80,15 @@ describe('Prometheus fails or lies mid-release', () => {
       const s = await status(namespace);
       return s?.phase === 'Progressing' && s.canaryWeight === weight ? s : undefined;
     });
-  const ended = (namespace = ns) =>
-    until(`${namespace} to end`, async () => {
-      const s = await status(namespace);
-      return s?.phase === 'Succeeded' || s?.phase === 'Failed' ? s : undefined;
-    });
+  const ended = (namespace = ns, maxSteps?: number) =>
+    until(
+      `${namespace} to end`,
+      async () => {
+        const s = await status(namespace);
+        return s?.phase === 'Succeeded' || s?.phase === 'Failed' ? s : undefined;
+      },
+      maxSteps,
+    );
 
   beforeAll(async () => {
     const primary = await startMetricsApp({ version: 'v1' });
@@ -178,14 +183,14 @@ describe('Prometheus fails or lies mid-release', () => {
     ]);
   });
 
-  it('paused for one check: that check fails, no step is taken on it, and the release goes on to its promotion', async () => {
+  it('paused for one check: that check is inconclusive, no step is taken on it, nothing counts as failed, and the release goes on to its promotion', async () => {
     await release();
     await atWeight(10);
     await prometheus.pause();
     try {
-      await until('the check without an answer to fail', async () => {
+      await until('the check without an answer to be inconclusive', async () => {
         const s = await status();
-        return (s?.failedChecks ?? 0) >= 1 ? s : undefined;
+        return (s?.inconclusiveChecks ?? 0) >= 1 ? s : undefined;
       });
       expect((await status())?.canaryWeight).toBe(10);
     } finally {
@@ -194,24 +199,29 @@ describe('Prometheus fails or lies mid-release', () => {
     expect((await ended()).phase).toBe('Succeeded');
     const run = await currentRun(objects, ns, 'podinfo');
     expect(run.status?.result).toBe('Promoted');
-    const failed = run.status!.transitions!.filter((t) => t.reason === 'CheckFailed');
-    expect(failed).toHaveLength(1);
-    expect(failed[0]!.weight).toBe(10);
-    expect(failed[0]!.message).toMatch(
-      /request-success-rate: Prometheus at .* did not answer within 5s/,
+    expect(run.status!.transitions!.filter((t) => t.reason === 'CheckFailed')).toEqual([]);
+    const held = run.status!.transitions!.filter((t) => t.reason === 'CheckInconclusive');
+    expect(held).toHaveLength(1);
+    expect(held[0]!.weight).toBe(10);
+    expect(held[0]!.message).toMatch(
+      /^Inconclusive checks 1\/5, holding the weight at 10: request-success-rate: Prometheus at .* did not answer within 5s/,
     );
+    expect(held[0]!.metrics).toEqual([
+      expect.objectContaining({ name: 'request-success-rate', passed: false, inconclusive: true }),
+    ]);
     expect(
       run.status!.transitions!.filter((t) => t.reason === 'StepAdvanced').map((t) => t.weight),
     ).toEqual([10, 20, 30]);
     expectNoStepOnBadData(run);
   });
 
-  it('paused past the failure threshold: the release is rolled back, not promoted', async () => {
+  it('paused past the inconclusive limit: the release is rolled back as not judged, not promoted', async () => {
     await release();
     await atWeight(10);
     await prometheus.pause();
     try {
-      const s = await ended();
+      // Five steps, each waiting out a 5 s query timeout in real time while the clock moves on.
+      const s = await ended(ns, 1_000);
       expect(s.phase).toBe('Failed');
       expect(s.canaryWeight).toBe(0);
     } finally {
@@ -221,7 +231,11 @@ describe('Prometheus fails or lies mid-release', () => {
     expect(run.status?.result).toBe('RolledBack');
     const transitions = run.status!.transitions!;
     expect(transitions.some((t) => t.to === 'Promoting')).toBe(false);
-    expect(transitions.at(-1)!.message).toMatch(/did not answer within 5s/);
+    expect(transitions.at(-1)!.message).toMatch(
+      /^The analysis was inconclusive for 5 steps in a row \(inconclusiveLimit 5\), so the canary could not be judged: request-success-rate: Prometheus at .* did not answer within 5s/,
+    );
+    // The outage is not blamed on the canary: no check failed.
+    expect(transitions.filter((t) => t.reason === 'CheckFailed')).toEqual([]);
     expectNoStepOnBadData(run);
   });
 
@@ -235,25 +249,39 @@ describe('Prometheus fails or lies mid-release', () => {
     expectNoStepOnBadData(run);
   });
 
-  const garbage: [string, Hostility, RegExp][] = [
-    ['NaN', { kind: 'prometheus', series: 1, value: 'NaN' }, /returned NaN/],
+  // A value that lies (NaN, no series) fails the check; an answer that is no answer (not
+  // JSON, too big, an error status, several series) leaves the canary unjudged.
+  const garbage: [string, Hostility, RegExp, 'CheckFailed' | 'CheckInconclusive'][] = [
+    ['NaN', { kind: 'prometheus', series: 1, value: 'NaN' }, /returned NaN/, 'CheckFailed'],
     [
       'invalid JSON',
       { kind: 'answer', body: '{"status":"success","data":' },
       /answered HTTP 200 with a body that is not JSON/,
+      'CheckInconclusive',
     ],
     [
       '10,000 series',
       { kind: 'prometheus', series: 10_000, value: '100' },
       /series; a check needs one/,
+      'CheckInconclusive',
     ],
-    ['no series', { kind: 'prometheus', series: 0, value: '100' }, /no data|returned no/i],
-    ['1 GB body', { kind: 'huge', bytes: 1024 ** 3 }, /bytes|larger than/i],
-    ['an error status', { kind: 'answer', status: 500, body: 'upstream exploded' }, /500/],
+    [
+      'no series',
+      { kind: 'prometheus', series: 0, value: '100' },
+      /no data|returned no/i,
+      'CheckFailed',
+    ],
+    ['1 GB body', { kind: 'huge', bytes: 1024 ** 3 }, /bytes|larger than/i, 'CheckInconclusive'],
+    [
+      'an error status',
+      { kind: 'answer', status: 500, body: 'upstream exploded' },
+      /500/,
+      'CheckInconclusive',
+    ],
   ];
   it.each(garbage)(
     'a metrics server that answers %s: rolled back with a message that says so, never promoted',
-    async (_what, hostility, message) => {
+    async (_what, hostility, message, stepReason) => {
       hostile.set({ kind: 'prometheus', series: 1, value: '100' });
       await release(hostileNs);
       await atWeight(10, hostileNs);
@@ -262,8 +290,12 @@ describe('Prometheus fails or lies mid-release', () => {
       expect(s.phase).toBe('Failed');
       const run = await currentRun(objects, hostileNs, 'podinfo');
       expect(run.status?.result).toBe('RolledBack');
-      expect(run.status!.transitions!.some((t) => t.to === 'Promoting')).toBe(false);
-      expect(run.status!.transitions!.at(-1)!.message).toMatch(message);
+      const transitions = run.status!.transitions!;
+      expect(transitions.some((t) => t.to === 'Promoting')).toBe(false);
+      expect(transitions.at(-1)!.message).toMatch(message);
+      const other = stepReason === 'CheckFailed' ? 'CheckInconclusive' : 'CheckFailed';
+      expect(transitions.some((t) => t.reason === stepReason)).toBe(true);
+      expect(transitions.filter((t) => t.reason === other)).toEqual([]);
       expectNoStepOnBadData(run);
     },
   );
