@@ -14,7 +14,8 @@
  * after the fact so that their A/A false-rollback rate equals the judge's (or 1 % if the judge's
  * is 0): the best case for bounds, since a real user does not know the primary's level.
  *
- * Usage: npm run bench:judge [-- --releases 1000 --detections 200 --threshold 1 --seed 7]
+ * Usage: npm run bench:judge [-- --releases 1000 --detections 200 --threshold 1 --seed 7
+ *        --confidence 0.98 --tolerance 0.05]   (the judge's options; defaults as in the API)
  */
 import { parseArgs } from 'node:util';
 import { defaultJudgeOptions, judge } from '../src/analysis/judge.js';
@@ -26,12 +27,19 @@ const { values } = parseArgs({
     detections: { type: 'string', default: '200' },
     seed: { type: 'string', default: '7' },
     threshold: { type: 'string', default: '1' },
+    confidence: { type: 'string', default: String(defaultJudgeOptions.confidence) },
+    tolerance: { type: 'string', default: String(defaultJudgeOptions.tolerance) },
   },
 });
 const releases = Number(values.releases);
 const detections = Number(values.detections);
 const steps = 10;
 const threshold = Number(values.threshold);
+const options = {
+  ...defaultJudgeOptions,
+  confidence: Number(values.confidence),
+  tolerance: Number(values.tolerance),
+};
 const bucketSeconds = 5;
 const stepSeconds = 60;
 const random = seededRandom(Number(values.seed));
@@ -75,8 +83,8 @@ function step(rps: number, change: Change): Step {
   const primary = window(rps, same);
   const canary = window(rps, change);
   const verdict = (c: number[], p: number[]) =>
-    judge('m', { kind: 'samples', values: c }, { kind: 'samples', values: p }, defaultJudgeOptions)
-      .outcome === 'fail';
+    judge('m', { kind: 'samples', values: c }, { kind: 'samples', values: p }, options).outcome ===
+    'fail';
   return {
     judgeFailed: verdict(canary.latency, primary.latency) || verdict(canary.errors, primary.errors),
     latency: mean(canary.latency),
@@ -148,7 +156,7 @@ for (const rps of [5, 20, 100]) {
   rows.push(`| ${cells.join(' | ')} |`);
 }
 console.log(
-  `judge benchmark: ${releases} A/A releases and ${detections} bad releases per cell, ${steps} steps of ${stepSeconds} s, rollback at ${threshold} failed step(s), seed ${values.seed}`,
+  `judge benchmark: ${releases} A/A releases and ${detections} bad releases per cell, ${steps} steps of ${stepSeconds} s, rollback at ${threshold} failed step(s), judge at ${options.confidence} confidence and ${options.tolerance} tolerance, seed ${values.seed}`,
 );
 console.log(
   'cells for a bad canary: median step of the rollback (share of releases rolled back within 10 steps)',
