@@ -28,6 +28,7 @@ export class Telemetry {
   private readonly phase: Gauge<'namespace' | 'name'>;
   private readonly metricValue: Gauge<'namespace' | 'name' | 'metric'>;
   private readonly metricFailed: Gauge<'namespace' | 'name' | 'metric'>;
+  private readonly metricInconclusive: Gauge<'namespace' | 'name' | 'metric'>;
   /** Metric names with a gauge series, per Canary, so they go with it. */
   private readonly metricNames = new Map<string, Set<string>>();
 
@@ -86,6 +87,12 @@ export class Telemetry {
       labelNames: ['namespace', 'name', 'metric'],
       registers,
     });
+    this.metricInconclusive = new Gauge({
+      name: 'weir_canary_metric_inconclusive',
+      help: '1 when the last check of the metric could not be judged (provider error, no data for the judge, too few samples), else 0.',
+      labelNames: ['namespace', 'name', 'metric'],
+      registers,
+    });
     this.phase = new Gauge({
       name: 'weir_canary_phase',
       help: `Current phase as its index in: ${canaryPhases.join(', ')}.`,
@@ -137,7 +144,9 @@ export class Telemetry {
     for (const m of metrics) {
       const labels = { namespace, name, metric: m.name };
       this.metricValue.set(labels, m.value ?? NaN);
-      this.metricFailed.set(labels, m.passed ? 0 : 1);
+      // An inconclusive check did not fail: the canary was not judged (ADR 0017).
+      this.metricFailed.set(labels, m.passed || m.inconclusive ? 0 : 1);
+      this.metricInconclusive.set(labels, m.inconclusive ? 1 : 0);
       names.add(m.name);
     }
     this.metricNames.set(`${namespace}/${name}`, names);
@@ -163,6 +172,7 @@ export class Telemetry {
     for (const metric of this.metricNames.get(`${namespace}/${name}`) ?? []) {
       this.metricValue.remove({ namespace, name, metric });
       this.metricFailed.remove({ namespace, name, metric });
+      this.metricInconclusive.remove({ namespace, name, metric });
     }
     this.metricNames.delete(`${namespace}/${name}`);
   }

@@ -224,7 +224,7 @@ describe('the statistical judge with a real Prometheus', () => {
     );
   });
 
-  it('says it in words in weir history', async () => {
+  it('says it in words in weir history, and as gauges', async () => {
     const text = await history(
       { kubeConfig: clientsFor(cluster).kubeConfig, namespace: 'slower' },
       'podinfo',
@@ -237,5 +237,17 @@ describe('the statistical judge with a real Prometheus', () => {
       'podinfo',
     );
     expect(idle).toMatch(/CheckInconclusive .*latency-vs-primary: no data for the canary/);
+    // An outage or a silent canary is its own gauge, not a failure.
+    const address = app.metricsAddress!;
+    const body = await (await fetch(`http://${address.host}:${address.port}/metrics`)).text();
+    expect(body).toMatch(
+      /weir_canary_metric_inconclusive\{namespace="idle",name="podinfo",metric="latency-vs-primary"\} 1/,
+    );
+    expect(body).toMatch(
+      /weir_canary_metric_failed\{namespace="idle",name="podinfo",metric="latency-vs-primary"\} 0/,
+    );
+    expect(body).toMatch(
+      /weir_canary_metric_failed\{namespace="slower",name="podinfo",metric="latency-vs-primary"\} 1/,
+    );
   });
 });

@@ -31,6 +31,8 @@ import { decide, type Decision, type MachineSnapshot } from '../../../src/machin
 export interface Outcome {
   passed: boolean;
   failures: string[];
+  /** Checks that could not be judged: with no failure, an inconclusive step. */
+  inconclusive?: string[];
   gates: { rollout?: boolean; trafficIncrease?: boolean; promotion?: boolean };
   rollbackRequested?: string;
 }
@@ -252,6 +254,7 @@ export class Controller {
           analysis: obs.analysis,
           passed: outcome.passed,
           failures: outcome.failures,
+          ...(outcome.inconclusive ? { inconclusive: outcome.inconclusive } : {}),
           promotionOpen: obs.gates.promotion || outcome.gates.promotion === true,
           ...(outcome.gates.rollout !== undefined
             ? { rolloutConfirmed: outcome.gates.rollout }

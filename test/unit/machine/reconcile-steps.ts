@@ -85,9 +85,15 @@ export const analysisArb: fc.Arbitrary<CanaryAnalysis> = fc
   .record({
     shape: fc.constantFrom(...shapes),
     threshold: fc.integer({ min: 1, max: 3 }),
+    inconclusiveLimit: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
     interval: oneIn(10, fc.constant('5s'), fc.constantFrom('10s', '15s', '30s', '1m')),
   })
-  .map(({ shape, threshold, interval }) => ({ ...shape, threshold, interval }));
+  .map(({ shape, threshold, inconclusiveLimit, interval }) => ({
+    ...shape,
+    threshold,
+    ...(inconclusiveLimit !== undefined ? { inconclusiveLimit } : {}),
+    interval,
+  }));
 
 const revisions = ['rev1', 'rev2', 'rev3'];
 const mostly = (n: number) => oneIn(n, fc.constant(false), fc.constant(true));
@@ -114,15 +120,27 @@ const changeArb: fc.Arbitrary<Change> = fc.record(
 
 export const outcomeArb: fc.Arbitrary<Outcome> = fc
   .record({
-    passed: mostly(4),
+    // Passed, failed, or inconclusive (a provider that did not answer, no data for the judge).
+    verdict: fc.constantFrom(
+      'passed',
+      'passed',
+      'passed',
+      'passed',
+      'passed',
+      'failed',
+      'unjudged',
+    ),
     rollout: fc.option(fc.boolean(), { nil: undefined }),
     trafficIncrease: fc.option(fc.boolean(), { nil: undefined, freq: 2 }),
     promotion: fc.option(fc.boolean(), { nil: undefined }),
     rollback: rarely(12),
   })
-  .map(({ passed, rollout, trafficIncrease, promotion, rollback }) => ({
-    passed,
-    failures: passed ? [] : ['request-success-rate 93.1% < 99%'],
+  .map(({ verdict, rollout, trafficIncrease, promotion, rollback }) => ({
+    passed: verdict === 'passed',
+    failures: verdict === 'failed' ? ['request-success-rate 93.1% < 99%'] : [],
+    ...(verdict === 'unjudged'
+      ? { inconclusive: ["latency: the canary's query failed: Prometheus is unreachable"] }
+      : {}),
     gates: {
       ...(rollout !== undefined ? { rollout } : {}),
       ...(trafficIncrease !== undefined ? { trafficIncrease } : {}),

@@ -220,10 +220,21 @@ export function withinBounds(ctl: Controller): void {
             );
         // (A threshold lowered mid-release can leave more failures than the new one
         // allows; the next failed check then rolls back.)
-        if (!event.result.passed && d.phase !== 'Failed')
+        const unjudged = !event.result.passed && event.result.failures.length === 0;
+        if (!event.result.passed && !unjudged && d.phase !== 'Failed')
           expect(d.context.failedChecks, `${where}: failed checks`).toBeLessThan(
             analysis.threshold ?? defaults.threshold,
           );
+        // An inconclusive step counts, holds the weight, and rolls back at the limit.
+        if (unjudged && inRelease.has(before.phase) && d.phase !== 'Failed') {
+          expect(d.context.inconclusiveChecks ?? 0, `${where}: inconclusive`).toBeLessThan(
+            analysis.inconclusiveLimit ?? defaults.inconclusiveLimit,
+          );
+          expect(d.context.weight, `${where}: weight held`).toBe(before.context.weight);
+          expect(d.context.failedChecks, `${where}: not a failure`).toBe(
+            before.context.failedChecks,
+          );
+        }
       }
       expect(d.context.failedChecks, where).toBeLessThanOrEqual(3);
     }
