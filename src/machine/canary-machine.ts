@@ -96,8 +96,13 @@ export interface ReleaseContext {
   stepPassed?: boolean;
   /** Why the last release failed. */
   message?: string;
-  /** Manual request tokens already acted on. */
+  /** Manual request tokens already acted on: the latest of each kind. */
   consumed?: { promote?: string; abort?: string; retry?: string };
+  /**
+   * The tokens acted on before the latest, at most {@link spentKept} a kind: a token that
+   * comes back (a Git revert of the commit that replaced it) does not act again.
+   */
+  spent?: { promote?: string[]; abort?: string[]; retry?: string[] };
   /** Since when the canary has been seen unready during the analysis (epoch ms), for the deadline. */
   unreadySince?: number;
 }
@@ -198,7 +203,29 @@ function fresh(
   kind: 'promote' | 'abort' | 'retry',
 ): boolean {
   const token = obs.manual[kind];
-  return Boolean(token) && token !== ctx.consumed?.[kind];
+  return Boolean(token) && token !== ctx.consumed?.[kind] && !ctx.spent?.[kind]?.includes(token!);
+}
+
+/** Tokens of each kind remembered besides the latest. */
+export const spentKept = 8;
+
+type TokenKind = 'promote' | 'abort' | 'retry';
+
+/** The context's token memory with `token` as the latest of its kind. */
+function spend(
+  ctx: ReleaseContext,
+  kind: TokenKind,
+  token: string | undefined,
+): Pick<ReleaseContext, 'consumed' | 'spent'> {
+  const latest = ctx.consumed?.[kind];
+  if (!token || token === latest) return { consumed: { ...ctx.consumed, [kind]: token } };
+  const earlier = latest
+    ? [...(ctx.spent?.[kind] ?? []).filter((t) => t !== latest), latest].slice(-spentKept)
+    : ctx.spent?.[kind];
+  return {
+    consumed: { ...ctx.consumed, [kind]: token },
+    ...(earlier ? { spent: { ...ctx.spent, [kind]: earlier } } : {}),
+  };
 }
 
 /** Remembers the manual tokens present now, so each acts once. */
@@ -376,9 +403,9 @@ export const canaryMachine = setup({
   actions: {
     // Effects are data: the reconciler reads them from the transition result and performs them.
     effect: (_args, _params: MachineEffect) => undefined,
-    consume: assign(({ context, event }, params: { kind: 'promote' | 'abort' | 'retry' }) => ({
-      consumed: { ...context.consumed, [params.kind]: obsOf(event)?.manual[params.kind] },
-    })),
+    consume: assign(({ context, event }, params: { kind: TokenKind }) =>
+      spend(context, params.kind, obsOf(event)?.manual[params.kind]),
+    ),
     // A conclusive step (passed or failed) ends a run of inconclusive ones.
     countFailure: assign(({ context }) => ({
       failedChecks: context.failedChecks + 1,
@@ -412,7 +439,7 @@ export const canaryMachine = setup({
       const obs = obsOf(event)!;
       return {
         // A retry token is consumed by the release it starts.
-        consumed: { ...context.consumed, ...(obs.manual.retry ? { retry: obs.manual.retry } : {}) },
+        ...(obs.manual.retry ? spend(context, 'retry', obs.manual.retry) : {}),
         revision: obs.revision,
         weight: 0,
         iterations: 0,

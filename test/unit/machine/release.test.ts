@@ -185,6 +185,22 @@ describe('weighted canary', () => {
     expect(sim.advance(1_000).phase).toBe('Progressing');
   });
 
+  it('a token that comes back after another replaced it does not act again (a Git revert)', () => {
+    const sim = new Sim({ ...weighted, threshold: 1 }).initialized().release();
+    sim.checks = { passed: false, failures: ['x'] };
+    expect(sim.advance(10_000).phase).toBe('Failed');
+    sim.obs.manual = { retry: 'rev2' };
+    expect(sim.advance(1_000).phase).toBe('Progressing');
+    expect(sim.advance(10_000).phase).toBe('Failed');
+    sim.obs.manual = { retry: 'rev2-2' };
+    expect(sim.advance(1_000).phase).toBe('Progressing');
+    expect(sim.advance(10_000).phase).toBe('Failed');
+    // The commit that set rev2-2 is reverted: rev2 is back, and has acted already.
+    sim.obs.manual = { retry: 'rev2' };
+    expect(sim.advance(1_000).phase).toBe('Failed');
+    expect(sim.state?.context.spent).toEqual({ retry: ['rev2'] });
+  });
+
   it('rolls back when the canary is not ready within the progress deadline', () => {
     const sim = new Sim(weighted).initialized();
     sim.obs.canaryReady = false;
