@@ -11,8 +11,9 @@ root="$(dirname "$here")"
 # git for the demo's repository, tmux for terminal tests, busybox-static for the
 # shell of the local Node base image, curl and openssl to fetch and verify Node.js
 # (hack/node.sh), libatomic1 which Node's binary links, lua5.1 to test the Argo CD
-# health check (Argo CD runs Lua 5.1).
-debs=(docker.io prometheus git tmux ca-certificates busybox-static curl openssl libatomic1 lua5.1)
+# health check (Argo CD runs Lua 5.1), tinyproxy as a real HTTP proxy for the alert
+# providers' `proxy`.
+debs=(docker.io prometheus git tmux ca-certificates busybox-static curl openssl libatomic1 lua5.1 tinyproxy)
 missing=()
 for p in "${debs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -21,11 +22,13 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
-# The Debian package enables a Prometheus service on machines with an init
-# system; the harness runs its own instances on free ports, so stop that one.
-if command -v systemctl >/dev/null && systemctl is-active --quiet prometheus 2>/dev/null; then
-  systemctl stop prometheus >&2 || true
-fi
+# The Debian packages enable Prometheus and tinyproxy services on machines with an
+# init system; the harness runs its own instances on free ports, so stop those.
+for service in prometheus tinyproxy; do
+  if command -v systemctl >/dev/null && systemctl is-active --quiet "$service" 2>/dev/null; then
+    systemctl stop "$service" >&2 || true
+  fi
+done
 
 # The pinned Node.js and npm (hack/node.sh), then the npm packages exactly as locked,
 # skipped when node_modules was installed from this lockfile by this Node.

@@ -13,10 +13,12 @@ export const redactedPaths = [
   '*.webhookUrl',
   '*.address',
   '*.url',
+  '*.proxy',
   'token',
   'password',
   'url',
   'address',
+  'proxy',
 ];
 
 /** Creates the one root logger; components take `logger.child({...})`. */

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { AllowedNamespaces } from './allowed-namespaces.js';
-import { ObjectName, StringEnum } from './schema-helpers.js';
+import { HttpUrl, ObjectName, StringEnum } from './schema-helpers.js';
 
 /** Notification channels. */
 export const alertProviderTypes = [
@@ -27,8 +27,22 @@ export const AlertProviderSpecSchema = Type.Object(
       { name: ObjectName('Name of a Secret in the provider’s namespace.') },
       {
         description:
-          'Secret whose `address` key holds the webhook URL (and `token`, if the channel needs one). It must carry the label weir.dev/credentials: "true".',
+          'Secret whose `address` key holds the webhook URL (and `token`, if the channel needs one, and `proxy`, a proxy URL that may carry credentials). It must carry the label weir.dev/credentials: "true".',
       },
+    ),
+    proxy: Type.Optional(
+      HttpUrl(
+        'HTTP(S) proxy the notifications go through, e.g. http://proxy.infra:3128. Without credentials: a proxy that needs them goes in the Secret, under the key `proxy`, which wins over this field.',
+        {
+          'x-kubernetes-validations': [
+            {
+              rule: "isURL(self) && self.matches('^https?://[^/?#@]+/?$')",
+              message:
+                'must be an http or https URL of a proxy, without credentials or a path: put a proxy with credentials in the Secret under the key proxy',
+            },
+          ],
+        },
+      ),
     ),
     allowedNamespaces: Type.Optional(AllowedNamespaces('AlertProvider')),
   },

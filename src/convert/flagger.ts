@@ -136,12 +136,13 @@ function convertAlertProvider(spec: Obj, note: (path: string, msg: string) => vo
       'removed: Weir reads webhook addresses only from the Secret in spec.secretRef (key "address"); move the URL there',
     );
   }
-  drop(
-    spec,
-    { path: 'spec', key: 'proxy' },
-    'AlertProvider proxies are planned in Weir (docs/flagger-compatibility.md)',
-    note,
-  );
+  if (typeof spec.proxy === 'string' && /^[a-z]+:\/\/[^/?#]*@/i.test(spec.proxy)) {
+    delete spec.proxy;
+    note(
+      'spec.proxy',
+      'removed: it carries credentials, which Weir reads only from Secrets; put the proxy URL in the Secret of spec.secretRef under the key "proxy"',
+    );
+  }
   if (!spec.secretRef)
     note(
       'spec.secretRef',

@@ -147,6 +147,7 @@ export class DeliveryPlanner {
       }
       const data = secret ? secretData(secret) : {};
       const address = data.address;
+      const proxy = data.proxy ?? provider.spec.proxy;
       if (!address || !/^https?:\/\//.test(address)) {
         problems.push(
           `${a.key}: ${where}: Secret ${a.ref.namespace}/${provider.spec.secretRef.name} ${secret ? 'has no http(s) URL under the key address' : 'not found'}`,
@@ -165,6 +166,8 @@ export class DeliveryPlanner {
           timeoutMs: notifyTimeoutMs,
           retries: notifyRetries,
           insecureSkipVerify: false,
+          // The Secret's proxy (which may carry credentials) wins over the spec's.
+          ...(proxy ? { proxy } : {}),
         },
         body: notifier.body(n, provider.spec),
         ...(data.token ? { headers: { Authorization: `Bearer ${data.token}` } } : {}),

@@ -4,6 +4,7 @@ import { EgressDenied } from '../errors.js';
 import { egressPolicy, guardedAgents, type EgressPolicy } from '../util/egress.js';
 import { clampTimeout, deadline, formatBytes, type Deadline } from '../util/outbound.js';
 import { Semaphore } from '../util/semaphore.js';
+import { ProxyAgents } from './proxy-agents.js';
 import { bounded, oneLine } from '../util/text.js';
 
 /** What Weir POSTs to a webhook: Flagger's payload. */
@@ -24,6 +25,8 @@ export interface WebhookTarget {
   timeoutMs: number;
   retries: number;
   insecureSkipVerify: boolean;
+  /** An HTTP(S) proxy to send through (an AlertProvider's `proxy`); never logged. */
+  proxy?: string;
 }
 
 /** The outcome of calling one webhook (after its retries). */
@@ -74,17 +77,20 @@ export const defaultWebhookConcurrency = 64;
  * of the target's timeout (at most 5 min) covers connect, headers and the whole body; at
  * most `maxResponseBytes` are read; redirects are not followed; the egress policy refuses
  * denied destinations before connecting; environment proxies are ignored (a proxy would
- * dial the destination itself, past the policy); and at most `maxConcurrent` requests are
- * in flight at once, whichever Canaries they come from.
+ * dial the destination itself, past the policy) and only a target's own `proxy` is used
+ * (see {@link ProxyAgents}); and at most `maxConcurrent` requests are in flight at once,
+ * whichever Canaries they come from.
  */
 export class WebhookClient {
   private readonly http: AxiosInstance;
   private readonly insecureAgent: https.Agent;
   private readonly slots: Semaphore;
   private readonly maxResponseBytes: number;
+  private readonly proxies: ProxyAgents;
 
   constructor(private readonly options: WebhookClientOptions = {}) {
     const egress = options.egress ?? egressPolicy();
+    this.proxies = new ProxyAgents(egress);
     const agents = guardedAgents(egress);
     this.insecureAgent = guardedAgents(egress, { rejectUnauthorized: false }).https;
     this.slots = new Semaphore(options.maxConcurrent ?? defaultWebhookConcurrency);
@@ -117,6 +123,12 @@ export class WebhookClient {
   ): Promise<WebhookResult> {
     const { name, type } = target;
     const timeoutMs = clampTimeout(target.timeoutMs, defaultTimeoutMs);
+    let via = {};
+    if (target.proxy) {
+      const a = this.proxies.agentFor(target.proxy, target.url, target.insecureSkipVerify);
+      if ('error' in a) return { name, type, passed: false, error: a.error, attempts: 1 };
+      via = target.url.startsWith('https:') ? { httpsAgent: a.agent } : { httpAgent: a.agent };
+    }
     let attempts = 0;
     for (;;) {
       attempts += 1;
@@ -129,6 +141,7 @@ export class WebhookClient {
           signal: attempt.signal,
           headers,
           ...(target.insecureSkipVerify ? { httpsAgent: this.insecureAgent } : {}),
+          ...via,
         });
         result = this.answered(target, res, attempts);
         if (result.passed || (res.status < 500 && res.status !== 429)) return result;

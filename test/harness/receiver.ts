@@ -1,4 +1,10 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type RequestListener,
+  type Server,
+} from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** One request a receiver got. */
@@ -24,12 +30,17 @@ export interface Receiver {
   stop(): Promise<void>;
 }
 
-/** Starts a receiver that records every JSON POST and answers as told. */
-export async function startReceiver(): Promise<Receiver> {
+/**
+ * Starts a receiver that records every JSON POST and answers as told; with `tls`, an
+ * https one (its `url` then starts with https://).
+ */
+export async function startReceiver(
+  options: { tls?: { key: string; cert: string } } = {},
+): Promise<Receiver> {
   const started = Date.now();
   const received: Received[] = [];
   const replies = new Map<string, Reply>();
-  const server: Server = createServer((req, res) => {
+  const handler: RequestListener = (req, res) => {
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
     req.on('end', () => {
@@ -48,10 +59,14 @@ export async function startReceiver(): Promise<Receiver> {
       if (reply.delayMs) setTimeout(send, reply.delayMs).unref();
       else send();
     });
-  });
+  };
+  const server: Server = options.tls
+    ? createTlsServer(options.tls, handler)
+    : createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const scheme = options.tls ? 'https' : 'http';
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`,
     received,
     on: (path) => received.filter((r) => r.path === path),
     reply: (path, reply) => replies.set(path, reply),

@@ -7,6 +7,7 @@ import type { SlackMessage } from '../../src/notifications/slack-notifier.js';
 import { canaryProbes, manualClock, startInProcess } from '../harness/in-process.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
 import { startReceiver, type Received, type Receiver } from '../harness/receiver.js';
+import { startTinyproxy, type Proxy } from '../harness/tinyproxy.js';
 import {
   clientsFor,
   createCanary,
@@ -34,6 +35,8 @@ describe('notifications', () => {
   let cluster: Cluster;
   let app: App;
   let receiver: Receiver;
+  let proxy: Proxy;
+  let guardedProxy: Proxy;
   let objects: k8s.KubernetesObjectApi;
   let apps: k8s.AppsV1Api;
   let kubeConfig: k8s.KubeConfig;
@@ -62,6 +65,10 @@ describe('notifications', () => {
   beforeAll(async () => {
     receiver = await startReceiver();
     receiver.reply('/smoke', { status: 500, body: 'smoke tests failed: 3 of 40' });
+    [proxy, guardedProxy] = await Promise.all([
+      startTinyproxy(),
+      startTinyproxy({ basicAuth: { user: 'weir', password: 'pr0xy-pw' } }),
+    ]);
     cluster = await startCluster({ nodes: 1 });
     await installWeirCrds(cluster);
     ({ objects, apps, kubeConfig } = clientsFor(cluster));
@@ -71,6 +78,8 @@ describe('notifications', () => {
       ['down', 'http://127.0.0.1:1/services/T000/B000/secret-token'],
       ['rocket', `${receiver.url}/rocket`, 'rocket'],
       ['gchat', `${receiver.url}/gchat`, 'gchat'],
+      ['proxied', `${receiver.url}/proxied`],
+      ['proxied-auth', `${receiver.url}/proxied-auth`],
     ]) {
       await objects.create({
         apiVersion: 'v1',
@@ -81,13 +90,22 @@ describe('notifications', () => {
           namespace,
           labels: { 'weir.dev/credentials': 'true' },
         },
-        stringData: { address: address! },
+        // A proxy with credentials goes in the Secret; one without may be in the spec.
+        stringData: {
+          address: address!,
+          ...(name === 'proxied-auth' ? { proxy: guardedProxy.urlWithCredentials! } : {}),
+        },
       } as k8s.V1Secret);
       await objects.create({
         apiVersion: 'weir.dev/v1alpha1',
         kind: 'AlertProvider',
         metadata: { name: name!, namespace },
-        spec: { type, channel: '#releases', secretRef: { name: `${name}-url` } },
+        spec: {
+          type,
+          channel: '#releases',
+          secretRef: { name: `${name}-url` },
+          ...(name === 'proxied' ? { proxy: proxy.url } : {}),
+        },
       });
     }
     await startApp();
@@ -97,6 +115,7 @@ describe('notifications', () => {
     await app?.stop();
     await cluster?.stop();
     await receiver?.stop();
+    await Promise.allSettled([proxy?.stop(), guardedProxy?.stop()]);
   });
 
   it('a promoted release: started and promoted, in Block Kit with the facts', async () => {
@@ -148,6 +167,27 @@ describe('notifications', () => {
     ]);
     expect(gchat[1]!.cardsV2[0]!.card.header.subtitle).toBe('notify/chat · Succeeded');
     expect(JSON.stringify(gchat[1])).toContain('example.test/chat:1 → example.test/chat:2');
+  });
+
+  it('an AlertProvider with a proxy sends through it: from the spec, or with credentials from the Secret', async () => {
+    await release('via', {
+      alerts: [...team('proxied', { name: 'plain' }), ...team('proxied-auth', { name: 'auth' })],
+    });
+    await until('via Succeeded', phaseIs('via', 'Succeeded'));
+    await app.deliveries.idle();
+    for (const path of ['/proxied', '/proxied-auth']) {
+      const got = receiver.on(path);
+      expect(got.map(header)).toEqual([
+        ':rocket: Release started: via in notify',
+        ':white_check_mark: Promoted: via in notify',
+      ]);
+      // tinyproxy forwards an http request with its Via header: the proof it went through it.
+      for (const r of got) expect(r.headers.via).toMatch(/tinyproxy/);
+    }
+    expect(proxy.log()).toMatch(
+      /Request \(file descriptor \d+\): POST http:\/\/127\.0\.0\.1:\d+\/proxied /,
+    );
+    expect(guardedProxy.log()).toMatch(/POST http:\/\/127\.0\.0\.1:\d+\/proxied-auth /);
   });
 
   it('a rolled-back release: a warning per failed check, then a red rollback saying why and what to do', async () => {

@@ -19,7 +19,11 @@ describe('createLogger', () => {
     const logger = createLogger('info', stream);
     logger.info(
       {
-        alert: { url: 'https://hooks.slack.example/services/T0/B0/secret', token: 'xoxb-1' },
+        alert: {
+          url: 'https://hooks.slack.example/services/T0/B0/secret',
+          token: 'xoxb-1',
+          proxy: 'http://user:secret@proxy:3128',
+        },
         request: { headers: { authorization: 'Bearer abc' } },
         url: 'https://hooks.example/secret',
       },
@@ -30,7 +34,7 @@ describe('createLogger', () => {
     expect(lines[0]).toMatchObject({
       msg: 'Sent notification',
       url: '[redacted]',
-      alert: { url: '[redacted]', token: '[redacted]' },
+      alert: { url: '[redacted]', token: '[redacted]', proxy: '[redacted]' },
       request: { headers: { authorization: '[redacted]' } },
     });
   });

@@ -48,6 +48,38 @@ spec:
   });
 });
 
+describe('convertFlagger: AlertProvider proxies', () => {
+  const provider = (proxy: string) =>
+    convertFlagger(`apiVersion: flagger.app/v1beta1
+kind: AlertProvider
+metadata: { name: chat, namespace: test }
+spec:
+  type: slack
+  proxy: ${proxy}
+  secretRef: { name: chat-url }
+`);
+
+  it('carries a proxy over as it is, and the result validates', () => {
+    const r = provider('http://proxy.infra:3128');
+    const doc = yaml.load(r.yaml) as Record<string, any>;
+    expect(doc.spec.proxy).toBe('http://proxy.infra:3128');
+    expect(validateDocument(doc).filter((v) => v.severity === 'error')).toEqual([]);
+    expect(r.notes.filter((n) => n.path === 'spec.proxy')).toEqual([]);
+  });
+
+  it('moves a proxy with credentials out of the spec, saying where it goes', () => {
+    const r = provider('http://user:pa55@proxy.infra:3128');
+    const doc = yaml.load(r.yaml) as Record<string, any>;
+    expect(doc.spec.proxy).toBeUndefined();
+    expect(r.yaml).not.toContain('pa55');
+    expect(
+      r.notes.filter((n) => n.path === 'spec.proxy').map((n) => `${n.path}: ${n.message}`),
+    ).toEqual([
+      'spec.proxy: removed: it carries credentials, which Weir reads only from Secrets; put the proxy URL in the Secret of spec.secretRef under the key "proxy"',
+    ]);
+  });
+});
+
 describe('convertFlagger', () => {
   const result = convertFlagger(flagger);
   const docs = yaml.loadAll(result.yaml) as Record<string, any>[];
