@@ -17,6 +17,7 @@ import { namesOf } from '../workloads/generated.js';
 import { builtinQuery, builtinUnits, isBuiltin } from './builtin-queries.js';
 import {
   defaultQueryTimeoutMs,
+  type MeasureWindow,
   type MetricProvider,
   type ProviderAuth,
   type ProviderConfig,
@@ -24,6 +25,7 @@ import {
 import type { Measurement, Samples, SampleWindow } from '../contracts/measurement.js';
 import type { JudgeRecord } from '../contracts/records.js';
 import { judge, judgeOptions, judgeWindow, type Judgement, type JudgeOptions } from './judge.js';
+import { datadogDefaultAddress, datadogHeaders, datadogSecretKeys } from './datadog-provider.js';
 import type { MetricProviderRegistry } from './metric-registry.js';
 import { QueryTemplateError, renderQuery, type QueryModel } from './query-template.js';
 
@@ -81,6 +83,8 @@ type Resolved =
       canary: string;
       primary?: string;
       unit: string;
+      /** The metric's `interval` in seconds: the time range of APIs that take one. */
+      windowSeconds: number;
       judge?: JudgeQueries;
     }
   | { spec: MetricSpec; error: string };
@@ -190,9 +194,10 @@ export class MetricChecks implements CheckRunner {
     if ('error' in r)
       return { name: spec.name, passed: false, message: `${spec.name}: ${r.error}` };
     if (r.judge) return this.judged(r, r.judge, signal);
+    const window = { seconds: r.windowSeconds };
     const [canary, primary] = await Promise.all([
-      this.measure(r.provider, r.canary, signal),
-      r.primary !== undefined ? this.measure(r.provider, r.primary, signal) : undefined,
+      this.measure(r.provider, r.canary, signal, window),
+      r.primary !== undefined ? this.measure(r.provider, r.primary, signal, window) : undefined,
     ]);
     return assessMetric({
       name: spec.name,
@@ -221,7 +226,7 @@ export class MetricChecks implements CheckRunner {
     const [canary, primary, value] = await Promise.all([
       this.sample(provider, j.canary, j.window, signal),
       this.sample(provider, j.primary, j.window, signal),
-      bounded ? this.measure(provider, r.canary, signal) : undefined,
+      bounded ? this.measure(provider, r.canary, signal, { seconds: r.windowSeconds }) : undefined,
     ]);
     const verdict = judge(spec.name, canary, primary, j.options);
     const record = judgeRecord(verdict, j.options);
@@ -264,9 +269,10 @@ export class MetricChecks implements CheckRunner {
     provider: MetricProvider,
     query: string,
     signal: AbortSignal,
+    window: MeasureWindow,
   ): Promise<Measurement> {
     const end = this.queryDuration.startTimer({ provider: provider.type });
-    const m = await provider.measure(query, signal);
+    const m = await provider.measure(query, signal, window);
     end({ outcome: m.kind });
     this.queries.inc({ provider: provider.type, outcome: m.kind });
     return m;
@@ -385,6 +391,7 @@ export class MetricChecks implements CheckRunner {
           : {}),
         unit:
           !spec.templateRef && !spec.query && isBuiltin(spec.name) ? builtinUnits[spec.name] : '',
+        windowSeconds: Math.round(durationMs(interval, 60_000) / 1000),
         ...(spec.judge ? { judge: judgeOf() } : {}),
       };
     } catch (err) {
@@ -413,13 +420,19 @@ export class MetricChecks implements CheckRunner {
   private templateConfig(mt: MetricTemplate): ProviderConfig | { error: string } {
     const p = mt.spec.provider;
     const where = `MetricTemplate ${mt.metadata.namespace}/${mt.metadata.name}`;
-    const address = p.address ?? this.options.defaultAddress;
+    const datadog = p.type === 'datadog';
+    // Only a PromQL template falls back to the operator's --metrics-server.
+    const address = p.address ?? (datadog ? datadogDefaultAddress : this.options.defaultAddress);
     if (!address)
       return {
         error: `${where} has no provider.address and the controller has no --metrics-server`,
       };
     const headers: Record<string, string> = { ...(p.headers ?? {}) };
     let auth: ProviderAuth | undefined;
+    if (datadog && !p.secretRef)
+      return {
+        error: `${where}: a datadog template needs a secretRef with ${datadogSecretKeys.apiKey} and ${datadogSecretKeys.applicationKey}`,
+      };
     if (p.secretRef) {
       const ref = { namespace: mt.metadata.namespace!, name: p.secretRef.name };
       const secret = this.options.secrets(ref.namespace, ref.name);
@@ -427,12 +440,21 @@ export class MetricChecks implements CheckRunner {
       const refused = credentialSecretProblem(secret, ref);
       if (refused) return { error: `${where}: ${refused}` };
       const data = secretData(secret);
-      if (data.token) auth = { bearer: data.token };
+      if (datadog) {
+        const apiKey = data[datadogSecretKeys.apiKey];
+        const applicationKey = data[datadogSecretKeys.applicationKey];
+        if (!apiKey || !applicationKey)
+          return {
+            error: `${where}: Secret ${p.secretRef.name} needs both ${datadogSecretKeys.apiKey} and ${datadogSecretKeys.applicationKey}`,
+          };
+        headers[datadogHeaders.apiKey] = apiKey;
+        headers[datadogHeaders.applicationKey] = applicationKey;
+      } else if (data.token) auth = { bearer: data.token };
       else if (data.username !== undefined && data.password !== undefined)
         auth = { username: data.username, password: data.password };
       for (const [k, v] of Object.entries(data))
         if (k.startsWith('headers.')) headers[k.slice('headers.'.length)] = v;
-      if (!auth && !Object.keys(data).some((k) => k.startsWith('headers.'))) {
+      if (!datadog && !auth && !Object.keys(data).some((k) => k.startsWith('headers.'))) {
         return {
           error: `${where}: Secret ${p.secretRef.name} has none of the keys token, username and password, or headers.<name>`,
         };
@@ -445,7 +467,12 @@ export class MetricChecks implements CheckRunner {
       return {
         error: `${where}: header ${JSON.stringify(badHeader.slice(0, 64))} may not be sent: header names are RFC 7230 tokens, and ${reservedHeaderNames.join(', ')} are set by the controller`,
       };
-    if (!p.address && Object.keys(headers).length > 0 && !this.options.allowMetricsServerHeaders) {
+    if (
+      !datadog &&
+      !p.address &&
+      Object.keys(headers).length > 0 &&
+      !this.options.allowMetricsServerHeaders
+    ) {
       return {
         error: `${where} has no provider.address, so its headers (${Object.keys(headers).sort().join(', ')}) would go to the controller's shared --metrics-server: give it an address, or start the controller with --allow-metrics-server-headers`,
       };

@@ -14,11 +14,19 @@ export interface ProviderConfig {
   timeoutMs: number;
 }
 
-/** One metric backend (Prometheus, and later Datadog, CloudWatch …), one file each. */
+/** The window a point query covers: the metric's `interval`, ending now. */
+export interface MeasureWindow {
+  seconds: number;
+}
+
+/** One metric backend (Prometheus, Datadog …), one file each. */
 export interface MetricProvider {
   readonly type: string;
-  /** Runs one query. Never throws for a failed query: the reason is in the measurement. */
-  measure(query: string, signal?: AbortSignal): Promise<Measurement>;
+  /**
+   * Runs one query. Never throws for a failed query: the reason is in the measurement.
+   * `window` is for APIs that take a time range (Datadog); PromQL carries it in the query.
+   */
+  measure(query: string, signal?: AbortSignal, window?: MeasureWindow): Promise<Measurement>;
   /**
    * Runs one range query over a window and returns every value, for the judge;
    * absent where the provider has no range queries. Never throws for a failed query.

@@ -1,18 +1,24 @@
-import type http from 'node:http';
-import type https from 'node:https';
-import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
-import { EgressDenied } from '../errors.js';
-import { egressPolicy, guardedAgents, type EgressPolicy } from '../util/egress.js';
-import { clampTimeout, deadline, formatBytes, type Deadline } from '../util/outbound.js';
-import { Semaphore } from '../util/semaphore.js';
 import { bounded, oneLine } from '../util/text.js';
 import {
-  defaultQueryTimeoutMs,
   type MetricProvider,
   type MetricProviderFactory,
   type ProviderConfig,
 } from './metric-provider.js';
 import type { Measurement, SampleWindow, Samples } from '../contracts/measurement.js';
+import {
+  defaultMaxSeries,
+  ProviderTransport,
+  reasonLimit,
+  sharedBy,
+  type ProviderOptions,
+  type Shared,
+} from './provider-transport.js';
+
+export {
+  defaultMaxMetricsResponseBytes,
+  defaultMaxSeries,
+  defaultQueryConcurrency,
+} from './provider-transport.js';
 
 interface PromResponse {
   status?: string;
@@ -21,68 +27,8 @@ interface PromResponse {
   data?: { resultType?: unknown; result?: unknown };
 }
 
-/** Default cap on the bytes of one answer (`--max-metrics-response-bytes`). */
-export const defaultMaxMetricsResponseBytes = 4 * 1024 * 1024;
-/** Default cap on the series of one answer; a check needs one, so more are only counted. */
-export const defaultMaxSeries = 10_000;
-/** Default cap on metric queries in flight at once, over every provider and Canary. */
-export const defaultQueryConcurrency = 64;
-/** Characters of a reason at most: it reaches conditions, CanaryRuns and chat. */
-const reasonLimit = 256;
-
 /** Options of the Prometheus providers a controller builds; see {@link prometheusFactory}. */
-export interface PrometheusOptions {
-  /** Where queries may go (default: every address but link-local and metadata ones). */
-  egress?: EgressPolicy;
-  /**
-   * Addresses the operator chose (`--metrics-server`): queries to their origin are checked
-   * against the always-denied ranges only, so `--egress-deny-private` does not cut the
-   * controller off its own in-cluster Prometheus. Canary authors choose nothing here.
-   */
-  trustedAddresses?: string[];
-  /** Bytes of an answer read at most (default 4 MiB); a longer answer fails the query. */
-  maxResponseBytes?: number;
-  /** Series of an answer counted at most (default 10,000). */
-  maxSeries?: number;
-  /** Queries in flight at most, over every provider (default 64). */
-  maxConcurrent?: number;
-}
-
-/** What every provider of one factory shares: agents (one socket pool), slots and limits. */
-interface Shared {
-  agents: { http: http.Agent; https: https.Agent; insecure: https.Agent };
-  trustedAgents: { http: http.Agent; https: https.Agent; insecure: https.Agent };
-  trusted: Set<string>;
-  slots: Semaphore;
-  maxResponseBytes: number;
-  maxSeries: number;
-}
-
-function agentsFor(policy: EgressPolicy): Shared['agents'] {
-  const verified = guardedAgents(policy);
-  return { ...verified, insecure: guardedAgents(policy, { rejectUnauthorized: false }).https };
-}
-
-function shared(options: PrometheusOptions): Shared {
-  const base = egressPolicy();
-  const agents = agentsFor(options.egress ?? base);
-  return {
-    agents,
-    trustedAgents: options.egress ? agentsFor(base) : agents,
-    trusted: new Set((options.trustedAddresses ?? []).flatMap((a) => originOf(a) ?? [])),
-    slots: new Semaphore(options.maxConcurrent ?? defaultQueryConcurrency),
-    maxResponseBytes: options.maxResponseBytes ?? defaultMaxMetricsResponseBytes,
-    maxSeries: options.maxSeries ?? defaultMaxSeries,
-  };
-}
-
-function originOf(address: string): string | undefined {
-  try {
-    return new URL(address).origin;
-  } catch {
-    return undefined;
-  }
-}
+export type PrometheusOptions = ProviderOptions;
 
 /**
  * Instant queries against Prometheus's HTTP API (`POST /api/v1/query`, so long
@@ -97,53 +43,19 @@ function originOf(address: string): string | undefined {
  */
 export class PrometheusProvider implements MetricProvider {
   readonly type = 'prometheus';
-  private readonly http: AxiosInstance;
-  private readonly where: string;
-  private readonly timeoutMs: number;
-  private readonly shared: Shared;
+  private readonly transport: ProviderTransport;
 
   constructor(config: ProviderConfig, sharedWith: PrometheusOptions | Shared = {}) {
-    this.shared = 'slots' in sharedWith ? sharedWith : shared(sharedWith);
-    this.timeoutMs = clampTimeout(config.timeoutMs, defaultQueryTimeoutMs);
-    const url = new URL(config.address);
-    // Credentials in the URL would end up in messages; take them out and use them as basic auth.
-    const userinfo = url.username
-      ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }
-      : undefined;
-    url.username = '';
-    url.password = '';
-    this.where = url.origin + url.pathname.replace(/\/$/, '');
-    const auth = config.auth ?? userinfo;
-    const agents = this.shared.trusted.has(url.origin)
-      ? this.shared.trustedAgents
-      : this.shared.agents;
-    this.http = axios.create({
-      baseURL: `${this.where}/`,
-      headers: {
-        ...config.headers,
-        Accept: 'application/json',
-        // No compression: the byte cap then bounds what is buffered and parsed, and a gzip
-        // bomb cannot inflate past it. Instant queries answer a few hundred bytes.
-        'Accept-Encoding': 'identity',
-        ...(auth && 'bearer' in auth ? { Authorization: `Bearer ${auth.bearer}` } : {}),
-      },
-      ...(auth && 'username' in auth
-        ? { auth: { username: auth.username, password: auth.password } }
-        : {}),
-      httpAgent: agents.http,
-      httpsAgent: config.insecureSkipVerify ? agents.insecure : agents.https,
-      decompress: false,
-      maxContentLength: this.shared.maxResponseBytes,
-      // Every status is interpreted below; axios must not throw for them.
-      validateStatus: () => true,
-      maxRedirects: 0,
-      proxy: false,
-      responseType: 'json',
-    });
+    const common = 'slots' in sharedWith ? sharedWith : sharedBy(sharedWith);
+    this.transport = new ProviderTransport(config, common, 'Prometheus');
+  }
+
+  private get where(): string {
+    return this.transport.where;
   }
 
   async measure(query: string, signal?: AbortSignal): Promise<Measurement> {
-    const m = await this.query(query, this.timeoutMs, signal);
+    const m = await this.query(query, this.transport.timeoutMs, signal);
     return m.kind === 'value' ? m : { ...m, reason: bounded(m.reason, reasonLimit) };
   }
 
@@ -155,7 +67,7 @@ export class PrometheusProvider implements MetricProvider {
   async probe(signal?: AbortSignal, timeoutMs?: number): Promise<string | undefined> {
     const m = await this.query(
       'vector(1)',
-      Math.min(this.timeoutMs, timeoutMs ?? Infinity),
+      Math.min(this.transport.timeoutMs, timeoutMs ?? Infinity),
       signal,
     );
     if (m.kind === 'value' && m.value === 1) return undefined;
@@ -174,7 +86,7 @@ export class PrometheusProvider implements MetricProvider {
   ): Promise<Measurement> {
     const answer = await this.request('api/v1/query', { query }, timeoutMs, signal);
     if ('kind' in answer) return answer;
-    return fromResult(answer.resultType, answer.result, this.shared.maxSeries);
+    return fromResult(answer.resultType, answer.result, this.transport.shared.maxSeries);
   }
 
   /**
@@ -200,7 +112,12 @@ export class PrometheusProvider implements MetricProvider {
         reason: `a window of ${points} steps exceeds ${maxSamplesPerSide} samples: lengthen the step`,
       };
     const subquery = `(${query})[${seconds}s:${stepSeconds}s]`;
-    const answer = await this.request('api/v1/query', { query: subquery }, this.timeoutMs, signal);
+    const answer = await this.request(
+      'api/v1/query',
+      { query: subquery },
+      this.transport.timeoutMs,
+      signal,
+    );
     if ('kind' in answer) return answer;
     return fromMatrix(answer.resultType, answer.result);
   }
@@ -212,88 +129,29 @@ export class PrometheusProvider implements MetricProvider {
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<{ resultType: unknown; result: unknown } | { kind: 'error'; reason: string }> {
-    const attempt = deadline(signal, timeoutMs);
-    let res: AxiosResponse<PromResponse | string>;
-    let release: (() => void) | undefined;
-    try {
-      release = await this.shared.slots.acquire(attempt.signal);
-      res = await this.http.post(path, new URLSearchParams(params), {
-        signal: attempt.signal,
-      });
-    } catch (err) {
-      return {
-        kind: 'error',
-        reason: this.networkReason(err, attempt, timeoutMs, release !== undefined),
-      };
-    } finally {
-      release?.();
-    }
-    const encoding = String(res.headers['content-encoding'] ?? 'identity').toLowerCase();
-    if (encoding !== 'identity') {
-      return {
-        kind: 'error',
-        reason: `Prometheus at ${this.where} answered with Content-Encoding ${encoding}, which Weir does not accept (it asks for identity)`,
-      };
-    }
-    const body: PromResponse = typeof res.data === 'object' && res.data !== null ? res.data : {};
-    if (res.status === 401 || res.status === 403) {
-      return {
-        kind: 'error',
-        reason: `Prometheus refused the query (HTTP ${res.status}): ${res.status === 401 ? 'authentication required; check the secretRef credentials' : 'not authorised'}`,
-      };
-    }
-    if (res.status >= 300 && res.status < 400) {
-      return {
-        kind: 'error',
-        reason: `Prometheus answered HTTP ${res.status}: redirects are not followed`,
-      };
-    }
-    if (res.status >= 200 && res.status < 300 && (typeof res.data !== 'object' || !res.data)) {
-      const start = bounded(oneLine(typeof res.data === 'string' ? res.data : ''), 200);
-      return {
-        kind: 'error',
-        reason: `Prometheus at ${this.where} answered HTTP ${res.status} with a body that is not JSON${start ? `: ${start}` : ''}`,
-      };
-    }
-    if (res.status < 200 || res.status >= 300 || body.status !== 'success') {
+    const answer = await this.transport.send(
+      { method: 'POST', path, form: params },
+      signal,
+      timeoutMs,
+    );
+    if ('kind' in answer) return answer;
+    const body = answer.body as PromResponse & { text?: string };
+    if (answer.status < 200 || answer.status >= 300 || body.status !== 'success') {
       const said =
         typeof body.error === 'string'
           ? body.error
-          : typeof res.data === 'string'
-            ? res.data.slice(0, 200)
+          : typeof body.text === 'string'
+            ? body.text.slice(0, 200)
             : '';
       const detail = bounded(oneLine(said), 200);
       const errorType =
         typeof body.errorType === 'string' ? ` (${bounded(body.errorType, 32)})` : '';
       return {
         kind: 'error',
-        reason: `Prometheus answered HTTP ${res.status}${errorType}${detail ? `: ${detail}` : ''}`,
+        reason: `Prometheus answered HTTP ${answer.status}${errorType}${detail ? `: ${detail}` : ''}`,
       };
     }
     return { resultType: body.data?.resultType, result: body.data?.result };
-  }
-
-  private networkReason(err: unknown, attempt: Deadline, timeoutMs: number, sent: boolean): string {
-    const e = err as { code?: string; message?: string; cause?: unknown };
-    const denied = [err, e.cause].find((x) => x instanceof EgressDenied);
-    if (denied) return `Prometheus at ${this.where}: ${denied.message}`;
-    if (attempt.timedOut()) {
-      return sent
-        ? `Prometheus at ${this.where} did not answer within ${timeoutMs / 1000}s`
-        : `no free query slot within ${timeoutMs / 1000}s: ${this.shared.slots.limit} metric queries are in flight`;
-    }
-    if (attempt.signal.aborted) return 'query cancelled: the release moved on';
-    if (e.code === 'ERR_BAD_RESPONSE' && /maxContentLength/.test(e.message ?? '')) {
-      return `Prometheus answer exceeds ${formatBytes(this.shared.maxResponseBytes)} (--max-metrics-response-bytes)`;
-    }
-    if (
-      e.code === 'ECONNREFUSED' ||
-      e.code === 'ENOTFOUND' ||
-      e.code === 'EAI_AGAIN' ||
-      e.code === 'ECONNRESET'
-    )
-      return `Prometheus at ${this.where} is unreachable (${e.code})`;
-    return `Prometheus at ${this.where} could not be queried: ${e.message ?? String(err)}`;
   }
 }
 
@@ -364,8 +222,8 @@ function sample(pair: unknown): number {
  * guarded agents (so an evicted provider leaves no sockets behind: idle ones close after
  * 15 s), one cap on queries in flight, and the response limits.
  */
-export function prometheusFactory(options: PrometheusOptions = {}): MetricProviderFactory {
-  const common = shared(options);
+export function prometheusFactory(options: PrometheusOptions | Shared = {}): MetricProviderFactory {
+  const common = 'slots' in options ? options : sharedBy(options);
   return (config) => new PrometheusProvider(config, common);
 }
 

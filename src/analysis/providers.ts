@@ -1,10 +1,17 @@
 import { metricProviderTypes } from '../api/metric-template-schema.js';
 import type { MetricProviderFactory } from './metric-provider.js';
 import { MetricProviderRegistry } from './metric-registry.js';
-import { prometheusFactory, type PrometheusOptions } from './prometheus-provider.js';
+import { datadogFactory } from './datadog-provider.js';
+import { prometheusFactory } from './prometheus-provider.js';
+import { sharedBy, type ProviderOptions, type Shared } from './provider-transport.js';
 
-/** What metric providers are built from: egress policy, response limits, trusted addresses. */
-export type MetricProviderDeps = PrometheusOptions;
+/**
+ * What metric providers are built from: egress policy, response limits, trusted addresses,
+ * and the clock that places a time range (Datadog).
+ */
+export interface MetricProviderDeps extends ProviderOptions {
+  now?: () => number;
+}
 
 /**
  * Every metric provider Weir has, by the MetricTemplate `provider.type` the CRD
@@ -13,14 +20,18 @@ export type MetricProviderDeps = PrometheusOptions;
  */
 export const metricProviderFamily: Record<
   (typeof metricProviderTypes)[number],
-  (deps: MetricProviderDeps) => MetricProviderFactory
+  (deps: MetricProviderDeps, shared: Shared) => MetricProviderFactory
 > = {
-  prometheus: (deps) => prometheusFactory(deps),
+  prometheus: (_deps, shared) => prometheusFactory(shared),
+  datadog: (deps, shared) => datadogFactory(deps, shared),
 };
 
 /** The controller's metric providers, one per entry of {@link metricProviderFamily}. */
 export function buildMetricProviders(deps: MetricProviderDeps): MetricProviderRegistry {
   const registry = new MetricProviderRegistry();
-  for (const type of metricProviderTypes) registry.register(type, metricProviderFamily[type](deps));
+  // One pool of agents, one cap on queries in flight, over every type.
+  const shared = sharedBy(deps);
+  for (const type of metricProviderTypes)
+    registry.register(type, metricProviderFamily[type](deps, shared));
   return registry;
 }

@@ -11,7 +11,7 @@ import {
 } from './schema-helpers.js';
 
 /** Metric providers Weir can query; each is one file behind the MetricProvider interface. */
-export const metricProviderTypes = ['prometheus'] as const;
+export const metricProviderTypes = ['prometheus', 'datadog'] as const;
 
 /** spec of a MetricTemplate (Flagger-compatible: provider + query). */
 export const MetricTemplateSpecSchema = Type.Object(
@@ -19,17 +19,20 @@ export const MetricTemplateSpecSchema = Type.Object(
     provider: Type.Object(
       {
         type: StringEnum(metricProviderTypes, {
-          description: 'Metric provider. Weir ships prometheus.',
+          description:
+            'Metric provider: prometheus (or any PromQL store), datadog (keys from the Secret: datadog_api_key, datadog_application_key).',
         }),
         address: Type.Optional(
-          HttpUrl('Base URL of the provider, e.g. http://prometheus.monitoring:9090.'),
+          HttpUrl(
+            'Base URL of the provider, e.g. http://prometheus.monitoring:9090. Default: the controller’s --metrics-server for prometheus, https://api.datadoghq.com for datadog.',
+          ),
         ),
         secretRef: Type.Optional(
           Type.Object(
             { name: ObjectName('Name of a Secret in the template’s namespace.') },
             {
               description:
-                'Secret with credentials: `token` (bearer) or `username` and `password` (basic); `headers.<name>` keys become request headers. It must carry the label weir.dev/credentials: "true".',
+                'Secret with credentials: `token` (bearer) or `username` and `password` (basic); `headers.<name>` keys become request headers; for datadog, `datadog_api_key` and `datadog_application_key`. It must carry the label weir.dev/credentials: "true".',
             },
           ),
         ),

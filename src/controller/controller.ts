@@ -150,6 +150,7 @@ export function createController(options: ControllerOptions): Controller {
       egress: options.outbound?.egress,
       maxResponseBytes: options.outbound?.maxMetricsResponseBytes,
       trustedAddresses: options.metricsServer ? [options.metricsServer] : [],
+      now: () => clock.now(),
     }),
     templates: (namespace, name) => templates.cache.get(name, namespace),
     secrets: (namespace, name) => secretReader.get(namespace, name),

@@ -13,15 +13,18 @@ import { MetricProviderRegistry } from '../../../src/analysis/metric-registry.js
  */
 type TemplateSpec = MetricTemplate['spec'];
 const sent: { config: ProviderConfig; query: string }[] = [];
+const fakeProvider = (type: string) => (config: ProviderConfig) => ({
+  type,
+  measure: (query: string) => {
+    sent.push({ config, query });
+    return Promise.resolve({ kind: 'value' as const, value: 1 });
+  },
+  probe: () => Promise.resolve(undefined),
+});
 const registry = () =>
-  new MetricProviderRegistry().register('prometheus', (config) => ({
-    type: 'prometheus',
-    measure: (query) => {
-      sent.push({ config, query });
-      return Promise.resolve({ kind: 'value', value: 1 });
-    },
-    probe: () => Promise.resolve(undefined),
-  }));
+  new MetricProviderRegistry()
+    .register('prometheus', fakeProvider('prometheus'))
+    .register('datadog', fakeProvider('datadog'));
 
 const template = (
   namespace: string,
@@ -188,6 +191,56 @@ describe('MetricChecks: credentials only from Secrets labelled for Weir', () => 
     expect(result).toBe(
       'm: MetricTemplate shop/auth: Secret shop/prom is a service account token, which Weir never sends as credentials',
     );
+    expect(sent).toEqual([]);
+  });
+});
+
+describe('MetricChecks: Datadog templates', () => {
+  const datadog = (secretRef?: string, address?: string) =>
+    template('shop', 'errors', {
+      provider: {
+        type: 'datadog',
+        ...(address ? { address } : {}),
+        ...(secretRef ? { secretRef: { name: secretRef } } : {}),
+      },
+      query: 'sum:trace.http.request.errors{service:{{ target }}}.as_count()',
+    });
+  const keys = (data: Record<string, string>) => secret({ stringData: data });
+
+  it('sends both keys of the Secret as Datadog’s headers, to api.datadoghq.com by default', async () => {
+    const { result, sent } = await outcome(
+      checks([datadog('dd')], {
+        'shop/dd': keys({ datadog_api_key: 'a1', datadog_application_key: 'b2' }),
+      }),
+      canary(ref('errors')),
+    );
+    expect(result).toBe('passed');
+    expect(sent[0]!.config).toMatchObject({
+      type: 'datadog',
+      address: 'https://api.datadoghq.com',
+      headers: { 'DD-API-KEY': 'a1', 'DD-APPLICATION-KEY': 'b2' },
+    });
+    expect(sent[0]!.config.auth).toBeUndefined();
+    expect(sent[0]!.query).toBe('sum:trace.http.request.errors{service:podinfo}.as_count()');
+  });
+
+  it.each([
+    [
+      undefined,
+      {},
+      'm: MetricTemplate shop/errors: a datadog template needs a secretRef with datadog_api_key and datadog_application_key',
+    ],
+    [
+      'dd',
+      { datadog_api_key: 'a1' },
+      'm: MetricTemplate shop/errors: Secret dd needs both datadog_api_key and datadog_application_key',
+    ],
+  ] as const)('secretRef %s with %j: refused, nothing sent', async (ref_, data, expected) => {
+    const { result, sent } = await outcome(
+      checks([datadog(ref_)], { 'shop/dd': keys(data) }),
+      canary(ref('errors')),
+    );
+    expect(result).toBe(expected);
     expect(sent).toEqual([]);
   });
 });

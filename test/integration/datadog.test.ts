@@ -1,0 +1,194 @@
+import type * as k8s from '@kubernetes/client-node';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { canaryProbes, manualClock, startInProcess } from '../harness/in-process.js';
+import { startCluster, type Cluster } from '../harness/cluster.js';
+import {
+  clientsFor,
+  createCanary,
+  createDeployment,
+  currentRun,
+  installWeirCrds,
+  setImage,
+  stepUntil,
+} from '../harness/weir.js';
+
+const namespace = 'datadog';
+
+/** What the local server answers for one service tag: a value, or a 429 for some calls. */
+interface Behaviour {
+  value: number;
+  /** Answer 429 (reset in 30 s) to this many query calls first. */
+  limited?: number;
+}
+
+/**
+ * A local server speaking Datadog's documented metrics API (v1 query and validate): the
+ * contract, not the service. It checks both keys and answers each query by its
+ * `service:<name>` tag with a pointlist over the asked window, the newest bucket partial.
+ */
+async function startDatadogApi(behaviour: Record<string, Behaviour>) {
+  const calls: { path: string; params: URLSearchParams; keys: [string?, string?] }[] = [];
+  const server: Server = createServer((req, res) => {
+    const u = new URL(req.url ?? '/', 'http://x');
+    const keys: [string?, string?] = [
+      req.headers['dd-api-key'] as string | undefined,
+      req.headers['dd-application-key'] as string | undefined,
+    ];
+    calls.push({ path: u.pathname, params: u.searchParams, keys });
+    const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+      res
+        .writeHead(status, { 'content-type': 'application/json', ...headers })
+        .end(JSON.stringify(body));
+    if (keys[0] !== 'dd-api') return json(403, { errors: ['Forbidden'] });
+    if (u.pathname === '/api/v1/validate') return json(200, { valid: true });
+    if (u.pathname !== '/api/v1/query' || keys[1] !== 'dd-app')
+      return json(403, { errors: ['Forbidden'] });
+    const service = /service:([a-z0-9-]+)/.exec(u.searchParams.get('query') ?? '')?.[1] ?? '';
+    const b = behaviour[service];
+    if (!b) return json(200, { status: 'ok', series: [] });
+    if (b.limited) {
+      b.limited -= 1;
+      return json(429, { errors: ['Too many requests'] }, { 'X-RateLimit-Reset': '30' });
+    }
+    const from = Number(u.searchParams.get('from'));
+    const to = Number(u.searchParams.get('to'));
+    // Buckets of 20 s over the window; the newest is partial and reads half.
+    const pointlist: [number, number | null][] = [];
+    for (let t = from; t < to; t += 20) pointlist.push([t * 1000, b.value]);
+    pointlist.push([to * 1000, b.value / 2]);
+    return json(200, { status: 'ok', series: [{ metric: 'errors', pointlist }] });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+// Given the controller on a real control plane and a local server that speaks Datadog's
+// documented query API, when releases are judged by a Datadog MetricTemplate, then the keys
+// come from the labelled Secret, the window is the metric's interval ending at the
+// controller's now, a healthy canary is promoted, a failing one rolled back on its value, and a
+// rate limit (429) holds the weight as inconclusive until Datadog answers again.
+describe('Datadog metrics (against the documented API, locally)', () => {
+  let cluster: Cluster;
+  let app: App;
+  let objects: k8s.KubernetesObjectApi;
+  let apps: k8s.AppsV1Api;
+  let api: Awaited<ReturnType<typeof startDatadogApi>>;
+  const clock = manualClock();
+  const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
+    stepUntil(app, clock, what, probe);
+  const { phaseIs } = canaryProbes(() => objects, namespace);
+  const release = async (name: string) => {
+    await createDeployment(apps, namespace, name, 1);
+    await createCanary(objects, namespace, name, {
+      service: { port: 80, gatewayRefs: [{ name: 'public' }] },
+      analysis: {
+        interval: '10s',
+        threshold: 1,
+        maxWeight: 20,
+        stepWeight: 10,
+        metrics: [
+          {
+            name: 'error-rate',
+            templateRef: { name: 'error-rate' },
+            interval: '1m',
+            thresholdRange: { max: 1 },
+          },
+        ],
+      },
+    });
+    await until(`${name} Initialized`, phaseIs(name, 'Initialized'));
+    await setImage(apps, namespace, name, `example.test/${name}:2`);
+  };
+
+  beforeAll(async () => {
+    api = await startDatadogApi({
+      good: { value: 0.2 },
+      bad: { value: 4 },
+      limited: { value: 0.2, limited: 1 },
+    });
+    cluster = await startCluster({ nodes: 1 });
+    await installWeirCrds(cluster);
+    const clients = clientsFor(cluster);
+    ({ objects, apps } = clients);
+    await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    await objects.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'datadog', namespace, labels: { 'weir.dev/credentials': 'true' } },
+      stringData: { datadog_api_key: 'dd-api', datadog_application_key: 'dd-app' },
+    } as k8s.V1Secret);
+    await objects.create({
+      apiVersion: 'weir.dev/v1alpha1',
+      kind: 'MetricTemplate',
+      metadata: { name: 'error-rate', namespace },
+      spec: {
+        provider: { type: 'datadog', address: api.url, secretRef: { name: 'datadog' } },
+        query: 'sum:trace.http.request.errors{service:{{ target }}}.as_rate()',
+      },
+    } as k8s.KubernetesObject);
+    app = await startInProcess(clients.kubeConfig, { clock });
+  }, 120_000);
+
+  afterAll(async () => {
+    await app?.stop();
+    await cluster?.stop();
+    await api?.stop();
+  });
+
+  it('promotes a canary under the bound and rolls back one above it, reading the newest complete point', async () => {
+    await release('good');
+    await release('bad');
+    await until('good Succeeded', phaseIs('good', 'Succeeded'));
+    await until('bad Failed', phaseIs('bad', 'Failed'));
+    const good = await currentRun(objects, namespace, 'good');
+    const measured = good.status!.transitions!.flatMap((t) => t.metrics ?? []);
+    expect(measured.length).toBeGreaterThan(0);
+    // 0.2, not the partial bucket's 0.1.
+    for (const m of measured)
+      expect(m).toMatchObject({ name: 'error-rate', value: 0.2, passed: true });
+    const bad = await currentRun(objects, namespace, 'bad');
+    expect(bad.status?.result).toBe('RolledBack');
+    expect(bad.status!.transitions!.at(-1)!.message).toMatch(/error-rate 4 > 1/);
+
+    const queries = api.calls.filter((c) => c.path === '/api/v1/query');
+    for (const c of queries) {
+      expect(c.keys).toEqual(['dd-api', 'dd-app']);
+      expect(Number(c.params.get('to')) - Number(c.params.get('from'))).toBe(60);
+      // The controller's clock (a test clock here), not the machine's.
+      expect(Math.abs(Number(c.params.get('to')) * 1000 - clock.now())).toBeLessThan(600_000);
+    }
+    expect(api.calls.some((c) => c.path === '/api/v1/validate')).toBe(true);
+  });
+
+  it('holds the weight while Datadog rate-limits, as inconclusive, then goes on', async () => {
+    await release('limited');
+    await until('limited Succeeded', phaseIs('limited', 'Succeeded'));
+    const run = await currentRun(objects, namespace, 'limited');
+    expect(run.status?.result).toBe('Promoted');
+    const held = run.status!.transitions!.filter((t) => t.reason === 'CheckInconclusive');
+    // The 429 asks for 30 s: that step and the two after it (10 s apart) send nothing.
+    expect(held.map((t) => t.weight)).toEqual([10, 10, 10]);
+    expect(held[0]!.message).toMatch(
+      /^Inconclusive checks 1\/5, holding the weight at 10: error-rate: Datadog's rate limit was reached \(HTTP 429\): no query for 30s/,
+    );
+    expect(held[1]!.message).toMatch(/Datadog's rate limit: no query until it resets in \d+s/);
+    const limitedCalls = api.calls.filter(
+      (c) => c.path === '/api/v1/query' && c.params.get('query')?.includes('service:limited'),
+    );
+    const to = limitedCalls.map((c) => Number(c.params.get('to')));
+    // After the 429, the next query waited the 30 s out.
+    expect(to[1]! - to[0]!).toBeGreaterThanOrEqual(30);
+    expect(run.status!.transitions!.some((t) => t.reason === 'CheckFailed')).toBe(false);
+  });
+});
