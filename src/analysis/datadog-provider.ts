@@ -1,19 +1,8 @@
 import type { Measurement, SampleWindow, Samples } from '../contracts/measurement.js';
 import { bounded, oneLine } from '../util/text.js';
-import type {
-  MeasureWindow,
-  MetricProvider,
-  MetricProviderFactory,
-  ProviderConfig,
-} from './metric-provider.js';
-import {
-  ProviderTransport,
-  reasonLimit,
-  sharedBy,
-  type Answer,
-  type ProviderOptions,
-  type Shared,
-} from './provider-transport.js';
+import type { MeasureWindow, ProviderConfig } from './metric-provider.js';
+import { reasonLimit, type Shared } from './provider-transport.js';
+import { VendorProvider, vendorFactory, type Answered } from './vendor-provider.js';
 
 /** Where a Datadog template without `provider.address` queries (Datadog's US1 site, as Flagger). */
 export const datadogDefaultAddress = 'https://api.datadoghq.com';
@@ -24,11 +13,6 @@ export const datadogSecretKeys = {
 } as const;
 /** The request headers Datadog reads the keys from. */
 export const datadogHeaders = { apiKey: 'DD-API-KEY', applicationKey: 'DD-APPLICATION-KEY' };
-
-/** Longest wait a 429 may impose before the next query (a lying reset cannot park a provider). */
-const maxRateLimitWaitMs = 10 * 60_000;
-/** Wait after a 429 without a usable `X-RateLimit-Reset`. */
-const defaultRateLimitWaitMs = 60_000;
 
 interface DatadogSeries {
   pointlist?: unknown;
@@ -53,17 +37,12 @@ interface DatadogSeries {
  * - `GET /api/v1/validate` is the probe: it says whether the API key is accepted.
  * The transport (deadline, byte cap, egress policy, no redirects) is every provider's.
  */
-export class DatadogProvider implements MetricProvider {
+export class DatadogProvider extends VendorProvider {
   readonly type = 'datadog';
-  private readonly transport: ProviderTransport;
-  private blockedUntil = 0;
+  protected readonly probeRequest = { method: 'GET' as const, path: 'api/v1/validate' };
 
-  constructor(
-    config: ProviderConfig,
-    common: Shared,
-    private readonly now: () => number,
-  ) {
-    this.transport = new ProviderTransport(config, common, 'Datadog');
+  constructor(config: ProviderConfig, common: Shared, now: () => number) {
+    super(config, common, now, 'Datadog');
   }
 
   async measure(query: string, signal?: AbortSignal, window?: MeasureWindow): Promise<Measurement> {
@@ -89,15 +68,12 @@ export class DatadogProvider implements MetricProvider {
     return { kind: 'samples', values };
   }
 
-  async probe(signal?: AbortSignal, timeoutMs?: number): Promise<string | undefined> {
-    const answer = await this.transport.send(
-      { method: 'GET', path: 'api/v1/validate' },
-      signal,
-      Math.min(this.transport.timeoutMs, timeoutMs ?? Infinity),
-    );
-    if ('kind' in answer) return bounded(answer.reason, reasonLimit);
-    if (answer.status === 200 && answer.body.valid === true) return undefined;
-    return bounded(this.failure(answer), reasonLimit);
+  protected probeAnswered(answer: Answered): boolean {
+    return answer.status === 200 && answer.body.valid === true;
+  }
+
+  protected resetSeconds(answer: Answered): number {
+    return Number(answer.headers['x-ratelimit-reset']);
   }
 
   /** The series of one query over the last `seconds`, or why there are none. */
@@ -106,32 +82,11 @@ export class DatadogProvider implements MetricProvider {
     seconds: number,
     signal: AbortSignal | undefined,
   ): Promise<DatadogSeries[] | { kind: 'error'; reason: string }> {
-    const now = this.now();
-    if (now < this.blockedUntil)
-      return {
-        kind: 'error',
-        reason: `Datadog's rate limit: no query until it resets in ${Math.ceil((this.blockedUntil - now) / 1000)}s`,
-      };
-    const to = Math.floor(now / 1000);
+    const to = Math.floor(this.now() / 1000);
     const params = { query, from: String(to - Math.max(1, Math.round(seconds))), to: String(to) };
-    const answer = await this.transport.send(
-      { method: 'GET', path: 'api/v1/query', params },
-      signal,
-    );
-    if ('kind' in answer) return { kind: 'error', reason: bounded(answer.reason, reasonLimit) };
-    if (answer.status === 429) {
-      const reset = Number(answer.headers['x-ratelimit-reset']);
-      const waitMs =
-        Number.isFinite(reset) && reset > 0
-          ? Math.min(reset * 1000, maxRateLimitWaitMs)
-          : defaultRateLimitWaitMs;
-      this.blockedUntil = this.now() + waitMs;
-      return {
-        kind: 'error',
-        reason: `Datadog's rate limit was reached (HTTP 429): no query for ${Math.ceil(waitMs / 1000)}s`,
-      };
-    }
-    if (answer.status !== 200 || answer.body.status === 'error')
+    const answer = await this.query({ method: 'GET', path: 'api/v1/query', params }, signal);
+    if ('kind' in answer) return answer;
+    if (answer.body.status === 'error')
       return { kind: 'error', reason: bounded(this.failure(answer), reasonLimit) };
     const series = answer.body.series;
     if (series !== undefined && !Array.isArray(series))
@@ -140,7 +95,7 @@ export class DatadogProvider implements MetricProvider {
   }
 
   /** What an unsuccessful answer says: Datadog puts its reasons in `errors` (or `error`). */
-  private failure(answer: Exclude<Answer, { kind: 'error' }>): string {
+  protected failure(answer: Answered): string {
     const { errors, error, text } = answer.body;
     const said = Array.isArray(errors)
       ? errors.filter((e) => typeof e === 'string').join('; ')
@@ -165,17 +120,7 @@ function pointsOf(series: DatadogSeries): number[] {
   return values;
 }
 
-/** Options of the Datadog providers: the transport's, and the clock that places the window. */
-export interface DatadogOptions extends ProviderOptions {
-  now?: () => number;
-}
-
 /** The factory of a controller's Datadog providers (one transport pool, one clock). */
-export function datadogFactory(
-  options: DatadogOptions = {},
-  shared?: Shared,
-): MetricProviderFactory {
-  const common = shared ?? sharedBy(options);
-  const now = options.now ?? (() => Date.now());
-  return (config) => new DatadogProvider(config, common, now);
-}
+export const datadogFactory = vendorFactory(
+  (config, common, now) => new DatadogProvider(config, common, now),
+);

@@ -26,6 +26,7 @@ import type { Measurement, Samples, SampleWindow } from '../contracts/measuremen
 import type { JudgeRecord } from '../contracts/records.js';
 import { judge, judgeOptions, judgeWindow, type Judgement, type JudgeOptions } from './judge.js';
 import { datadogDefaultAddress, datadogHeaders, datadogSecretKeys } from './datadog-provider.js';
+import { dynatraceTokenKey } from './dynatrace-provider.js';
 import type { MetricProviderRegistry } from './metric-registry.js';
 import { QueryTemplateError, renderQuery, type QueryModel } from './query-template.js';
 
@@ -420,19 +421,20 @@ export class MetricChecks implements CheckRunner {
   private templateConfig(mt: MetricTemplate): ProviderConfig | { error: string } {
     const p = mt.spec.provider;
     const where = `MetricTemplate ${mt.metadata.namespace}/${mt.metadata.name}`;
-    const datadog = p.type === 'datadog';
-    // Only a PromQL template falls back to the operator's --metrics-server.
-    const address = p.address ?? (datadog ? datadogDefaultAddress : this.options.defaultAddress);
+    // A vendor API has its own keys and address; only PromQL falls back to --metrics-server.
+    const vendor = vendorCredentials[p.type];
+    const address = p.address ?? (vendor ? vendor.defaultAddress : this.options.defaultAddress);
     if (!address)
       return {
-        error: `${where} has no provider.address and the controller has no --metrics-server`,
+        error: vendor
+          ? `${where}: a ${p.type} template needs provider.address (${vendor.addressHint})`
+          : `${where} has no provider.address and the controller has no --metrics-server`,
       };
     const headers: Record<string, string> = { ...(p.headers ?? {}) };
     let auth: ProviderAuth | undefined;
-    if (datadog && !p.secretRef)
-      return {
-        error: `${where}: a datadog template needs a secretRef with ${datadogSecretKeys.apiKey} and ${datadogSecretKeys.applicationKey}`,
-      };
+    const keys = vendor?.keys.join(' and ');
+    if (vendor && !p.secretRef)
+      return { error: `${where}: a ${p.type} template needs a secretRef with ${keys}` };
     if (p.secretRef) {
       const ref = { namespace: mt.metadata.namespace!, name: p.secretRef.name };
       const secret = this.options.secrets(ref.namespace, ref.name);
@@ -440,21 +442,16 @@ export class MetricChecks implements CheckRunner {
       const refused = credentialSecretProblem(secret, ref);
       if (refused) return { error: `${where}: ${refused}` };
       const data = secretData(secret);
-      if (datadog) {
-        const apiKey = data[datadogSecretKeys.apiKey];
-        const applicationKey = data[datadogSecretKeys.applicationKey];
-        if (!apiKey || !applicationKey)
-          return {
-            error: `${where}: Secret ${p.secretRef.name} needs both ${datadogSecretKeys.apiKey} and ${datadogSecretKeys.applicationKey}`,
-          };
-        headers[datadogHeaders.apiKey] = apiKey;
-        headers[datadogHeaders.applicationKey] = applicationKey;
+      if (vendor) {
+        if (vendor.keys.some((k) => !data[k]))
+          return { error: `${where}: Secret ${p.secretRef.name} needs ${keys}` };
+        Object.assign(headers, vendor.headers(data));
       } else if (data.token) auth = { bearer: data.token };
       else if (data.username !== undefined && data.password !== undefined)
         auth = { username: data.username, password: data.password };
       for (const [k, v] of Object.entries(data))
         if (k.startsWith('headers.')) headers[k.slice('headers.'.length)] = v;
-      if (!datadog && !auth && !Object.keys(data).some((k) => k.startsWith('headers.'))) {
+      if (!vendor && !auth && !Object.keys(data).some((k) => k.startsWith('headers.'))) {
         return {
           error: `${where}: Secret ${p.secretRef.name} has none of the keys token, username and password, or headers.<name>`,
         };
@@ -468,7 +465,7 @@ export class MetricChecks implements CheckRunner {
         error: `${where}: header ${JSON.stringify(badHeader.slice(0, 64))} may not be sent: header names are RFC 7230 tokens, and ${reservedHeaderNames.join(', ')} are set by the controller`,
       };
     if (
-      !datadog &&
+      !vendor &&
       !p.address &&
       Object.keys(headers).length > 0 &&
       !this.options.allowMetricsServerHeaders
@@ -487,6 +484,36 @@ export class MetricChecks implements CheckRunner {
     };
   }
 }
+
+/**
+ * Vendor APIs' credentials: the Secret keys each needs (Flagger's names), the headers they
+ * become, and the address when the template names none.
+ */
+const vendorCredentials: Partial<
+  Record<
+    string,
+    {
+      keys: string[];
+      headers: (data: Record<string, string>) => Record<string, string>;
+      defaultAddress?: string;
+      addressHint?: string;
+    }
+  >
+> = {
+  datadog: {
+    keys: [datadogSecretKeys.apiKey, datadogSecretKeys.applicationKey],
+    headers: (d) => ({
+      [datadogHeaders.apiKey]: d[datadogSecretKeys.apiKey]!,
+      [datadogHeaders.applicationKey]: d[datadogSecretKeys.applicationKey]!,
+    }),
+    defaultAddress: datadogDefaultAddress,
+  },
+  dynatrace: {
+    keys: [dynatraceTokenKey],
+    headers: (d) => ({ Authorization: `Api-Token ${d[dynatraceTokenKey]!}` }),
+    addressHint: 'the environment URL, e.g. https://abc12345.live.dynatrace.com',
+  },
+};
 
 const headerName = new RegExp(headerNamePattern.replace('+$', `{1,${headerNameMaxLength}}$`));
 const reserved = new Set<string>(reservedHeaderNames);

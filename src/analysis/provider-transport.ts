@@ -228,3 +228,40 @@ export class ProviderTransport {
     return `${label} at ${where} could not be queried: ${e.message ?? String(err)}`;
   }
 }
+
+/** Longest pause a rate limit may impose (a lying reset cannot park a provider for long). */
+export const maxRateLimitWaitMs = 10 * 60_000;
+/** Pause after a rate limit that says nothing usable about when it resets. */
+export const defaultRateLimitWaitMs = 60_000;
+
+/**
+ * A provider's rate-limit pause: after an HTTP 429 nothing is sent until the limit resets,
+ * and every query meanwhile answers at once that it waits, so many Canaries on one key do not
+ * keep knocking on a closed door. The clock is the controller's.
+ */
+export class RateLimitPause {
+  private until = 0;
+
+  constructor(
+    private readonly label: string,
+    private readonly now: () => number,
+  ) {}
+
+  /** Why no query may be sent now, or undefined. */
+  waiting(): string | undefined {
+    const left = this.until - this.now();
+    return left > 0
+      ? `${this.label}'s rate limit: no query until it resets in ${Math.ceil(left / 1000)}s`
+      : undefined;
+  }
+
+  /** Records a 429 whose reset is `seconds` away (when known); says how long it waits. */
+  hit(seconds: number | undefined): string {
+    const waitMs =
+      seconds !== undefined && Number.isFinite(seconds) && seconds > 0
+        ? Math.min(seconds * 1000, maxRateLimitWaitMs)
+        : defaultRateLimitWaitMs;
+    this.until = this.now() + waitMs;
+    return `${this.label}'s rate limit was reached (HTTP 429): no query for ${Math.ceil(waitMs / 1000)}s`;
+  }
+}

@@ -2,6 +2,7 @@ import { metricProviderTypes } from '../api/metric-template-schema.js';
 import type { MetricProviderFactory } from './metric-provider.js';
 import { MetricProviderRegistry } from './metric-registry.js';
 import { datadogFactory } from './datadog-provider.js';
+import { dynatraceFactory } from './dynatrace-provider.js';
 import { prometheusFactory } from './prometheus-provider.js';
 import { sharedBy, type ProviderOptions, type Shared } from './provider-transport.js';
 
@@ -24,6 +25,7 @@ export const metricProviderFamily: Record<
 > = {
   prometheus: (_deps, shared) => prometheusFactory(shared),
   datadog: (deps, shared) => datadogFactory(deps, shared),
+  dynatrace: (deps, shared) => dynatraceFactory(deps, shared),
 };
 
 /** The controller's metric providers, one per entry of {@link metricProviderFamily}. */

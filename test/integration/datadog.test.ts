@@ -1,9 +1,8 @@
 import type * as k8s from '@kubernetes/client-node';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { canaryProbes, manualClock, startInProcess } from '../harness/in-process.js';
+import { startVendorApi, type ApiAnswer } from '../harness/vendor-api.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
 import {
   clientsFor,
@@ -31,46 +30,36 @@ interface Behaviour {
  */
 async function startDatadogApi(behaviour: Record<string, Behaviour>) {
   const calls: { path: string; params: URLSearchParams; keys: [string?, string?] }[] = [];
-  const server: Server = createServer((req, res) => {
-    const u = new URL(req.url ?? '/', 'http://x');
+  const api = await startVendorApi((path, params, headers): ApiAnswer => {
     const keys: [string?, string?] = [
-      req.headers['dd-api-key'] as string | undefined,
-      req.headers['dd-application-key'] as string | undefined,
+      headers['dd-api-key'] as string | undefined,
+      headers['dd-application-key'] as string | undefined,
     ];
-    calls.push({ path: u.pathname, params: u.searchParams, keys });
-    const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-      res
-        .writeHead(status, { 'content-type': 'application/json', ...headers })
-        .end(JSON.stringify(body));
-    if (keys[0] !== 'dd-api') return json(403, { errors: ['Forbidden'] });
-    if (u.pathname === '/api/v1/validate') return json(200, { valid: true });
-    if (u.pathname !== '/api/v1/query' || keys[1] !== 'dd-app')
-      return json(403, { errors: ['Forbidden'] });
-    const service = /service:([a-z0-9-]+)/.exec(u.searchParams.get('query') ?? '')?.[1] ?? '';
+    calls.push({ path, params, keys });
+    if (keys[0] !== 'dd-api') return { status: 403, body: { errors: ['Forbidden'] } };
+    if (path === '/api/v1/validate') return { body: { valid: true } };
+    if (path !== '/api/v1/query' || keys[1] !== 'dd-app')
+      return { status: 403, body: { errors: ['Forbidden'] } };
+    const service = /service:([a-z0-9-]+)/.exec(params.get('query') ?? '')?.[1] ?? '';
     const b = behaviour[service];
-    if (!b) return json(200, { status: 'ok', series: [] });
+    if (!b) return { body: { status: 'ok', series: [] } };
     if (b.limited) {
       b.limited -= 1;
-      return json(429, { errors: ['Too many requests'] }, { 'X-RateLimit-Reset': '30' });
+      return {
+        status: 429,
+        body: { errors: ['Too many requests'] },
+        headers: { 'X-RateLimit-Reset': '30' },
+      };
     }
-    const from = Number(u.searchParams.get('from'));
-    const to = Number(u.searchParams.get('to'));
+    const from = Number(params.get('from'));
+    const to = Number(params.get('to'));
     // Buckets of 20 s over the window; the newest is partial and reads half.
     const pointlist: [number, number | null][] = [];
     for (let t = from; t < to; t += 20) pointlist.push([t * 1000, b.value]);
     pointlist.push([to * 1000, b.value / 2]);
-    return json(200, { status: 'ok', series: [{ metric: 'errors', pointlist }] });
+    return { body: { status: 'ok', series: [{ metric: 'errors', pointlist }] } };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    calls,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { ...api, calls };
 }
 
 // Given the controller on a real control plane and a local server that speaks Datadog's

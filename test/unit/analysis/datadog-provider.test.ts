@@ -1,8 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DatadogProvider } from '../../../src/analysis/datadog-provider.js';
 import { sharedBy } from '../../../src/analysis/provider-transport.js';
+import { startVendorApi, type ApiAnswer, type VendorApi } from '../../harness/vendor-api.js';
 
 /**
  * The Datadog provider against a local server that speaks Datadog's documented metrics API
@@ -16,48 +15,32 @@ interface Seen {
   appKey?: string;
 }
 const seen: Seen[] = [];
-type Answer = { status?: number; body: unknown; headers?: Record<string, string> };
-let answers: Record<string, Answer> = {};
+let answers: Record<string, ApiAnswer> = {};
 
 const series = (...pointlists: (number | null)[][][]) => ({
   status: 'ok',
   series: pointlists.map((pointlist) => ({ metric: 'trace.http.request.errors', pointlist })),
 });
 
-let server: Server;
+let api: VendorApi;
 let url: string;
 beforeAll(async () => {
-  server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const u = new URL(req.url ?? '/', 'http://x');
-    const entry: Seen = { path: u.pathname, params: u.searchParams };
-    const apiKey = req.headers['dd-api-key'];
-    const appKey = req.headers['dd-application-key'];
+  api = await startVendorApi((path, params, headers) => {
+    const entry: Seen = { path, params };
+    const apiKey = headers['dd-api-key'];
+    const appKey = headers['dd-application-key'];
     if (typeof apiKey === 'string') entry.apiKey = apiKey;
     if (typeof appKey === 'string') entry.appKey = appKey;
     seen.push(entry);
     // Datadog's answer to a wrong key: 403 with its errors list.
-    if (apiKey !== 'api-key' || (u.pathname === '/api/v1/query' && appKey !== 'app-key')) {
-      res.writeHead(403, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ errors: ['Forbidden'] }));
-      return;
-    }
-    const a =
-      u.pathname === '/api/v1/validate'
-        ? { body: { valid: true } }
-        : (answers[u.searchParams.get('query') ?? ''] ?? {
-            status: 400,
-            body: { errors: ['unknown'] },
-          });
-    res.writeHead(a.status ?? 200, { 'content-type': 'application/json', ...(a.headers ?? {}) });
-    res.end(JSON.stringify(a.body));
+    if (apiKey !== 'api-key' || (path === '/api/v1/query' && appKey !== 'app-key'))
+      return { status: 403, body: { errors: ['Forbidden'] } };
+    if (path === '/api/v1/validate') return { body: { valid: true } };
+    return answers[params.get('query') ?? ''] ?? { status: 400, body: { errors: ['unknown'] } };
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = api.url;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-});
+afterAll(() => api.stop());
 beforeEach(() => {
   seen.length = 0;
   answers = {};

@@ -24,7 +24,8 @@ const fakeProvider = (type: string) => (config: ProviderConfig) => ({
 const registry = () =>
   new MetricProviderRegistry()
     .register('prometheus', fakeProvider('prometheus'))
-    .register('datadog', fakeProvider('datadog'));
+    .register('datadog', fakeProvider('datadog'))
+    .register('dynatrace', fakeProvider('dynatrace'));
 
 const template = (
   namespace: string,
@@ -233,7 +234,7 @@ describe('MetricChecks: Datadog templates', () => {
     [
       'dd',
       { datadog_api_key: 'a1' },
-      'm: MetricTemplate shop/errors: Secret dd needs both datadog_api_key and datadog_application_key',
+      'm: MetricTemplate shop/errors: Secret dd needs datadog_api_key and datadog_application_key',
     ],
   ] as const)('secretRef %s with %j: refused, nothing sent', async (ref_, data, expected) => {
     const { result, sent } = await outcome(
@@ -241,6 +242,43 @@ describe('MetricChecks: Datadog templates', () => {
       canary(ref('errors')),
     );
     expect(result).toBe(expected);
+    expect(sent).toEqual([]);
+  });
+});
+
+describe('MetricChecks: Dynatrace templates', () => {
+  const dynatrace = (address?: string) =>
+    template('shop', 'latency', {
+      provider: {
+        type: 'dynatrace',
+        ...(address ? { address } : {}),
+        secretRef: { name: 'dt' },
+      },
+      query: 'builtin:service.response.time:filter(eq("dt.entity.service.name","{{ target }}"))',
+    });
+  const token = secret({ stringData: { dynatrace_token: 'dt0c01.abc' } });
+
+  it('sends the token as Dynatrace’s Api-Token authorization, to the environment it names', async () => {
+    const { result, sent } = await outcome(
+      checks([dynatrace('https://abc12345.live.dynatrace.com')], { 'shop/dt': token }),
+      canary(ref('latency')),
+    );
+    expect(result).toBe('passed');
+    expect(sent[0]!.config).toMatchObject({
+      type: 'dynatrace',
+      address: 'https://abc12345.live.dynatrace.com',
+      headers: { Authorization: 'Api-Token dt0c01.abc' },
+    });
+  });
+
+  it('needs an address: there is no default environment, and never the shared --metrics-server', async () => {
+    const { result, sent } = await outcome(
+      checks([dynatrace()], { 'shop/dt': token }),
+      canary(ref('latency')),
+    );
+    expect(result).toBe(
+      'm: MetricTemplate shop/latency: a dynatrace template needs provider.address (the environment URL, e.g. https://abc12345.live.dynatrace.com)',
+    );
     expect(sent).toEqual([]);
   });
 });

@@ -1,0 +1,40 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What a documented-contract server answers: a status, a JSON body, extra headers. */
+export interface ApiAnswer {
+  status?: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** A local server that answers GETs with JSON, as a vendor's documented metrics API would. */
+export interface VendorApi {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a loopback server whose `answer` decides each reply from the path, the query
+ * parameters and the headers: a stand-in for a vendor's documented API (Datadog, Dynatrace),
+ * to test Weir against the contract, never the service.
+ */
+export async function startVendorApi(
+  answer: (path: string, params: URLSearchParams, headers: IncomingHttpHeaders) => ApiAnswer,
+): Promise<VendorApi> {
+  const server: Server = createServer((req, res) => {
+    const u = new URL(req.url ?? '/', 'http://x');
+    const a = answer(u.pathname, u.searchParams, req.headers);
+    res.writeHead(a.status ?? 200, { 'content-type': 'application/json', ...(a.headers ?? {}) });
+    res.end(JSON.stringify(a.body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
