@@ -27,6 +27,7 @@ import type { JudgeRecord } from '../contracts/records.js';
 import { judge, judgeOptions, judgeWindow, type Judgement, type JudgeOptions } from './judge.js';
 import { datadogDefaultAddress, datadogHeaders, datadogSecretKeys } from './datadog-provider.js';
 import { dynatraceTokenKey } from './dynatrace-provider.js';
+import { newRelicDefaultAddress, newRelicSecretKeys } from './newrelic-provider.js';
 import type { MetricProviderRegistry } from './metric-registry.js';
 import { QueryTemplateError, renderQuery, type QueryModel } from './query-template.js';
 
@@ -432,6 +433,7 @@ export class MetricChecks implements CheckRunner {
       };
     const headers: Record<string, string> = { ...(p.headers ?? {}) };
     let auth: ProviderAuth | undefined;
+    let settings: Record<string, string> | undefined;
     const keys = vendor?.keys.join(' and ');
     if (vendor && !p.secretRef)
       return { error: `${where}: a ${p.type} template needs a secretRef with ${keys}` };
@@ -445,7 +447,10 @@ export class MetricChecks implements CheckRunner {
       if (vendor) {
         if (vendor.keys.some((k) => !data[k]))
           return { error: `${where}: Secret ${p.secretRef.name} needs ${keys}` };
+        const problem = vendor.problem?.(data);
+        if (problem) return { error: `${where}: Secret ${p.secretRef.name}: ${problem}` };
         Object.assign(headers, vendor.headers(data));
+        settings = vendor.settings?.(data);
       } else if (data.token) auth = { bearer: data.token };
       else if (data.username !== undefined && data.password !== undefined)
         auth = { username: data.username, password: data.password };
@@ -481,6 +486,7 @@ export class MetricChecks implements CheckRunner {
       ...(auth ? { auth } : {}),
       insecureSkipVerify: Boolean(p.insecureSkipVerify),
       timeoutMs: boundedDurationMs(p.timeout, defaultQueryTimeoutMs, durationBounds.queryTimeout),
+      ...(settings ? { settings } : {}),
     };
   }
 }
@@ -495,6 +501,10 @@ const vendorCredentials: Partial<
     {
       keys: string[];
       headers: (data: Record<string, string>) => Record<string, string>;
+      /** Settings that are not headers, for the provider. */
+      settings?: (data: Record<string, string>) => Record<string, string>;
+      /** What is wrong with the keys' values, if anything. */
+      problem?: (data: Record<string, string>) => string | undefined;
       defaultAddress?: string;
       addressHint?: string;
     }
@@ -507,6 +517,16 @@ const vendorCredentials: Partial<
       [datadogHeaders.applicationKey]: d[datadogSecretKeys.applicationKey]!,
     }),
     defaultAddress: datadogDefaultAddress,
+  },
+  newrelic: {
+    keys: [newRelicSecretKeys.apiKey, newRelicSecretKeys.accountId],
+    headers: (d) => ({ 'Api-Key': d[newRelicSecretKeys.apiKey]! }),
+    settings: (d) => ({ accountId: d[newRelicSecretKeys.accountId]!.trim() }),
+    problem: (d) =>
+      /^\d{1,19}$/.test(d[newRelicSecretKeys.accountId]!.trim())
+        ? undefined
+        : `${newRelicSecretKeys.accountId} must be the account's number`,
+    defaultAddress: newRelicDefaultAddress,
   },
   dynatrace: {
     keys: [dynatraceTokenKey],

@@ -12,6 +12,8 @@ export interface ProviderConfig {
   insecureSkipVerify: boolean;
   /** Timeout of one query; providers clamp it to at most 5 min. */
   timeoutMs: number;
+  /** A vendor's settings from the Secret that are not headers (New Relic's account id). */
+  settings?: Record<string, string>;
 }
 
 /** The window a point query covers: the metric's `interval`, ending now. */

@@ -77,7 +77,7 @@ export type Answer =
   | { status: number; headers: Record<string, unknown>; body: Record<string, unknown> }
   | { kind: 'error'; reason: string };
 
-/** One request of a provider: a GET with query parameters, or a POST of a form or JSON. */
+/** One request of a provider: a GET with query parameters, or a POST of a form or JSON. `path` is relative to the address; empty, the address itself. */
 export interface ProviderRequest {
   method: 'GET' | 'POST';
   path: string;
@@ -155,7 +155,8 @@ export class ProviderTransport {
       release = await this.shared.slots.acquire(attempt.signal);
       res = await this.http.request({
         method: req.method,
-        url: req.path,
+        // An empty path is the address itself (NerdGraph's is …/graphql, without a slash).
+        url: req.path === '' ? this.where : req.path,
         ...(req.params ? { params: req.params } : {}),
         ...(req.form ? { data: new URLSearchParams(req.form) } : {}),
         ...(req.json !== undefined ? { data: req.json } : {}),

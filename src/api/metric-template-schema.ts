@@ -11,7 +11,7 @@ import {
 } from './schema-helpers.js';
 
 /** Metric providers Weir can query; each is one file behind the MetricProvider interface. */
-export const metricProviderTypes = ['prometheus', 'datadog', 'dynatrace'] as const;
+export const metricProviderTypes = ['prometheus', 'datadog', 'dynatrace', 'newrelic'] as const;
 
 /** spec of a MetricTemplate (Flagger-compatible: provider + query). */
 export const MetricTemplateSpecSchema = Type.Object(
@@ -20,7 +20,7 @@ export const MetricTemplateSpecSchema = Type.Object(
       {
         type: StringEnum(metricProviderTypes, {
           description:
-            'Metric provider: prometheus (or any PromQL store), datadog (keys from the Secret: datadog_api_key, datadog_application_key), dynatrace (Metrics API v2; key dynatrace_token; address required).',
+            'Metric provider: prometheus (or any PromQL store), datadog (keys from the Secret: datadog_api_key, datadog_application_key), dynatrace (Metrics API v2; key dynatrace_token; address required), newrelic (NerdGraph NRQL; keys newrelic_api_key, newrelic_account_id).',
         }),
         address: Type.Optional(
           HttpUrl(
@@ -32,7 +32,7 @@ export const MetricTemplateSpecSchema = Type.Object(
             { name: ObjectName('Name of a Secret in the template’s namespace.') },
             {
               description:
-                'Secret with credentials: `token` (bearer) or `username` and `password` (basic); `headers.<name>` keys become request headers; for datadog, `datadog_api_key` and `datadog_application_key`; for dynatrace, `dynatrace_token`. It must carry the label weir.dev/credentials: "true".',
+                'Secret with credentials: `token` (bearer) or `username` and `password` (basic); `headers.<name>` keys become request headers; for datadog, `datadog_api_key` and `datadog_application_key`; for dynatrace, `dynatrace_token`; for newrelic, `newrelic_api_key` and `newrelic_account_id`. It must carry the label weir.dev/credentials: "true".',
             },
           ),
         ),

@@ -8,7 +8,7 @@ export interface ApiAnswer {
   headers?: Record<string, string>;
 }
 
-/** A local server that answers GETs with JSON, as a vendor's documented metrics API would. */
+/** A local server that answers with JSON, as a vendor's documented metrics API would. */
 export interface VendorApi {
   readonly url: string;
   stop(): Promise<void>;
@@ -16,17 +16,32 @@ export interface VendorApi {
 
 /**
  * Starts a loopback server whose `answer` decides each reply from the path, the query
- * parameters and the headers: a stand-in for a vendor's documented API (Datadog, Dynatrace),
+ * parameters, the headers and the JSON body: a stand-in for a vendor's documented API (Datadog, Dynatrace),
  * to test Weir against the contract, never the service.
  */
 export async function startVendorApi(
-  answer: (path: string, params: URLSearchParams, headers: IncomingHttpHeaders) => ApiAnswer,
+  answer: (
+    path: string,
+    params: URLSearchParams,
+    headers: IncomingHttpHeaders,
+    body: unknown,
+  ) => ApiAnswer,
 ): Promise<VendorApi> {
   const server: Server = createServer((req, res) => {
-    const u = new URL(req.url ?? '/', 'http://x');
-    const a = answer(u.pathname, u.searchParams, req.headers);
-    res.writeHead(a.status ?? 200, { 'content-type': 'application/json', ...(a.headers ?? {}) });
-    res.end(JSON.stringify(a.body));
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      let body: unknown;
+      try {
+        body = raw ? JSON.parse(raw) : undefined;
+      } catch {
+        body = raw;
+      }
+      const a = answer(u.pathname, u.searchParams, req.headers, body);
+      res.writeHead(a.status ?? 200, { 'content-type': 'application/json', ...(a.headers ?? {}) });
+      res.end(JSON.stringify(a.body));
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

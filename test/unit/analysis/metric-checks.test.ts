@@ -25,7 +25,8 @@ const registry = () =>
   new MetricProviderRegistry()
     .register('prometheus', fakeProvider('prometheus'))
     .register('datadog', fakeProvider('datadog'))
-    .register('dynatrace', fakeProvider('dynatrace'));
+    .register('dynatrace', fakeProvider('dynatrace'))
+    .register('newrelic', fakeProvider('newrelic'));
 
 const template = (
   namespace: string,
@@ -278,6 +279,40 @@ describe('MetricChecks: Dynatrace templates', () => {
     );
     expect(result).toBe(
       'm: MetricTemplate shop/latency: a dynatrace template needs provider.address (the environment URL, e.g. https://abc12345.live.dynatrace.com)',
+    );
+    expect(sent).toEqual([]);
+  });
+});
+
+describe('MetricChecks: New Relic templates', () => {
+  const newrelic = template('shop', 'success', {
+    provider: { type: 'newrelic', secretRef: { name: 'nr' } },
+    query:
+      "SELECT percentage(count(*), WHERE httpResponseCode < 500) FROM Transaction WHERE appName = '{{ target }}'",
+  });
+  const keys = (account: string) =>
+    secret({ stringData: { newrelic_api_key: 'NRAK-1', newrelic_account_id: account } });
+
+  it('sends the key as Api-Key to NerdGraph, with the account as a setting, not a header', async () => {
+    const { result, sent } = await outcome(
+      checks([newrelic], { 'shop/nr': keys('1234567\n') }),
+      canary(ref('success')),
+    );
+    expect(result).toBe('passed');
+    expect(sent[0]!.config).toMatchObject({
+      address: 'https://api.newrelic.com/graphql',
+      headers: { 'Api-Key': 'NRAK-1' },
+      settings: { accountId: '1234567' },
+    });
+  });
+
+  it('refuses an account id that is not a number, naming the key', async () => {
+    const { result, sent } = await outcome(
+      checks([newrelic], { 'shop/nr': keys('acme') }),
+      canary(ref('success')),
+    );
+    expect(result).toBe(
+      "m: MetricTemplate shop/success: Secret nr: newrelic_account_id must be the account's number",
     );
     expect(sent).toEqual([]);
   });
