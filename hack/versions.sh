@@ -7,4 +7,5 @@ KWOK_VERSION="$(_pin kwok sigs.k8s.io/kwok)"
 HELM_VERSION="$(_pin helm helm.sh/helm/v3)"
 FLUX_SOURCE_CONTROLLER_VERSION="$(_pin flux/source-controller github.com/fluxcd/source-controller)"
 FLUX_KUSTOMIZE_CONTROLLER_VERSION="$(_pin flux/kustomize-controller github.com/fluxcd/kustomize-controller)"
+VICTORIAMETRICS_VERSION="$(_pin victoriametrics github.com/VictoriaMetrics/VictoriaMetrics)"
 unset -f _pin
