@@ -48,6 +48,25 @@ spec:
   });
 });
 
+describe('convertFlagger: vendor MetricTemplates', () => {
+  it.each(['datadog', 'dynatrace', 'newrelic'])(
+    'carries a %s template over with no planned note, and the result validates',
+    (type) => {
+      const r = convertFlagger(`apiVersion: flagger.app/v1beta1
+kind: MetricTemplate
+metadata: { name: t, namespace: test }
+spec:
+  provider: { type: ${type}, address: 'https://api.example.test', secretRef: { name: creds } }
+  query: avg:requests{*}
+`);
+      const doc = yaml.load(r.yaml) as Record<string, any>;
+      expect(doc.spec.provider.type).toBe(type);
+      expect(r.notes.filter((n) => n.path === 'spec.provider.type')).toEqual([]);
+      expect(validateDocument(doc).filter((v) => v.severity === 'error')).toEqual([]);
+    },
+  );
+});
+
 describe('convertFlagger: AlertProvider proxies', () => {
   const provider = (proxy: string) =>
     convertFlagger(`apiVersion: flagger.app/v1beta1
