@@ -12,8 +12,9 @@ root="$(dirname "$here")"
 # shell of the local Node base image, curl and openssl to fetch and verify Node.js
 # (hack/node.sh), libatomic1 which Node's binary links, lua5.1 to test the Argo CD
 # health check (Argo CD runs Lua 5.1), tinyproxy as a real HTTP proxy for the alert
-# providers' `proxy`.
-debs=(docker.io prometheus git tmux ca-certificates busybox-static curl openssl libatomic1 lua5.1 tinyproxy)
+# providers' `proxy`, graphite-carbon and graphite-web as a real Graphite for its provider.
+debs=(docker.io prometheus git tmux ca-certificates busybox-static curl openssl libatomic1 lua5.1 tinyproxy
+  graphite-carbon graphite-web)
 missing=()
 for p in "${debs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if ((${#missing[@]})); then
@@ -22,9 +23,9 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
-# The Debian packages enable Prometheus and tinyproxy services on machines with an
-# init system; the harness runs its own instances on free ports, so stop those.
-for service in prometheus tinyproxy; do
+# The Debian packages enable Prometheus, tinyproxy and carbon-cache services on machines
+# with an init system; the harness runs its own instances on free ports, so stop those.
+for service in prometheus tinyproxy carbon-cache; do
   if command -v systemctl >/dev/null && systemctl is-active --quiet "$service" 2>/dev/null; then
     systemctl stop "$service" >&2 || true
   fi

@@ -424,6 +424,9 @@ export class MetricChecks implements CheckRunner {
     const where = `MetricTemplate ${mt.metadata.namespace}/${mt.metadata.name}`;
     // A vendor API has its own keys and address; only PromQL falls back to --metrics-server.
     const vendor = vendorCredentials[p.type];
+    // Graphite takes the generic credentials (basic auth), but never the PromQL --metrics-server.
+    if (p.type === 'graphite' && !p.address)
+      return { error: `${where}: a graphite template needs provider.address (graphite-web's URL)` };
     const address = p.address ?? (vendor ? vendor.defaultAddress : this.options.defaultAddress);
     if (!address)
       return {

@@ -199,9 +199,12 @@ export class ProviderTransport {
         reason: `${label} at ${where} answered HTTP ${res.status} with a body that is not JSON${start ? `: ${start}` : ''}`,
       };
     }
-    const body = json
-      ? (res.data as Record<string, unknown>)
-      : { text: typeof res.data === 'string' ? res.data : '' };
+    // A JSON array (Graphite answers one) is kept under `list`, other text under `text`.
+    const body = Array.isArray(res.data)
+      ? { list: res.data as unknown[] }
+      : json
+        ? (res.data as Record<string, unknown>)
+        : { text: typeof res.data === 'string' ? res.data : '' };
     return { status: res.status, headers: res.headers as Record<string, unknown>, body };
   }
 

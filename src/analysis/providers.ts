@@ -3,6 +3,7 @@ import type { MetricProviderFactory } from './metric-provider.js';
 import { MetricProviderRegistry } from './metric-registry.js';
 import { datadogFactory } from './datadog-provider.js';
 import { dynatraceFactory } from './dynatrace-provider.js';
+import { graphiteFactory } from './graphite-provider.js';
 import { newRelicFactory } from './newrelic-provider.js';
 import { prometheusFactory } from './prometheus-provider.js';
 import { sharedBy, type ProviderOptions, type Shared } from './provider-transport.js';
@@ -28,6 +29,7 @@ export const metricProviderFamily: Record<
   datadog: (deps, shared) => datadogFactory(deps, shared),
   dynatrace: (deps, shared) => dynatraceFactory(deps, shared),
   newrelic: (deps, shared) => newRelicFactory(deps, shared),
+  graphite: (deps, shared) => graphiteFactory(deps, shared),
 };
 
 /** The controller's metric providers, one per entry of {@link metricProviderFamily}. */

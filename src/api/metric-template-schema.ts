@@ -11,7 +11,13 @@ import {
 } from './schema-helpers.js';
 
 /** Metric providers Weir can query; each is one file behind the MetricProvider interface. */
-export const metricProviderTypes = ['prometheus', 'datadog', 'dynatrace', 'newrelic'] as const;
+export const metricProviderTypes = [
+  'prometheus',
+  'datadog',
+  'dynatrace',
+  'newrelic',
+  'graphite',
+] as const;
 
 /** spec of a MetricTemplate (Flagger-compatible: provider + query). */
 export const MetricTemplateSpecSchema = Type.Object(
@@ -20,7 +26,7 @@ export const MetricTemplateSpecSchema = Type.Object(
       {
         type: StringEnum(metricProviderTypes, {
           description:
-            'Metric provider: prometheus (or any PromQL store), datadog (keys from the Secret: datadog_api_key, datadog_application_key), dynatrace (Metrics API v2; key dynatrace_token; address required), newrelic (NerdGraph NRQL; keys newrelic_api_key, newrelic_account_id).',
+            'Metric provider: prometheus (or any PromQL store), datadog (keys from the Secret: datadog_api_key, datadog_application_key), dynatrace (Metrics API v2; key dynatrace_token; address required), newrelic (NerdGraph NRQL; keys newrelic_api_key, newrelic_account_id), graphite (render API; optional username and password; address required).',
         }),
         address: Type.Optional(
           HttpUrl(

@@ -26,7 +26,8 @@ const registry = () =>
     .register('prometheus', fakeProvider('prometheus'))
     .register('datadog', fakeProvider('datadog'))
     .register('dynatrace', fakeProvider('dynatrace'))
-    .register('newrelic', fakeProvider('newrelic'));
+    .register('newrelic', fakeProvider('newrelic'))
+    .register('graphite', fakeProvider('graphite'));
 
 const template = (
   namespace: string,
@@ -313,6 +314,41 @@ describe('MetricChecks: New Relic templates', () => {
     );
     expect(result).toBe(
       "m: MetricTemplate shop/success: Secret nr: newrelic_account_id must be the account's number",
+    );
+    expect(sent).toEqual([]);
+  });
+});
+
+describe('MetricChecks: Graphite templates', () => {
+  const graphite = (address?: string, secretRef?: string) =>
+    template('shop', 'errors', {
+      provider: {
+        type: 'graphite',
+        ...(address ? { address } : {}),
+        ...(secretRef ? { secretRef: { name: secretRef } } : {}),
+      },
+      query: 'target=stats.{{ target }}.errors',
+    });
+
+  it('uses basic auth from the Secret, like Flagger, and the address it names', async () => {
+    const { result, sent } = await outcome(
+      checks([graphite('http://graphite.monitoring', 'gr')], {
+        'shop/gr': secret({ stringData: { username: 'weir', password: 'pw' } }),
+      }),
+      canary(ref('errors')),
+    );
+    expect(result).toBe('passed');
+    expect(sent[0]!.config).toMatchObject({
+      address: 'http://graphite.monitoring',
+      auth: { username: 'weir', password: 'pw' },
+    });
+    expect(sent[0]!.query).toBe('target=stats.podinfo.errors');
+  });
+
+  it('needs an address: never the PromQL --metrics-server', async () => {
+    const { result, sent } = await outcome(checks([graphite()]), canary(ref('errors')));
+    expect(result).toBe(
+      "m: MetricTemplate shop/errors: a graphite template needs provider.address (graphite-web's URL)",
     );
     expect(sent).toEqual([]);
   });
