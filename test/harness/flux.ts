@@ -5,6 +5,7 @@ import type { Cluster } from './cluster.js';
 import { freePort } from './ports.js';
 import { toolPath, toolsDir } from './tools.js';
 import { waitFor } from './wait.js';
+import { stopChildren } from './children.js';
 
 /** Flux's namespace, where its controllers record events and the demo keeps its sources. */
 export const fluxNamespace = 'flux-system';
@@ -88,17 +89,7 @@ export async function startFlux(cluster: Cluster): Promise<Flux> {
     '--log-level=info',
   ];
   const stop = async () => {
-    await Promise.all(
-      children.splice(0).map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve();
-            c.once('exit', () => resolve());
-            c.kill('SIGTERM');
-            setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
-          }),
-      ),
-    );
+    await stopChildren(children.splice(0));
   };
   try {
     start('source-controller', logs.source, [

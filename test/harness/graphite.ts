@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports.js';
 import { waitFor } from './wait.js';
+import { stopChildren } from './children.js';
 
 /** A real Graphite on loopback: Debian's carbon-cache (ingest) and graphite-web (render API). */
 export interface Graphite {
@@ -92,17 +93,7 @@ export async function startGraphite(): Promise<Graphite> {
     children.push(child);
   };
   const stop = async () => {
-    await Promise.all(
-      children.splice(0).map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode !== null) return resolve();
-            c.once('exit', () => resolve());
-            c.kill('SIGTERM');
-            setTimeout(() => c.kill('SIGKILL'), 5_000).unref();
-          }),
-      ),
-    );
+    await stopChildren(children.splice(0), 5_000);
     rmSync(dir, { recursive: true, force: true });
   };
   const url = `http://127.0.0.1:${web}`;

@@ -7,6 +7,7 @@ import { freePort } from './ports.js';
 import type { ScrapeJob } from './prometheus.js';
 import { toolPath } from './tools.js';
 import { waitFor } from './wait.js';
+import { stopChildren } from './children.js';
 
 /** A real VictoriaMetrics single-node server on loopback, scraping like Prometheus. */
 export interface VictoriaMetrics {
@@ -57,12 +58,7 @@ export async function startVictoriaMetrics(jobs: ScrapeJob[]): Promise<VictoriaM
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   const stop = async () => {
-    await new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-    });
+    await stopChildren([child]);
     rmSync(dir, { recursive: true, force: true });
   };
   const url = `http://127.0.0.1:${port}`;
