@@ -260,11 +260,7 @@ export class MetricChecks implements CheckRunner {
         kind: 'error',
         reason: `the ${provider.type} provider cannot return samples over a window, which the judge needs`,
       };
-    const end = this.queryDuration.startTimer({ provider: provider.type });
-    const s = await provider.samples(query, window, signal);
-    end({ outcome: s.kind });
-    this.queries.inc({ provider: provider.type, outcome: s.kind });
-    return s;
+    return this.counted(provider, provider.samples(query, window, signal));
   }
 
   private async measure(
@@ -273,11 +269,19 @@ export class MetricChecks implements CheckRunner {
     signal: AbortSignal,
     window: MeasureWindow,
   ): Promise<Measurement> {
+    return this.counted(provider, provider.measure(query, signal, window));
+  }
+
+  /** A query's answer, timed and counted by provider and outcome (value, samples, no-data, error). */
+  private async counted<T extends { kind: string }>(
+    provider: MetricProvider,
+    answer: Promise<T>,
+  ): Promise<T> {
     const end = this.queryDuration.startTimer({ provider: provider.type });
-    const m = await provider.measure(query, signal, window);
-    end({ outcome: m.kind });
-    this.queries.inc({ provider: provider.type, outcome: m.kind });
-    return m;
+    const a = await answer;
+    end({ outcome: a.kind });
+    this.queries.inc({ provider: provider.type, outcome: a.kind });
+    return a;
   }
 
   /** The provider and rendered queries of one metric. */
