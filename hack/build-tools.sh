@@ -91,6 +91,14 @@ traefik="$(module_dir crds github.com/traefik/traefik/v3)"
 cp "$traefik/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml" "$dir/crds/traefik.yaml"
 contour="$(module_dir crds github.com/projectcontour/contour)"
 cp "$contour/examples/contour/01-crds.yaml" "$dir/crds/contour.yaml"
+apisix="$(module_dir crds github.com/apache/apisix-ingress-controller)"
+cp "$apisix/samples/deploy/crd/v1/ApisixRoute.yaml" "$dir/crds/apisix-route.yaml"
+kuma="$(module_dir crds github.com/kumahq/kuma)"
+cp "$kuma/deployments/charts/kuma/crds/kuma.io_trafficroutes.yaml" "$dir/crds/kuma-trafficroute.yaml"
+knative="$(module_dir crds knative.dev/serving)"
+for k in service configuration revision route; do
+  cp "$knative/config/core/300-resources/$k.yaml" "$dir/crds/knative-$k.yaml"
+done
 chmod -R u+w "$dir/crds"
 
 mkdir -p "$dir/flux-crds"
