@@ -25,7 +25,14 @@ import {
 import type { Measurement, Samples, SampleWindow } from '../contracts/measurement.js';
 import type { JudgeRecord } from '../contracts/records.js';
 import { judge, judgeOptions, judgeWindow, type Judgement, type JudgeOptions } from './judge.js';
+import { cloudWatchAddress, cloudWatchSecretKeys } from './cloudwatch-provider.js';
 import { datadogDefaultAddress, datadogHeaders, datadogSecretKeys } from './datadog-provider.js';
+import {
+  parseServiceAccountKey,
+  projectProblem,
+  stackdriverDefaultAddress,
+  stackdriverSecretKeys,
+} from './stackdriver-provider.js';
 import { dynatraceTokenKey } from './dynatrace-provider.js';
 import { newRelicDefaultAddress, newRelicSecretKeys } from './newrelic-provider.js';
 import type { MetricProviderRegistry } from './metric-registry.js';
@@ -431,7 +438,13 @@ export class MetricChecks implements CheckRunner {
     // Graphite takes the generic credentials (basic auth), but never the PromQL --metrics-server.
     if (p.type === 'graphite' && !p.address)
       return { error: `${where}: a graphite template needs provider.address (graphite-web's URL)` };
-    const address = p.address ?? (vendor ? vendor.defaultAddress : this.options.defaultAddress);
+    if (p.type === 'cloudwatch' && !p.region)
+      return { error: `${where}: a cloudwatch template needs provider.region (e.g. us-east-1)` };
+    const fallback =
+      typeof vendor?.defaultAddress === 'function'
+        ? vendor.defaultAddress(p)
+        : (vendor?.defaultAddress ?? (vendor ? undefined : this.options.defaultAddress));
+    const address = p.address ?? fallback;
     if (!address)
       return {
         error: vendor
@@ -457,7 +470,7 @@ export class MetricChecks implements CheckRunner {
         const problem = vendor.problem?.(data);
         if (problem) return { error: `${where}: Secret ${p.secretRef.name}: ${problem}` };
         Object.assign(headers, vendor.headers(data));
-        settings = vendor.settings?.(data);
+        settings = vendor.settings?.(data, p);
       } else if (data.token) auth = { bearer: data.token };
       else if (data.username !== undefined && data.password !== undefined)
         auth = { username: data.username, password: data.password };
@@ -498,6 +511,9 @@ export class MetricChecks implements CheckRunner {
   }
 }
 
+/** A MetricTemplate's `provider`. */
+type TemplateProvider = MetricTemplate['spec']['provider'];
+
 /**
  * Vendor APIs' credentials: the Secret keys each needs (Flagger's names), the headers they
  * become, and the address when the template names none.
@@ -508,11 +524,11 @@ const vendorCredentials: Partial<
     {
       keys: string[];
       headers: (data: Record<string, string>) => Record<string, string>;
-      /** Settings that are not headers, for the provider. */
-      settings?: (data: Record<string, string>) => Record<string, string>;
+      /** Settings that are not headers, for the provider (from the Secret and the template). */
+      settings?: (data: Record<string, string>, p: TemplateProvider) => Record<string, string>;
       /** What is wrong with the keys' values, if anything. */
       problem?: (data: Record<string, string>) => string | undefined;
-      defaultAddress?: string;
+      defaultAddress?: string | ((p: TemplateProvider) => string);
       addressHint?: string;
     }
   >
@@ -534,6 +550,39 @@ const vendorCredentials: Partial<
         ? undefined
         : `${newRelicSecretKeys.accountId} must be the account's number`,
     defaultAddress: newRelicDefaultAddress,
+  },
+  cloudwatch: {
+    keys: [cloudWatchSecretKeys.accessKeyId, cloudWatchSecretKeys.secretAccessKey],
+    // Signed per request (SigV4): the keys are settings, never headers.
+    headers: () => ({}),
+    settings: (d, p) => ({
+      region: p.region ?? '',
+      accessKeyId: d[cloudWatchSecretKeys.accessKeyId]!.trim(),
+      secretAccessKey: d[cloudWatchSecretKeys.secretAccessKey]!.trim(),
+      ...(d[cloudWatchSecretKeys.sessionToken]
+        ? { sessionToken: d[cloudWatchSecretKeys.sessionToken]!.trim() }
+        : {}),
+    }),
+    defaultAddress: (p) => cloudWatchAddress(p.region ?? ''),
+  },
+  stackdriver: {
+    keys: [stackdriverSecretKeys.serviceAccountKey],
+    // The key signs a token per hour in the provider: a setting, never a header.
+    headers: () => ({}),
+    settings: (d) => ({
+      serviceAccountKey: d[stackdriverSecretKeys.serviceAccountKey]!,
+      ...(d[stackdriverSecretKeys.project]
+        ? { project: d[stackdriverSecretKeys.project]!.trim() }
+        : {}),
+    }),
+    problem: (d) => {
+      const key = parseServiceAccountKey(d[stackdriverSecretKeys.serviceAccountKey]!);
+      if ('error' in key) return key.error;
+      const project = d[stackdriverSecretKeys.project]?.trim() ?? key.projectId;
+      if (!project) return 'no project: add the key project (the key file has no project_id)';
+      return projectProblem(project);
+    },
+    defaultAddress: stackdriverDefaultAddress,
   },
   dynatrace: {
     keys: [dynatraceTokenKey],

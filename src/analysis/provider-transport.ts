@@ -77,13 +77,15 @@ export type Answer =
   | { status: number; headers: Record<string, unknown>; body: Record<string, unknown> }
   | { kind: 'error'; reason: string };
 
-/** One request of a provider: a GET with query parameters, or a POST of a form or JSON. `path` is relative to the address; empty, the address itself. */
+/** One request of a provider: a GET with query parameters, or a POST of a form, JSON or a body as it is. `path` is relative to the address; empty, the address itself. */
 export interface ProviderRequest {
   method: 'GET' | 'POST';
   path: string;
   params?: Record<string, string>;
   form?: Record<string, string>;
   json?: unknown;
+  /** A body sent as it is (a signed request's: the bytes signed are the bytes sent). */
+  body?: string;
   headers?: Record<string, string>;
 }
 
@@ -160,6 +162,7 @@ export class ProviderTransport {
         ...(req.params ? { params: req.params } : {}),
         ...(req.form ? { data: new URLSearchParams(req.form) } : {}),
         ...(req.json !== undefined ? { data: req.json } : {}),
+        ...(req.body !== undefined ? { data: req.body } : {}),
         ...(req.headers ? { headers: req.headers } : {}),
         signal: attempt.signal,
       });
@@ -259,13 +262,13 @@ export class RateLimitPause {
       : undefined;
   }
 
-  /** Records a 429 whose reset is `seconds` away (when known); says how long it waits. */
-  hit(seconds: number | undefined): string {
+  /** Records a 429 (or what `answer` names) whose reset is `seconds` away (when known); says how long it waits. */
+  hit(seconds: number | undefined, answer = 'HTTP 429'): string {
     const waitMs =
       seconds !== undefined && Number.isFinite(seconds) && seconds > 0
         ? Math.min(seconds * 1000, maxRateLimitWaitMs)
         : defaultRateLimitWaitMs;
     this.until = this.now() + waitMs;
-    return `${this.label}'s rate limit was reached (HTTP 429): no query for ${Math.ceil(waitMs / 1000)}s`;
+    return `${this.label}'s rate limit was reached (${answer}): no query for ${Math.ceil(waitMs / 1000)}s`;
   }
 }

@@ -1,7 +1,9 @@
 import { metricProviderTypes } from '../api/metric-template-schema.js';
 import type { MetricProviderFactory } from './metric-provider.js';
 import { MetricProviderRegistry } from './metric-registry.js';
+import { cloudWatchFactory } from './cloudwatch-provider.js';
 import { datadogFactory } from './datadog-provider.js';
+import { stackdriverFactory } from './stackdriver-provider.js';
 import { dynatraceFactory } from './dynatrace-provider.js';
 import { graphiteFactory } from './graphite-provider.js';
 import { newRelicFactory } from './newrelic-provider.js';
@@ -30,6 +32,8 @@ export const metricProviderFamily: Record<
   dynatrace: (deps, shared) => dynatraceFactory(deps, shared),
   newrelic: (deps, shared) => newRelicFactory(deps, shared),
   graphite: (deps, shared) => graphiteFactory(deps, shared),
+  cloudwatch: (deps, shared) => cloudWatchFactory(deps, shared),
+  stackdriver: (deps, shared) => stackdriverFactory(deps, shared),
 };
 
 /** The controller's metric providers, one per entry of {@link metricProviderFamily}. */

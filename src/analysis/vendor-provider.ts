@@ -21,8 +21,8 @@ import {
 export type Answered = Exclude<Answer, { kind: 'error' }>;
 
 /**
- * What the vendor APIs (Datadog, Dynatrace) share: the bounded transport, a rate-limit pause
- * (nothing is sent after a 429 until the limit resets), the controller's clock to place a time
+ * What the vendor APIs (Datadog, Dynatrace, CloudWatch …) share: the bounded transport, a rate-limit
+ * pause (nothing is sent after a 429 until the limit resets), the controller's clock to place a time
  * range, and a probe that asks one request and reads its answer. Each vendor says how it asks
  * for a window, where its 429 says when to come back, and what an answer means.
  */
@@ -55,6 +55,14 @@ export abstract class VendorProvider implements MetricProvider {
   protected abstract failure(answer: Answered): string;
   /** Seconds until a 429's limit resets, from the vendor's header. */
   protected abstract resetSeconds(answer: Answered): number | undefined;
+  /** Whether an answer says the rate limit was reached: HTTP 429, unless the vendor says it otherwise. */
+  protected rateLimited(answer: Answered): boolean {
+    return answer.status === 429;
+  }
+  /** How a rate-limit answer is named in reasons. */
+  protected limitAnswer(answer: Answered): string {
+    return `HTTP ${answer.status}`;
+  }
 
   async probe(signal?: AbortSignal, timeoutMs?: number): Promise<string | undefined> {
     const answer = await this.transport.send(
@@ -79,8 +87,11 @@ export abstract class VendorProvider implements MetricProvider {
     if (waiting) return { kind: 'error', reason: waiting };
     const answer = await this.transport.send(req, signal);
     if ('kind' in answer) return { kind: 'error', reason: bounded(answer.reason, reasonLimit) };
-    if (answer.status === 429)
-      return { kind: 'error', reason: this.pause.hit(this.resetSeconds(answer)) };
+    if (this.rateLimited(answer))
+      return {
+        kind: 'error',
+        reason: this.pause.hit(this.resetSeconds(answer), this.limitAnswer(answer)),
+      };
     if (answer.status !== 200)
       return { kind: 'error', reason: bounded(this.failure(answer), reasonLimit) };
     return answer;

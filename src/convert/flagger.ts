@@ -117,6 +117,12 @@ function noteCredentials(spec: Obj, note: (path: string, msg: string) => void, p
     );
 }
 
+/** Providers Flagger can run on the pod's cloud identity, and the Secret keys Weir needs instead. */
+const ambientCredentials: Record<string, string> = {
+  cloudwatch: 'aws_access_key_id and aws_secret_access_key (and aws_session_token for temporary keys)',
+  stackdriver: 'serviceAccountKey (the key file) and project',
+};
+
 function convertMetricTemplate(spec: Obj, note: (path: string, msg: string) => void): void {
   const type = spec.provider?.type;
   if (type && !(metricProviderTypes as readonly string[]).includes(String(type)))
@@ -124,7 +130,14 @@ function convertMetricTemplate(spec: Obj, note: (path: string, msg: string) => v
       'spec.provider.type',
       `metric provider "${String(type)}" is planned in Weir; this template will be rejected until then`,
     );
-  drop(spec.provider, { path: 'spec.provider', key: 'region' }, 'only used by CloudWatch', note);
+  if (type !== 'cloudwatch')
+    drop(spec.provider, { path: 'spec.provider', key: 'region' }, 'only used by CloudWatch', note);
+  const keys = ambientCredentials[String(type)];
+  if (keys && !spec.provider?.secretRef)
+    note(
+      'spec.provider.secretRef',
+      `Flagger used the pod's own cloud identity here; Weir needs a secretRef to a labelled Secret with ${keys}`,
+    );
   noteCredentials(spec.provider, note, 'spec.provider');
 }
 

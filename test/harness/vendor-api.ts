@@ -25,6 +25,7 @@ export async function startVendorApi(
     params: URLSearchParams,
     headers: IncomingHttpHeaders,
     body: unknown,
+    request: { method: string; url: string; raw: string },
   ) => ApiAnswer,
 ): Promise<VendorApi> {
   const server: Server = createServer((req, res) => {
@@ -38,7 +39,11 @@ export async function startVendorApi(
       } catch {
         body = raw;
       }
-      const a = answer(u.pathname, u.searchParams, req.headers, body);
+      const a = answer(u.pathname, u.searchParams, req.headers, body, {
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        raw,
+      });
       res.writeHead(a.status ?? 200, { 'content-type': 'application/json', ...(a.headers ?? {}) });
       res.end(JSON.stringify(a.body));
     });

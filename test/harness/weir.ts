@@ -159,3 +159,46 @@ export async function stepUntil<T>(
   }
   throw new Error(`Gave up waiting for ${what} after ${maxSteps} steps of ${stepMs} ms`);
 }
+
+/** One metric of a release judged by a MetricTemplate: its name, window and upper bound. */
+export interface TemplateMetric {
+  template: string;
+  interval: string;
+  max: number;
+}
+
+/**
+ * Creates a Deployment and a Canary judged by one MetricTemplate metric (steps of 10 % to
+ * 20 %, one check every 10 s), waits until it is Initialized, and changes the image, so a
+ * release starts: the shape every metric provider's integration test releases.
+ */
+export async function startTemplateRelease(
+  clients: { objects: k8s.KubernetesObjectApi; apps: k8s.AppsV1Api },
+  until: (what: string, probe: () => Promise<true | undefined>) => Promise<unknown>,
+  phaseIs: (name: string, phase: string) => () => Promise<true | undefined>,
+  namespace: string,
+  name: string,
+  metric: TemplateMetric,
+  analysis: { threshold?: number } = {},
+): Promise<void> {
+  await createDeployment(clients.apps, namespace, name, 1);
+  await createCanary(clients.objects, namespace, name, {
+    service: { port: 80, gatewayRefs: [{ name: 'public' }] },
+    analysis: {
+      interval: '10s',
+      ...analysis,
+      maxWeight: 20,
+      stepWeight: 10,
+      metrics: [
+        {
+          name: metric.template,
+          templateRef: { name: metric.template },
+          interval: metric.interval,
+          thresholdRange: { max: metric.max },
+        },
+      ],
+    },
+  });
+  await until(`${name} Initialized`, phaseIs(name, 'Initialized'));
+  await setImage(clients.apps, namespace, name, `example.test/${name}:2`);
+}

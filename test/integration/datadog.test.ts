@@ -6,11 +6,9 @@ import { startVendorApi, type ApiAnswer } from '../harness/vendor-api.js';
 import { startCluster, type Cluster } from '../harness/cluster.js';
 import {
   clientsFor,
-  createCanary,
-  createDeployment,
   currentRun,
   installWeirCrds,
-  setImage,
+  startTemplateRelease,
   stepUntil,
 } from '../harness/weir.js';
 
@@ -77,28 +75,11 @@ describe('Datadog metrics (against the documented API, locally)', () => {
   const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
     stepUntil(app, clock, what, probe);
   const { phaseIs } = canaryProbes(() => objects, namespace);
-  const release = async (name: string) => {
-    await createDeployment(apps, namespace, name, 1);
-    await createCanary(objects, namespace, name, {
-      service: { port: 80, gatewayRefs: [{ name: 'public' }] },
-      analysis: {
-        interval: '10s',
-        threshold: 1,
-        maxWeight: 20,
-        stepWeight: 10,
-        metrics: [
-          {
-            name: 'error-rate',
-            templateRef: { name: 'error-rate' },
-            interval: '1m',
-            thresholdRange: { max: 1 },
-          },
-        ],
-      },
+  const release = (name: string) =>
+    startTemplateRelease({ objects, apps }, until, phaseIs, namespace, name, metric, {
+      threshold: 1,
     });
-    await until(`${name} Initialized`, phaseIs(name, 'Initialized'));
-    await setImage(apps, namespace, name, `example.test/${name}:2`);
-  };
+  const metric = { template: 'error-rate', interval: '1m', max: 1 };
 
   beforeAll(async () => {
     api = await startDatadogApi({

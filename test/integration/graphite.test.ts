@@ -8,11 +8,9 @@ import { canaryProbes, manualClock, startInProcess } from '../harness/in-process
 import { startCluster, type Cluster } from '../harness/cluster.js';
 import {
   clientsFor,
-  createCanary,
-  createDeployment,
   currentRun,
   installWeirCrds,
-  setImage,
+  startTemplateRelease,
   stepUntil,
 } from '../harness/weir.js';
 import { waitFor } from '../harness/wait.js';
@@ -119,25 +117,11 @@ describe('Graphite metrics against a real graphite-web', () => {
 
   it('promotes the canary under its bound and rolls back the one above it', async () => {
     for (const name of Object.keys(errors)) {
-      await createDeployment(apps, namespace, name, 1);
-      await createCanary(objects, namespace, name, {
-        service: { port: 80, gatewayRefs: [{ name: 'public' }] },
-        analysis: {
-          interval: '10s',
-          maxWeight: 20,
-          stepWeight: 10,
-          metrics: [
-            {
-              name: 'errors',
-              templateRef: { name: 'errors' },
-              interval: '30s',
-              thresholdRange: { max: 1 },
-            },
-          ],
-        },
+      await startTemplateRelease({ objects, apps }, until, phaseIs, namespace, name, {
+        template: 'errors',
+        interval: '30s',
+        max: 1,
       });
-      await until(`${name} Initialized`, phaseIs(name, 'Initialized'));
-      await setImage(apps, namespace, name, `example.test/${name}:2`);
     }
     await until('good Succeeded', phaseIs('good', 'Succeeded'));
     await until('bad Failed', phaseIs('bad', 'Failed'));

@@ -67,6 +67,43 @@ spec:
   );
 });
 
+describe('convertFlagger: cloud MetricTemplates', () => {
+  // Flagger's CloudWatch example: no secretRef (the pod's IAM role), a region.
+  const cloudwatch = `apiVersion: flagger.app/v1beta1
+kind: MetricTemplate
+metadata: { name: errors, namespace: test }
+spec:
+  provider: { type: cloudwatch, region: ap-northeast-1 }
+  query: '[{"Id": "e1", "Expression": "m1 / m2"}]'
+`;
+
+  it('keeps a cloudwatch region and asks for the keys Flagger took from the pod', () => {
+    const r = convertFlagger(cloudwatch);
+    const doc = yaml.load(r.yaml) as Record<string, any>;
+    expect(doc.spec.provider).toEqual({ type: 'cloudwatch', region: 'ap-northeast-1' });
+    expect(r.notes.map((n) => `${n.path}: ${n.message}`)).toEqual([
+      "spec.provider.secretRef: Flagger used the pod's own cloud identity here; Weir needs a secretRef to a labelled Secret with aws_access_key_id and aws_secret_access_key (and aws_session_token for temporary keys)",
+    ]);
+    doc.spec.provider.secretRef = { name: 'aws' };
+    expect(validateDocument(doc).filter((v) => v.severity === 'error')).toEqual([]);
+  });
+
+  it('carries a stackdriver template over, and the result validates', () => {
+    const r = convertFlagger(`apiVersion: flagger.app/v1beta1
+kind: MetricTemplate
+metadata: { name: errors, namespace: test }
+spec:
+  provider: { type: stackdriver, secretRef: { name: gcloud-sa } }
+  query: fetch k8s_container | within 1m
+`);
+    const doc = yaml.load(r.yaml) as Record<string, any>;
+    expect(r.notes.filter((n) => n.path.startsWith('spec.provider.type'))).toEqual([]);
+    expect(r.notes.map((n) => n.path)).toEqual(['spec.provider.secretRef']);
+    expect(r.notes[0]!.message).toMatch(/^label the Secret gcloud-sa/);
+    expect(validateDocument(doc).filter((v) => v.severity === 'error')).toEqual([]);
+  });
+});
+
 describe('convertFlagger: AlertProvider proxies', () => {
   const provider = (proxy: string) =>
     convertFlagger(`apiVersion: flagger.app/v1beta1
