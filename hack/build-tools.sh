@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the pinned Go tools Weir's tests and demo need (etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler, kubectl, kwok, helm, Flux's
-# source-controller and kustomize-controller, and VictoriaMetrics, a second
-# PromQL store for the metric provider's tests) from the Go module
+# source-controller and kustomize-controller, VictoriaMetrics, a second
+# PromQL store for the metric provider's tests, and InfluxDB 1.8) from the Go module
 # proxy, as static version-stamped binaries, into a cache outside git, and copies
 # beside them the assets the local cluster installs (KWOK stages, router CRDs).
 # Everything is rebuilt only when a pin in hack/tools/**/go.{mod,sum} or this
@@ -36,6 +36,7 @@ groups=(
   "flux/source-controller|github.com/fluxcd/source-controller=source-controller|"
   "flux/kustomize-controller|github.com/fluxcd/kustomize-controller=kustomize-controller|"
   "victoriametrics|github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics|-X github.com/VictoriaMetrics/VictoriaMetrics/lib/buildinfo.Version=victoria-metrics-${VICTORIAMETRICS_VERSION}"
+  "influxdb|github.com/influxdata/influxdb/cmd/influxd|-X main.version=${INFLUXDB_VERSION#v}"
 )
 
 # One stamp for all groups: the bin dir is a pure function of the pins, the

@@ -8,4 +8,5 @@ HELM_VERSION="$(_pin helm helm.sh/helm/v3)"
 FLUX_SOURCE_CONTROLLER_VERSION="$(_pin flux/source-controller github.com/fluxcd/source-controller)"
 FLUX_KUSTOMIZE_CONTROLLER_VERSION="$(_pin flux/kustomize-controller github.com/fluxcd/kustomize-controller)"
 VICTORIAMETRICS_VERSION="$(_pin victoriametrics github.com/VictoriaMetrics/VictoriaMetrics)"
+INFLUXDB_VERSION="$(_pin influxdb github.com/influxdata/influxdb)"
 unset -f _pin

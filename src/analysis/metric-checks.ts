@@ -27,6 +27,7 @@ import type { JudgeRecord } from '../contracts/records.js';
 import { judge, judgeOptions, judgeWindow, type Judgement, type JudgeOptions } from './judge.js';
 import { cloudWatchAddress, cloudWatchSecretKeys } from './cloudwatch-provider.js';
 import { datadogDefaultAddress, datadogHeaders, datadogSecretKeys } from './datadog-provider.js';
+import { influxdbSecretKeys } from './influxdb-provider.js';
 import {
   parseServiceAccountKey,
   projectProblem,
@@ -455,7 +456,7 @@ export class MetricChecks implements CheckRunner {
     let auth: ProviderAuth | undefined;
     let settings: Record<string, string> | undefined;
     const keys = vendor?.keys.join(' and ');
-    if (vendor && !p.secretRef)
+    if (vendor && !p.secretRef && !vendor.secretOptional)
       return { error: `${where}: a ${p.type} template needs a secretRef with ${keys}` };
     if (p.secretRef) {
       const ref = { namespace: mt.metadata.namespace!, name: p.secretRef.name };
@@ -530,6 +531,8 @@ const vendorCredentials: Partial<
       problem?: (data: Record<string, string>) => string | undefined;
       defaultAddress?: string | ((p: TemplateProvider) => string);
       addressHint?: string;
+      /** A template may go without a Secret (a server without authentication). */
+      secretOptional?: boolean;
     }
   >
 > = {
@@ -583,6 +586,13 @@ const vendorCredentials: Partial<
       return projectProblem(project);
     },
     defaultAddress: stackdriverDefaultAddress,
+  },
+  influxdb: {
+    keys: [influxdbSecretKeys.token, influxdbSecretKeys.org],
+    headers: (d) => ({ Authorization: `Token ${d[influxdbSecretKeys.token]!.trim()}` }),
+    settings: (d) => ({ org: d[influxdbSecretKeys.org]!.trim() }),
+    addressHint: "InfluxDB's URL, e.g. http://influxdb.monitoring:8086",
+    secretOptional: true,
   },
   dynatrace: {
     keys: [dynatraceTokenKey],

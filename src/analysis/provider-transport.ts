@@ -86,6 +86,8 @@ export interface ProviderRequest {
   json?: unknown;
   /** A body sent as it is (a signed request's: the bytes signed are the bytes sent). */
   body?: string;
+  /** The answer is text (InfluxDB's CSV), kept under `body.text` whatever its status. */
+  text?: boolean;
   headers?: Record<string, string>;
 }
 
@@ -164,6 +166,7 @@ export class ProviderTransport {
         ...(req.json !== undefined ? { data: req.json } : {}),
         ...(req.body !== undefined ? { data: req.body } : {}),
         ...(req.headers ? { headers: req.headers } : {}),
+        ...(req.text ? { responseType: 'text' as const } : {}),
         signal: attempt.signal,
       });
     } catch (err) {
@@ -194,6 +197,12 @@ export class ProviderTransport {
         reason: `${label} answered HTTP ${res.status}: redirects are not followed`,
       };
     }
+    if (req.text)
+      return {
+        status: res.status,
+        headers: res.headers as Record<string, unknown>,
+        body: { text: typeof res.data === 'string' ? res.data : '' },
+      };
     const json = typeof res.data === 'object' && res.data !== null;
     if (res.status >= 200 && res.status < 300 && !json) {
       const start = bounded(oneLine(typeof res.data === 'string' ? res.data : ''), 200);

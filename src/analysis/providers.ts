@@ -3,6 +3,7 @@ import type { MetricProviderFactory } from './metric-provider.js';
 import { MetricProviderRegistry } from './metric-registry.js';
 import { cloudWatchFactory } from './cloudwatch-provider.js';
 import { datadogFactory } from './datadog-provider.js';
+import { influxdbFactory } from './influxdb-provider.js';
 import { stackdriverFactory } from './stackdriver-provider.js';
 import { dynatraceFactory } from './dynatrace-provider.js';
 import { graphiteFactory } from './graphite-provider.js';
@@ -34,6 +35,7 @@ export const metricProviderFamily: Record<
   graphite: (deps, shared) => graphiteFactory(deps, shared),
   cloudwatch: (deps, shared) => cloudWatchFactory(deps, shared),
   stackdriver: (deps, shared) => stackdriverFactory(deps, shared),
+  influxdb: (deps, shared) => influxdbFactory(deps, shared),
 };
 
 /** The controller's metric providers, one per entry of {@link metricProviderFamily}. */

@@ -19,6 +19,7 @@ export const metricProviderTypes = [
   'graphite',
   'cloudwatch',
   'stackdriver',
+  'influxdb',
 ] as const;
 
 /** An AWS region name, as `provider.region` must spell it (us-east-1, us-gov-west-1, cn-north-1). */
@@ -31,7 +32,7 @@ export const MetricTemplateSpecSchema = Type.Object(
       {
         type: StringEnum(metricProviderTypes, {
           description:
-            'Metric provider: prometheus (or any PromQL store), datadog (keys from the Secret: datadog_api_key, datadog_application_key), dynatrace (Metrics API v2; key dynatrace_token; address required), newrelic (NerdGraph NRQL; keys newrelic_api_key, newrelic_account_id), graphite (render API; optional username and password; address required), cloudwatch (GetMetricData, signed for provider.region; keys aws_access_key_id, aws_secret_access_key, optional aws_session_token), stackdriver (Google Cloud Monitoring MQL; keys serviceAccountKey and project).',
+            'Metric provider: prometheus (or any PromQL store), datadog (keys from the Secret: datadog_api_key, datadog_application_key), dynatrace (Metrics API v2; key dynatrace_token; address required), newrelic (NerdGraph NRQL; keys newrelic_api_key, newrelic_account_id), graphite (render API; optional username and password; address required), cloudwatch (GetMetricData, signed for provider.region; keys aws_access_key_id, aws_secret_access_key, optional aws_session_token), stackdriver (Google Cloud Monitoring MQL; keys serviceAccountKey and project), influxdb (Flux; optional keys token and org; address required).',
         }),
         address: Type.Optional(
           HttpUrl(
@@ -43,7 +44,7 @@ export const MetricTemplateSpecSchema = Type.Object(
             { name: ObjectName('Name of a Secret in the template’s namespace.') },
             {
               description:
-                'Secret with credentials: `token` (bearer) or `username` and `password` (basic); `headers.<name>` keys become request headers; for datadog, `datadog_api_key` and `datadog_application_key`; for dynatrace, `dynatrace_token`; for newrelic, `newrelic_api_key` and `newrelic_account_id`; for cloudwatch, `aws_access_key_id`, `aws_secret_access_key` and optionally `aws_session_token`; for stackdriver, `serviceAccountKey` (the key file’s JSON) and `project` (default: the key’s project_id). It must carry the label weir.dev/credentials: "true".',
+                'Secret with credentials: `token` (bearer) or `username` and `password` (basic); `headers.<name>` keys become request headers; for datadog, `datadog_api_key` and `datadog_application_key`; for dynatrace, `dynatrace_token`; for newrelic, `newrelic_api_key` and `newrelic_account_id`; for cloudwatch, `aws_access_key_id`, `aws_secret_access_key` and optionally `aws_session_token`; for stackdriver, `serviceAccountKey` (the key file’s JSON) and `project` (default: the key’s project_id); for influxdb, `token` and `org`. It must carry the label weir.dev/credentials: "true".',
             },
           ),
         ),

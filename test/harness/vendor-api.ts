@@ -4,7 +4,10 @@ import type { AddressInfo } from 'node:net';
 /** What a documented-contract server answers: a status, a JSON body, extra headers. */
 export interface ApiAnswer {
   status?: number;
+  /** A JSON body, or with `text`, ignored. */
   body: unknown;
+  /** A body sent as it is (CSV, say), instead of `body` as JSON. */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -44,8 +47,9 @@ export async function startVendorApi(
         url: req.url ?? '/',
         raw,
       });
-      res.writeHead(a.status ?? 200, { 'content-type': 'application/json', ...(a.headers ?? {}) });
-      res.end(JSON.stringify(a.body));
+      const type = a.text !== undefined ? 'text/csv' : 'application/json';
+      res.writeHead(a.status ?? 200, { 'content-type': type, ...(a.headers ?? {}) });
+      res.end(a.text ?? JSON.stringify(a.body));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

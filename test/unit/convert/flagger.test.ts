@@ -49,7 +49,7 @@ spec:
 });
 
 describe('convertFlagger: vendor MetricTemplates', () => {
-  it.each(['datadog', 'dynatrace', 'newrelic'])(
+  it.each(['datadog', 'dynatrace', 'newrelic', 'influxdb'])(
     'carries a %s template over with no planned note, and the result validates',
     (type) => {
       const r = convertFlagger(`apiVersion: flagger.app/v1beta1

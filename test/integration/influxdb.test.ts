@@ -1,0 +1,145 @@
+import type * as k8s from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InfluxdbProvider } from '../../src/analysis/influxdb-provider.js';
+import { sharedBy } from '../../src/analysis/provider-transport.js';
+import type { App } from '../../src/app.js';
+import { startCluster, type Cluster } from '../harness/cluster.js';
+import { canaryProbes, manualClock, startInProcess } from '../harness/in-process.js';
+import { startInfluxDB, type InfluxDB } from '../harness/influxdb.js';
+import {
+  clientsFor,
+  currentRun,
+  installWeirCrds,
+  startTemplateRelease,
+  stepUntil,
+} from '../harness/weir.js';
+
+const namespace = 'influxdb';
+
+// Given a real InfluxDB (1.8, built from its Go module, Flux on, authentication on) fed a point
+// a second, when releases are judged by a MetricTemplate of type influxdb with Flagger's Flux
+// query and Secret keys, then a canary under its bound is promoted, one above it rolled back on
+// its value, a wrong token is refused, no values is no data, and several tables are refused.
+describe('InfluxDB metrics against a real InfluxDB', () => {
+  let influx: InfluxDB;
+  let cluster: Cluster;
+  let app: App;
+  let objects: k8s.KubernetesObjectApi;
+  let apps: k8s.AppsV1Api;
+  let feeding: NodeJS.Timeout | undefined;
+  const clock = manualClock();
+  const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
+    stepUntil(app, clock, what, probe);
+  const { phaseIs } = canaryProbes(() => objects, namespace);
+  const errors = { good: 0.2, bad: 6 } as const;
+  const flux = (filter: string) =>
+    `from(bucket: "${influx.database}/autogen") |> range(start: -30s) |> filter(fn: (r) => r._measurement == "errors"${filter}) |> last()`;
+  const provider = (token = influx.token) =>
+    new InfluxdbProvider(
+      {
+        type: 'influxdb',
+        address: influx.url,
+        headers: { Authorization: `Token ${token}` },
+        insecureSkipVerify: false,
+        timeoutMs: 5_000,
+        settings: { org: 'weir' },
+      },
+      sharedBy({}),
+      () => Date.now(),
+    );
+
+  beforeAll(async () => {
+    [influx, cluster] = await Promise.all([startInfluxDB(), startCluster({ nodes: 1 })]);
+    const feed = () =>
+      influx
+        .write(
+          Object.entries(errors).map(
+            ([service, value]) =>
+              `errors,namespace=${namespace},service=${service} value=${value} ${Date.now()}000000`,
+          ),
+        )
+        .catch(() => undefined);
+    await feed();
+    feeding = setInterval(() => void feed(), 1_000);
+    await installWeirCrds(cluster);
+    const clients = clientsFor(cluster);
+    ({ objects, apps } = clients);
+    await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    await objects.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'influxdb', namespace, labels: { 'weir.dev/credentials': 'true' } },
+      stringData: { token: influx.token, org: 'weir' },
+    } as k8s.V1Secret);
+    await objects.create({
+      apiVersion: 'weir.dev/v1alpha1',
+      kind: 'MetricTemplate',
+      metadata: { name: 'errors', namespace },
+      spec: {
+        provider: { type: 'influxdb', address: influx.url, secretRef: { name: 'influxdb' } },
+        query: [
+          `from(bucket: "${influx.database}/autogen")`,
+          '  |> range(start: -{{ interval }})',
+          '  |> filter(fn: (r) => r._measurement == "errors" and r.namespace == "{{ namespace }}" and r.service == "{{ target }}")',
+          '  |> last()',
+        ].join('\n'),
+      },
+    } as k8s.KubernetesObject);
+    app = await startInProcess(clients.kubeConfig, { clock });
+  }, 120_000);
+
+  afterAll(async () => {
+    if (feeding) clearInterval(feeding);
+    await app?.stop();
+    await Promise.allSettled([cluster?.stop(), influx?.stop()]);
+  });
+
+  it('reads the last value of one table; no values is no data; several tables and a wrong token are refused', async () => {
+    const p = provider();
+    expect(await p.measure(flux(' and r.service == "bad"'))).toEqual({ kind: 'value', value: 6 });
+    expect(await p.measure(flux(' and r.service == "nobody"'))).toEqual({
+      kind: 'no-data',
+      reason: 'the query returned no values',
+    });
+    expect(await p.measure(flux(''))).toEqual({
+      kind: 'error',
+      reason: 'the query returned 2 tables; a check needs one: group() them or filter',
+    });
+    expect(await p.measure(`${flux('')} |> group() |> sum()`)).toEqual({
+      kind: 'value',
+      value: 6.2,
+    });
+    const unknown = await p.measure('nope()');
+    expect(unknown).toMatchObject({ kind: 'error' });
+    expect((unknown as { reason: string }).reason).toMatch(
+      /^InfluxDB answered HTTP 500: .*undefined identifier/,
+    );
+    const samples = await p.samples(flux('').replace(' |> last()', ''), {
+      seconds: 30,
+      stepSeconds: 1,
+    });
+    expect(samples.kind).toBe('samples');
+    expect(await p.probe()).toBeUndefined();
+    expect(await provider('admin:wrong').probe()).toBe(
+      'InfluxDB refused the query (HTTP 401): authentication required; check the secretRef credentials',
+    );
+  });
+
+  it('promotes the canary under its bound and rolls back the one above it', async () => {
+    for (const name of Object.keys(errors))
+      await startTemplateRelease({ objects, apps }, until, phaseIs, namespace, name, {
+        template: 'errors',
+        interval: '30s',
+        max: 1,
+      });
+    await until('good Succeeded', phaseIs('good', 'Succeeded'));
+    await until('bad Failed', phaseIs('bad', 'Failed'));
+    const good = await currentRun(objects, namespace, 'good');
+    const measured = good.status!.transitions!.flatMap((t) => t.metrics ?? []);
+    expect(measured.length).toBeGreaterThan(0);
+    for (const m of measured) expect(m).toMatchObject({ name: 'errors', value: 0.2, passed: true });
+    const bad = await currentRun(objects, namespace, 'bad');
+    expect(bad.status?.result).toBe('RolledBack');
+    expect(bad.status!.transitions!.at(-1)!.message).toMatch(/errors 6 > 1/);
+  });
+});
