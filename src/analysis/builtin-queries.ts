@@ -1,3 +1,5 @@
+import type { QueryModel } from './query-template.js';
+
 /** The metrics Weir knows without a MetricTemplate. */
 export const builtinMetrics = ['request-success-rate', 'request-duration'] as const;
 export type BuiltinMetric = (typeof builtinMetrics)[number];
@@ -12,7 +14,8 @@ export const builtinUnits: Record<BuiltinMetric, string> = {
 };
 
 /** Where a router's request telemetry comes from; see docs/metrics.md. */
-export type TelemetrySource = 'app' | 'istio' | 'linkerd' | 'nginx' | 'contour' | 'traefik';
+export type TelemetrySource =
+  'app' | 'istio' | 'linkerd' | 'nginx' | 'contour' | 'traefik' | 'skipper' | 'apisix' | 'kuma';
 
 /**
  * The telemetry each router's built-ins read. Gateway API reads the workload's own
@@ -28,6 +31,9 @@ export const telemetryOf: Record<string, TelemetrySource> = {
   nginx: 'nginx',
   contour: 'contour',
   traefik: 'traefik',
+  skipper: 'skipper',
+  apisix: 'apisix',
+  kuma: 'kuma',
 };
 
 // 5xx filters on the app's own histogram: whichever of code / status / status_code it uses
@@ -46,6 +52,17 @@ const nginxSelector = {
 } as const;
 const contourSelector = `envoy_cluster_name=~"{{ namespace }}_{{ backend }}_[0-9a-zA-Z-]+"`;
 const traefikSelector = `service=~"{{ namespace }}-{{ backend }}-[0-9a-zA-Z-]+@kubernetescrd"`;
+// APISIX's prometheus plugin (with prefer_name) labels requests with the APISIX route name,
+// `<namespace>_<ApisixRoute>_<http entry>`. Its labels cannot tell the two backends of the canary
+// route apart, so, as in Flagger, both roles measure the whole canary route `<route>-<apex>-canary`.
+const apisixSelector = `route=~"{{ namespace }}_{{ route }}-{{ service }}-canary_.+"`;
+// Kuma's Prometheus discovery labels a dataplane's metrics with its Kuma service
+// (`<Service>_<namespace>_svc_<port>`) as `service`, which Flagger's queries select on.
+const kumaSelector = `service=~"{{ backend }}_{{ namespace }}_svc_[0-9]+"`;
+// Skipper names an Ingress route kube[ew]_<namespace>__<ingress>__<host>__<path>__<backend> with
+// every non-word character as `_` (names come through skipperModel), plus `_<n>` per weighted
+// backend. The canary Ingress holds both backends, so the role's Service selects the side.
+const skipperSelector = `route=~"kube(ew)?_{{ namespace }}__{{ ingress }}_canary__.*__{{ backend }}(_[0-9]+)?"`;
 
 const ratio = (metric: string, selector: string, ok: string) =>
   `sum(rate(${metric}{${selector}, ${ok}}[{{ interval }}])) / sum(rate(${metric}{${selector}}[{{ interval }}])) * 100`;
@@ -101,6 +118,32 @@ const queries: Record<
       ' * 1000',
     ),
   },
+  apisix: {
+    'request-success-rate': ratio('apisix_http_status', apisixSelector, 'code!~"5.."'),
+    'request-duration': p99('apisix_http_latency_bucket', `type="request", ${apisixSelector}`, ''),
+  },
+  kuma: {
+    'request-success-rate': ratio(
+      'envoy_cluster_upstream_rq',
+      kumaSelector,
+      'envoy_response_code!~"5.."',
+    ),
+    'request-duration': p99('envoy_cluster_upstream_rq_time_bucket', kumaSelector, ''),
+  },
+  skipper: {
+    // As in Flagger: the response histogram (-route-response-metrics) has the status code, the
+    // serve-route one (-serve-route-metrics) the time spent serving the route.
+    'request-success-rate': ratio(
+      'skipper_response_duration_seconds_count',
+      skipperSelector,
+      'code!~"5.."',
+    ),
+    'request-duration': p99(
+      'skipper_serve_route_duration_seconds_bucket',
+      skipperSelector,
+      ' * 1000',
+    ),
+  },
 };
 
 /** The query template of a built-in metric for a router and role, or an error message. */
@@ -117,4 +160,23 @@ export function builtinQuery(
     };
   const query = queries[source][metric];
   return typeof query === 'string' ? query : query(role);
+}
+
+/**
+ * The names a built-in query of `provider` is rendered with. Skipper writes route
+ * names with every non-word character as `_` (as Flagger's Skipper observer
+ * encodes them), so its names are encoded alike; every other router's are as they are.
+ */
+export function builtinModel(provider: string, model: QueryModel): QueryModel {
+  if (telemetryOf[provider.split(':')[0]!] !== 'skipper') return model;
+  const word = (s: string) => s.replace(/\W/g, '_');
+  return {
+    ...model,
+    name: word(model.name),
+    namespace: word(model.namespace),
+    target: word(model.target),
+    service: word(model.service),
+    backend: word(model.backend),
+    ingress: word(model.ingress),
+  };
 }

@@ -14,7 +14,7 @@ import type { CheckOutcome, CheckRunner, StepContext } from '../contracts/checks
 import { assessMetric, type MetricAssessment } from './assess-metric.js';
 import { boundedDurationMs, durationMs } from '../api/durations.js';
 import { namesOf } from '../workloads/generated.js';
-import { builtinQuery, builtinUnits, isBuiltin } from './builtin-queries.js';
+import { builtinModel, builtinQuery, builtinUnits, isBuiltin } from './builtin-queries.js';
 import {
   defaultQueryTimeoutMs,
   type MeasureWindow,
@@ -371,15 +371,21 @@ export class MetricChecks implements CheckRunner {
       namespace,
       service: names.apex,
       ingress: canary.spec.ingressRef?.name ?? target,
+      route: canary.spec.routeRef?.name ?? target,
       interval,
       variables: spec.templateVariables ?? {},
     };
-    const model = (role: QueryModel['role']): QueryModel => ({
-      ...base,
-      role,
-      target: role === 'canary' ? target : names.primary,
-      backend: role === 'canary' ? names.apexCanary : names.apexPrimary,
-    });
+    const builtin = !spec.templateRef && !spec.query && isBuiltin(spec.name);
+    const model = (role: QueryModel['role']): QueryModel => {
+      const m: QueryModel = {
+        ...base,
+        role,
+        target: role === 'canary' ? target : names.primary,
+        backend: role === 'canary' ? names.apexCanary : names.apexPrimary,
+      };
+      // A built-in query may need the names as its router writes them.
+      return builtin ? builtinModel(router, m) : m;
+    };
     const judgeOf = (): JudgeQueries | undefined => {
       if (!spec.judge) return undefined;
       const window = judgeWindow(interval, spec.judge.step);

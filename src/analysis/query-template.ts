@@ -13,6 +13,8 @@ export interface QueryModel {
   backend: string;
   /** The Ingress named by `ingressRef` (the target name without one). */
   ingress: string;
+  /** The ApisixRoute named by `routeRef` (the target name without one), as in Flagger. */
+  route: string;
   /** The metric's window, e.g. `1m`. */
   interval: string;
   /** `canary` or `primary`. */
@@ -27,6 +29,7 @@ const simple = [
   'service',
   'backend',
   'ingress',
+  'route',
   'interval',
   'role',
 ] as const;

@@ -126,9 +126,25 @@ const IngressRef = Type.Object(
       maxLength: 64,
     }),
     kind: StringEnum(['Ingress'], { description: 'Kind: Ingress.' }),
-    name: ObjectName('Name of the Ingress to clone as `<name>-canary` (NGINX provider).'),
+    name: ObjectName(
+      'Name of the Ingress to clone as `<name>-canary` (NGINX and Skipper providers).',
+    ),
   },
-  { description: 'The Ingress used by the NGINX provider.' },
+  { description: 'The Ingress used by the NGINX and Skipper providers.' },
+);
+
+const RouteRef = Type.Object(
+  {
+    apiVersion: Type.String({
+      description: 'API version of the route: apisix.apache.org/v2.',
+      maxLength: 64,
+    }),
+    kind: StringEnum(['ApisixRoute'], { description: 'Kind: ApisixRoute.' }),
+    name: ObjectName(
+      'Name of the ApisixRoute to copy as `<name>-<apex>-canary` (APISIX provider), in the Canary’s namespace.',
+    ),
+  },
+  { description: 'The ApisixRoute used by the APISIX provider (Flagger’s spec.routeRef).' },
 );
 
 const CustomMetadata = (what: string) =>
@@ -301,7 +317,11 @@ export const CanaryServiceSchema = Type.Object(
       Type.Array(MirrorBackend, { maxItems: 8, description: 'Gateway API request mirrors.' }),
     ),
     meshName: Type.Optional(
-      Type.String({ maxLength: 253, description: 'App Mesh / Kuma mesh name.' }),
+      Type.String({
+        maxLength: 253,
+        description:
+          'Kuma: the mesh of the TrafficRoute (default: the Canary’s kuma.io/mesh annotation, else default).',
+      }),
     ),
     backends: Type.Optional(
       Type.Array(Type.String({ maxLength: 253 }), {
@@ -765,7 +785,7 @@ export const CanarySpecSchema = Type.Object(
         maxLength: 63,
         pattern: '^[a-z0-9-]+(:[a-z0-9]+)?$',
         description:
-          'Traffic router: gatewayapi (or gatewayapi:v1), kubernetes, istio, linkerd, nginx, traefik, contour. Defaults to the controller’s --provider.',
+          'Traffic router: gatewayapi (or gatewayapi:v1), kubernetes, istio, linkerd, nginx, traefik, contour, apisix, kuma, skipper. Defaults to the controller’s --provider.',
       }),
     ),
     metricsServer: Type.Optional(
@@ -774,6 +794,7 @@ export const CanarySpecSchema = Type.Object(
     targetRef: TargetRef,
     autoscalerRef: Type.Optional(AutoscalerRef),
     ingressRef: Type.Optional(IngressRef),
+    routeRef: Type.Optional(RouteRef),
     service: CanaryServiceSchema,
     analysis: analysisRules,
     progressDeadlineSeconds: Type.Optional(

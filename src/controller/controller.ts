@@ -111,6 +111,7 @@ export function createController(options: ControllerOptions): Controller {
   const routers = buildRouters({
     kube,
     kubeConfig,
+    logger,
     target: (c) => deployments.cache.get(c.spec.targetRef.name, c.metadata.namespace),
   });
   const webhookClient = new WebhookClient({

@@ -46,11 +46,19 @@ function parseSeconds(d: string): number | undefined {
 }
 
 function convertCanary(spec: Obj, note: (path: string, msg: string) => void): void {
-  for (const [key, why] of [
-    ['routeRef', 'APISIX routing is not supported by Weir'],
-    ['upstreamRef', 'Gloo upstreams are not supported by Weir'],
-  ] as const)
+  // spec.routeRef (APISIX) carries over as it is: the apisix provider reads it.
+  for (const [key, why] of [['upstreamRef', 'Gloo upstreams are not supported by Weir']] as const)
     drop(spec, { path: 'spec', key }, why, note);
+  // Flagger's older tutorials (nginx, skipper) name the Ingress by an API version Kubernetes
+  // no longer serves (1.22 removed it); the object is the same networking.k8s.io/v1 Ingress.
+  const ingressVersion = spec.ingressRef?.apiVersion;
+  if (ingressVersion === 'networking.k8s.io/v1beta1' || ingressVersion === 'extensions/v1beta1') {
+    spec.ingressRef.apiVersion = 'networking.k8s.io/v1';
+    note(
+      'spec.ingressRef.apiVersion',
+      `was ${String(ingressVersion)}, which Kubernetes 1.22 and later do not serve: set to networking.k8s.io/v1, the same Ingress`,
+    );
+  }
   if (spec.targetRef && spec.targetRef.kind !== 'Deployment') {
     note(
       'spec.targetRef.kind',
@@ -119,7 +127,8 @@ function noteCredentials(spec: Obj, note: (path: string, msg: string) => void, p
 
 /** Providers Flagger can run on the pod's cloud identity, and the Secret keys Weir needs instead. */
 const ambientCredentials: Record<string, string> = {
-  cloudwatch: 'aws_access_key_id and aws_secret_access_key (and aws_session_token for temporary keys)',
+  cloudwatch:
+    'aws_access_key_id and aws_secret_access_key (and aws_session_token for temporary keys)',
   stackdriver: 'serviceAccountKey (the key file) and project',
 };
 

@@ -43,6 +43,7 @@ interface CanaryRefs {
   targetRef?: Ref;
   autoscalerRef?: Ref;
   ingressRef?: Ref;
+  routeRef?: Ref;
   service?: { gatewayRefs?: Ref[]; routeRef?: Ref };
   analysis?: { metrics?: { templateRef?: Ref }[]; alerts?: { providerRef?: Ref }[] };
 }
@@ -140,6 +141,7 @@ export function checkReferences(docs: SourceDocument[]): Found[] {
       expect('spec.autoscalerRef.name', kind, spec.autoscalerRef.name);
     }
     if (spec.ingressRef) expect('spec.ingressRef.name', 'Ingress', spec.ingressRef.name);
+    if (spec.routeRef) expect('spec.routeRef.name', 'ApisixRoute', spec.routeRef.name);
     (spec.service?.gatewayRefs ?? []).forEach((g, i) => {
       if (g.kind === undefined || g.kind === 'Gateway')
         expect(`spec.service.gatewayRefs[${i}].name`, 'Gateway', g.name, g.namespace);

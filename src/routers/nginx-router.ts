@@ -1,11 +1,17 @@
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { CanaryAnalysis } from '../api/canary-schema.js';
 import type { Canary } from '../api/types.js';
-import { RoutingBlocked } from '../errors.js';
 import type { KubeAccess } from '../kube/access.js';
 import type { Strategy } from '../api/strategy.js';
-import { canaryLabel, namesOf, ownerReference } from '../workloads/generated.js';
-import type { Router, Routes } from './router.js';
+import { namesOf } from '../workloads/generated.js';
+import {
+  cloneIngress,
+  IngressCloneRouter,
+  ingressRefUnsupported,
+  type IngressClone,
+  type IngressReader,
+} from './ingress-clone-router.js';
+import type { Routes } from './router.js';
 import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';
 
 const prefix = 'nginx.ingress.kubernetes.io';
@@ -129,16 +135,15 @@ export function canaryIngressSpec(canary: Canary, source: k8s.V1Ingress): k8s.V1
 }
 
 /**
- * `<ingress>-canary`: a clone of the user's Ingress whose apex backends point at
- * `<apex>-canary`, with the canary annotations for the split. Not matching
- * (weighted canary, blue/green) sets only the weight; A/B sets the header or cookie
- * and weight 0, so requests that do not match stay on the primary.
+ * The canary annotations for a split. Not matching (weighted canary, blue/green)
+ * sets only the weight; A/B sets the header or cookie and weight 0, so requests
+ * that do not match stay on the primary.
  */
-export function canaryIngress(
+function nginxCanaryAnnotations(
   canary: Canary,
   source: k8s.V1Ingress,
   routes: Routes,
-): k8s.V1Ingress {
+): Record<string, string> {
   const annotations: Record<string, string> = {
     ...inherited(source.metadata?.annotations),
     [nginxAnnotations.canary]: 'true',
@@ -154,19 +159,28 @@ export function canaryIngress(
     }
     if (match.cookie !== undefined) annotations[nginxAnnotations.cookie] = match.cookie;
   }
+  return annotations;
+}
+
+/** The split an NGINX canary Ingress's annotations hold. */
+function nginxRoutesOf(_canary: Canary, a: Record<string, string>): Routes {
   return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'Ingress',
-    metadata: {
-      name: `${source.metadata!.name}-canary`,
-      namespace: canary.metadata.namespace!,
-      // Not the user's labels: GitOps tools track objects by label and would prune the clone.
-      labels: { [canaryLabel]: canary.metadata.name! },
-      annotations,
-      ownerReferences: [ownerReference(canary)],
-    },
-    spec: canaryIngressSpec(canary, source),
+    canaryWeight: Number(a[nginxAnnotations.weight] ?? 0),
+    matchToCanary: nginxAnnotations.header in a || nginxAnnotations.cookie in a,
+    mirror: false,
   };
+}
+
+/**
+ * `<ingress>-canary`: a clone of the user's Ingress whose apex backends point at
+ * `<apex>-canary`, with the canary annotations for the split.
+ */
+export function canaryIngress(
+  canary: Canary,
+  source: k8s.V1Ingress,
+  routes: Routes,
+): k8s.V1Ingress {
+  return cloneIngress(nginxClone, canary, source, routes);
 }
 
 /** Advice for a setting ingress-nginx takes from the user's Ingress, which the canary Ingress follows. */
@@ -191,34 +205,10 @@ export const nginxServiceFields: ServiceFieldSupport = {
   },
 };
 
-/** Reads an Ingress; undefined when it does not exist. */
-export type IngressReader = (namespace: string, name: string) => Promise<k8s.V1Ingress | undefined>;
-
-/** An {@link IngressReader} on the API server. */
-export function ingressReader(kubeConfig: k8s.KubeConfig): IngressReader {
-  const api = kubeConfig.makeApiClient(k8s.NetworkingV1Api);
-  return (namespace, name) =>
-    api.readNamespacedIngress({ namespace, name }).catch((err: { code?: number }) => {
-      if (err.code === 404) return undefined;
-      throw err;
-    });
-}
-
-interface Remembered {
-  /** What the copy was read for: a changed Canary reads again. */
-  input: string;
-  ingress: k8s.V1Ingress;
-  /** Whether the routes last applied sent no traffic to the canary. */
-  atRest: boolean;
-}
-
 /** Why the nginx provider cannot route a Canary, or undefined when it can. */
 export function nginxUnsupported(canary: Canary, strategy: Strategy): string | undefined {
-  const ref = canary.spec.ingressRef;
-  if (!ref)
-    return `the nginx provider needs spec.ingressRef: the Ingress that routes to Service ${namesOf(canary).apex}, which Weir clones as <name>-canary`;
-  if (ref.apiVersion !== 'networking.k8s.io/v1')
-    return `spec.ingressRef.apiVersion ${ref.apiVersion} is not served: the nginx provider reads networking.k8s.io/v1 Ingresses`;
+  const ref = ingressRefUnsupported('nginx', canary);
+  if (ref) return ref;
   const fields = serviceFieldsUnsupported('nginx', canary, nginxServiceFields);
   if (fields) return fields;
   const analysis = canary.spec.analysis;
@@ -233,109 +223,22 @@ export function nginxUnsupported(canary: Canary, strategy: Strategy): string | u
   return undefined;
 }
 
+const nginxClone: IngressClone = {
+  name: 'nginx',
+  unsupported: nginxUnsupported,
+  spec: canaryIngressSpec,
+  annotations: nginxCanaryAnnotations,
+  routesOf: nginxRoutesOf,
+};
+
 /**
  * ingress-nginx: a canary Ingress `<ingress>-canary` next to the user's Ingress
  * (`spec.ingressRef`), which Weir reads but never changes. Weighted canaries,
  * blue/green and A/B by one header and/or one cookie; no mirroring, no session
  * affinity.
  */
-export class NginxRouter implements Router {
-  readonly name = 'nginx';
-
-  /**
-   * The user's Ingress per Canary. It is read again whenever traffic leaves or
-   * returns to the primary (a release starts moving, or ends), so the steps in
-   * between read nothing, and a change to the Ingress is picked up by the next
-   * release at the latest.
-   */
-  private readonly remembered = new Map<string, Remembered>();
-
-  constructor(
-    private readonly kube: KubeAccess,
-    private readonly read: IngressReader,
-  ) {}
-
-  forget(namespace: string, name: string): void {
-    this.remembered.delete(`${namespace}/${name}`);
-  }
-
-  unsupported(canary: Canary, strategy: Strategy): string | undefined {
-    return nginxUnsupported(canary, strategy);
-  }
-
-  async setRoutes(canary: Canary, routes: Routes): Promise<void> {
-    const key = `${canary.metadata.namespace}/${canary.metadata.name}`;
-    const input = `${canary.metadata.uid}/${canary.metadata.generation}`;
-    const atRest = routes.canaryWeight === 0 && !routes.matchToCanary;
-    const memo = this.remembered.get(key);
-    const source =
-      memo && memo.input === input && !atRest && !memo.atRest
-        ? { ingress: memo.ingress }
-        : await this.source(canary);
-    if ('blocked' in source) throw source.blocked;
-    await this.kube.apply(canaryIngress(canary, source.ingress, routes));
-    this.remembered.set(key, { input, ingress: source.ingress, atRest });
-  }
-
-  async getRoutes(canary: Canary): Promise<Routes | undefined> {
-    const ref = canary.spec.ingressRef;
-    if (!ref) return undefined;
-    const ingress = await this.read(canary.metadata.namespace!, `${ref.name}-canary`);
-    const a = ingress?.metadata?.annotations;
-    if (!a) return undefined;
-    const matchToCanary = nginxAnnotations.header in a || nginxAnnotations.cookie in a;
-    return {
-      canaryWeight: Number(a[nginxAnnotations.weight] ?? 0),
-      matchToCanary,
-      mirror: false,
-    };
-  }
-
-  async finalize(canary: Canary): Promise<void> {
-    const key = `${canary.metadata.namespace}/${canary.metadata.name}`;
-    const memo = this.remembered.get(key);
-    this.remembered.delete(key);
-    if (!canary.spec.ingressRef) return;
-    const source = memo ? { ingress: memo.ingress } : await this.source(canary);
-    // Without the user's Ingress (or with a name taken by someone else) there is nothing
-    // to hand back: the clone goes with the Canary, and deletion must not wait for the user.
-    if ('blocked' in source) return;
-    await this.kube.apply(
-      canaryIngress(canary, source.ingress, { canaryWeight: 100, matchToCanary: false }),
-    );
-  }
-
-  /** Reads the user's Ingress and checks that the clone can be made without harm. */
-  private async source(
-    canary: Canary,
-  ): Promise<{ ingress: k8s.V1Ingress } | { blocked: RoutingBlocked }> {
-    const namespace = canary.metadata.namespace!;
-    const name = canary.spec.ingressRef!.name;
-    const { apex } = namesOf(canary);
-    const ingress = await this.read(namespace, name);
-    if (!ingress)
-      return {
-        blocked: new RoutingBlocked(
-          'IngressNotFound',
-          `Ingress ${namespace}/${name} (spec.ingressRef) not found: create it, or name the Ingress that routes to Service ${apex}`,
-        ),
-      };
-    const spec = canaryIngressSpec(canary, ingress);
-    if (!spec.rules && !spec.defaultBackend)
-      return {
-        blocked: new RoutingBlocked(
-          'IngressBackendNotFound',
-          `Ingress ${namespace}/${name} has no backend on Service ${apex}: point the paths to release at Service ${apex} (port ${canary.spec.service.port})`,
-        ),
-      };
-    const existing = await this.read(namespace, `${name}-canary`);
-    if (existing && !existing.metadata?.ownerReferences?.some((o) => o.uid === canary.metadata.uid))
-      return {
-        blocked: new RoutingBlocked(
-          'NameConflict',
-          `Ingress ${namespace}/${name}-canary exists and is not owned by this Canary: rename or delete it`,
-        ),
-      };
-    return { ingress };
+export class NginxRouter extends IngressCloneRouter {
+  constructor(kube: KubeAccess, read: IngressReader) {
+    super(kube, read, nginxClone);
   }
 }

@@ -1,16 +1,21 @@
 import type * as k8s from '@kubernetes/client-node';
+import type { Logger } from 'pino';
 import type { Strategy } from '../api/strategy.js';
 import type { Canary } from '../api/types.js';
 import type { KubeAccess } from '../kube/access.js';
+import { ApisixRouter, apisixRouteReader, apisixUnsupported } from './apisix-router.js';
 import { ContourRouter, contourUnsupported } from './contour-router.js';
 import { GatewayApiRouter, gatewayApiUnsupported } from './gateway-api-router.js';
 import { istioUnsupported } from './istio-objects.js';
 import { IstioRouter } from './istio-router.js';
 import { KubernetesRouter, kubernetesUnsupported } from './kubernetes-router.js';
+import { KumaRouter, kumaUnsupported, trafficRouteReader } from './kuma-router.js';
 import { LinkerdRouter, trafficSplitUnsupported } from './linkerd-router.js';
-import { ingressReader, NginxRouter, nginxUnsupported } from './nginx-router.js';
+import { ingressReader } from './ingress-clone-router.js';
+import { NginxRouter, nginxUnsupported } from './nginx-router.js';
 import { RouterRegistry } from './registry.js';
 import type { Router } from './router.js';
+import { SkipperRouter, skipperUnsupported } from './skipper-router.js';
 import { TraefikRouter, traefikUnsupported } from './traefik-router.js';
 
 /** What routers are built from. */
@@ -19,6 +24,8 @@ export interface RouterDeps {
   kubeConfig: k8s.KubeConfig;
   /** The target Deployment of a Canary, from the cache (the plain-Service router scales by it). */
   target(canary: Canary): k8s.V1Deployment | undefined;
+  /** For what a router does outside a reconcile (kuma deletes a TrafficRoute when its Canary is gone). */
+  logger?: Logger;
 }
 
 /** One traffic provider: its name in `spec.provider`, what it cannot route, how it is built. */
@@ -69,6 +76,21 @@ export const routerFamily: readonly RouterEntry[] = [
     name: 'nginx',
     unsupported: nginxUnsupported,
     build: (d) => new NginxRouter(d.kube, ingressReader(d.kubeConfig)),
+  },
+  {
+    name: 'skipper',
+    unsupported: skipperUnsupported,
+    build: (d) => new SkipperRouter(d.kube, ingressReader(d.kubeConfig)),
+  },
+  {
+    name: 'apisix',
+    unsupported: apisixUnsupported,
+    build: (d) => new ApisixRouter(d.kube, apisixRouteReader(d.kubeConfig)),
+  },
+  {
+    name: 'kuma',
+    unsupported: kumaUnsupported,
+    build: (d) => new KumaRouter(d.kube, trafficRouteReader(d.kubeConfig), d.logger),
   },
   {
     name: 'kubernetes',

@@ -47,7 +47,8 @@ export const defaultAdvice: Record<RoutingField, string> = {
   corsPolicy: 'configure CORS in the proxy that routes the traffic, and remove it',
   mirror:
     'Gateway API mirror backends are for the gatewayapi provider; remove it (analysis.mirror mirrors traffic to the canary where the provider can)',
-  meshName: "only Flagger's App Mesh and Kuma routers use it, and Weir has neither; remove it",
+  meshName:
+    'it names the Kuma mesh of the TrafficRoute, which only the kuma provider writes; remove it',
   backends: "only Flagger's App Mesh router uses it, and Weir has none; remove it",
 };
 

@@ -11,7 +11,11 @@ import { createLogger } from '../../src/logger.js';
 import { ContourRouter } from '../../src/routers/contour-router.js';
 import { IstioRouter } from '../../src/routers/istio-router.js';
 import { LinkerdRouter } from '../../src/routers/linkerd-router.js';
-import { NginxRouter, ingressReader } from '../../src/routers/nginx-router.js';
+import { ingressReader } from '../../src/routers/ingress-clone-router.js';
+import { NginxRouter } from '../../src/routers/nginx-router.js';
+import { SkipperRouter } from '../../src/routers/skipper-router.js';
+import { ApisixRouter, apisixRouteReader } from '../../src/routers/apisix-router.js';
+import { KumaRouter, trafficRouteReader } from '../../src/routers/kuma-router.js';
 import type { Router } from '../../src/routers/router.js';
 import { TraefikRouter } from '../../src/routers/traefik-router.js';
 import { ManualClock } from '../../src/util/clock.js';
@@ -152,6 +156,9 @@ describe('the Helm chart', () => {
     traefik: 'traefik.io',
     contour: 'projectcontour.io',
     nginx: 'networking.k8s.io',
+    skipper: 'networking.k8s.io',
+    apisix: 'apisix.apache.org',
+    kuma: 'kuma.io',
   } as const;
   type Flag = keyof typeof routerFlags;
   const chartValues = { replicaCount: 0, metricsServer: '' };
@@ -215,12 +222,28 @@ describe('the Helm chart', () => {
         ],
       },
     } as k8s.KubernetesObject);
+    // The user's ApisixRoute the apisix router reads and copies.
+    await objects.create({
+      apiVersion: 'apisix.apache.org/v2',
+      kind: 'ApisixRoute',
+      metadata: { name: 'podinfo', namespace: team },
+      spec: {
+        http: [
+          {
+            name: 'web',
+            match: { paths: ['/*'] },
+            backends: [{ serviceName: 'podinfo', servicePort: 80 }],
+          },
+        ],
+      },
+    } as k8s.KubernetesObject);
     const stored = await readCanary(objects, team, 'podinfo');
     const canary: Canary = {
       ...stored,
       spec: {
         ...stored.spec,
         ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'podinfo' },
+        routeRef: { apiVersion: 'apisix.apache.org/v2', kind: 'ApisixRoute', name: 'podinfo' },
       },
     };
     // Fresh routers as the ServiceAccount, so none remembers an earlier read.
@@ -232,6 +255,9 @@ describe('the Helm chart', () => {
         traefik: new TraefikRouter(kube, sa),
         contour: new ContourRouter(kube, sa),
         nginx: new NginxRouter(kube, ingressReader(sa)),
+        skipper: new SkipperRouter(kube, ingressReader(sa)),
+        apisix: new ApisixRouter(kube, apisixRouteReader(sa)),
+        kuma: new KumaRouter(kube, trafficRouteReader(sa)),
       };
     };
     const status = (p: Promise<unknown>) =>
@@ -281,8 +307,19 @@ describe('the Helm chart', () => {
         read('traefik.io/v1alpha1', 'TraefikService', 'podinfo'),
         read('projectcontour.io/v1', 'HTTPProxy', 'podinfo'),
         read('networking.k8s.io/v1', 'Ingress', 'podinfo-canary'),
+        read('apisix.apache.org/v2', 'ApisixRoute', 'podinfo-podinfo-canary'),
       ]),
-    ).toEqual([true, true, true, true, true, true]);
+    ).toEqual([true, true, true, true, true, true, true]);
+    // Kuma's TrafficRoute is cluster-scoped; finalize hands traffic back and keeps it.
+    expect(
+      await objects
+        .read({
+          apiVersion: 'kuma.io/v1alpha1',
+          kind: 'TrafficRoute',
+          metadata: { name: `podinfo.${team}` },
+        })
+        .then(() => true),
+    ).toBe(true);
     // Still nothing beyond what the routers use.
     const networking = sa.makeApiClient(k8s.NetworkingV1Api);
     expect(

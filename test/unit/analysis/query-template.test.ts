@@ -12,6 +12,7 @@ const model: QueryModel = {
   service: 'podinfo-svc',
   backend: 'podinfo-svc-canary',
   ingress: 'podinfo',
+  route: 'podinfo-route',
   interval: '1m',
   role: 'canary',
   variables: { route: '/api', 'le.bucket': '0.5' },

@@ -1,7 +1,9 @@
 import * as yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { convertFlagger } from '../../../src/convert/flagger.js';
+import type { Canary } from '../../../src/api/types.js';
 import { validateDocument } from '../../../src/lint/validate.js';
+import { providerProblem } from '../../../src/routers/capabilities.js';
 
 const flagger = `apiVersion: flagger.app/v1beta1
 kind: Canary
@@ -195,4 +197,121 @@ spec:
       'spec.analysis.metrics[1].templateVariables.route: Weir rejects this value',
     ]);
   });
+});
+
+describe('convertFlagger: a Skipper Canary', () => {
+  // Flagger's Skipper tutorial (docs/gitbook/tutorials/skipper-progressive-delivery.md).
+  const skipperCanary = (ingressVersion: string) => `apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: { name: podinfo, namespace: test }
+spec:
+  provider: skipper
+  targetRef: { apiVersion: apps/v1, kind: Deployment, name: podinfo }
+  ingressRef: { apiVersion: ${ingressVersion}, kind: Ingress, name: podinfo }
+  autoscalerRef: { apiVersion: autoscaling/v2, kind: HorizontalPodAutoscaler, name: podinfo }
+  progressDeadlineSeconds: 60
+  service: { port: 80, targetPort: 9898 }
+  analysis:
+    interval: 10s
+    threshold: 10
+    maxWeight: 50
+    stepWeight: 5
+    metrics:
+      - { name: request-success-rate, interval: 1m, thresholdRange: { min: 99 } }
+      - { name: request-duration, interval: 1m, thresholdRange: { max: 500 } }
+    webhooks:
+      - { name: gate, type: confirm-rollout, url: http://flagger-loadtester.test/gate/approve }
+`;
+
+  it('carries it over as it is; it validates and the skipper provider can route it', () => {
+    const r = convertFlagger(skipperCanary('networking.k8s.io/v1'));
+    const doc = yaml.load(r.yaml) as Record<string, any>;
+    expect(doc.spec.provider).toBe('skipper');
+    expect(doc.spec.ingressRef).toEqual({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      name: 'podinfo',
+    });
+    expect(r.notes).toEqual([]);
+    expect(validateDocument(doc).filter((v) => v.severity === 'error')).toEqual([]);
+    expect(providerProblem('skipper', doc as Canary)).toBeUndefined();
+  });
+
+  it.each(['networking.k8s.io/v1beta1', 'extensions/v1beta1'])(
+    'moves an ingressRef of %s to networking.k8s.io/v1, saying so',
+    (version) => {
+      const r = convertFlagger(skipperCanary(version));
+      const doc = yaml.load(r.yaml) as Record<string, any>;
+      expect(doc.spec.ingressRef.apiVersion).toBe('networking.k8s.io/v1');
+      expect(r.notes.map((n) => `${n.path}: ${n.message}`)).toEqual([
+        `spec.ingressRef.apiVersion: was ${version}, which Kubernetes 1.22 and later do not serve: set to networking.k8s.io/v1, the same Ingress`,
+      ]);
+      expect(providerProblem('skipper', doc as Canary)).toBeUndefined();
+    },
+  );
+});
+
+describe('convertFlagger: APISIX and Kuma Canaries', () => {
+  // Flagger's APISIX tutorial (docs/gitbook/tutorials/apisix-progressive-delivery.md).
+  const apisixCanary = `apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: { name: podinfo, namespace: test }
+spec:
+  provider: apisix
+  targetRef: { apiVersion: apps/v1, kind: Deployment, name: podinfo }
+  routeRef: { apiVersion: apisix.apache.org/v2, kind: ApisixRoute, name: podinfo }
+  progressDeadlineSeconds: 60
+  service: { port: 80, targetPort: 9898 }
+  analysis:
+    interval: 10s
+    threshold: 10
+    maxWeight: 50
+    stepWeight: 10
+    metrics:
+      - { name: request-success-rate, interval: 1m, thresholdRange: { min: 99 } }
+      - { name: request-duration, interval: 30s, thresholdRange: { max: 500 } }
+`;
+  // Flagger's Kuma tutorial: the mesh in an annotation, Kuma's protocol annotations on the Services.
+  const kumaCanary = `apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata:
+  name: podinfo
+  namespace: test
+  annotations: { kuma.io/mesh: default }
+spec:
+  provider: kuma
+  targetRef: { apiVersion: apps/v1, kind: Deployment, name: podinfo }
+  progressDeadlineSeconds: 60
+  service:
+    port: 9898
+    targetPort: 9898
+    apex: { annotations: { 9898.service.kuma.io/protocol: http } }
+    canary: { annotations: { 9898.service.kuma.io/protocol: http } }
+    primary: { annotations: { 9898.service.kuma.io/protocol: http } }
+  analysis:
+    interval: 30s
+    threshold: 5
+    maxWeight: 50
+    stepWeight: 5
+    metrics:
+      - { name: request-success-rate, threshold: 99, interval: 1m }
+      - { name: request-duration, threshold: 500, interval: 30s }
+`;
+
+  it.each([
+    ['apisix', apisixCanary],
+    ['kuma', kumaCanary],
+  ])(
+    'carries a %s Canary over as it is; it validates and the provider can route it',
+    (provider, text) => {
+      const r = convertFlagger(text);
+      const doc = yaml.load(r.yaml) as Record<string, any>;
+      const source = yaml.load(text) as Record<string, any>;
+      expect(doc.spec).toEqual(source.spec);
+      expect(doc.metadata).toEqual(source.metadata);
+      expect(r.notes).toEqual([]);
+      expect(validateDocument(doc).filter((v) => v.severity === 'error')).toEqual([]);
+      expect(providerProblem(provider, doc as Canary)).toBeUndefined();
+    },
+  );
 });

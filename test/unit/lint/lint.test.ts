@@ -66,14 +66,51 @@ describe('lintPaths', () => {
 
     it('names the providers Weir has when the Canary names another', async () => {
       expect(await providerErrors(withProvider('appmesh'))).toEqual([
-        'error 8:3 unknown provider "appmesh": Weir supports contour, gatewayapi, istio, kubernetes, linkerd, nginx, smi, traefik',
+        'error 8:3 unknown provider "appmesh": Weir supports apisix, contour, gatewayapi, istio, kubernetes, kuma, linkerd, nginx, skipper, smi, traefik',
       ]);
+    });
+
+    it('checks a skipper Canary as the controller would: it needs its Ingress', async () => {
+      const skipper = withProvider('skipper');
+      expect(await providerErrors(skipper)).toEqual([
+        expect.stringContaining('error 8:3 the skipper provider needs spec.ingressRef'),
+      ]);
+      const withIngress = skipper.replace(
+        '  service: { port: 80 }',
+        '  ingressRef: { apiVersion: networking.k8s.io/v1, kind: Ingress, name: web }\n  service: { port: 80 }',
+      );
+      expect(await providerErrors(withIngress)).toEqual([]);
     });
 
     it('passes what the provider can route, and leaves a Canary without a provider to the controller', async () => {
       expect(await providerErrors(withProvider('gatewayapi:v1'))).toEqual([]);
       expect(await providerErrors(withProvider('istio'))).toEqual([]);
       expect(await providerErrors(canary())).toEqual([]);
+    });
+
+    it('keeps Flagger’s apisix routeRef and kuma meshName, and says what apisix needs without one', async () => {
+      const apisix = withProvider('apisix').replace(
+        '  service: { port: 80 }',
+        '  routeRef: { apiVersion: apisix.apache.org/v2, kind: ApisixRoute, name: web-route }\n  service: { port: 80 }',
+      );
+      const all = async (text: string) =>
+        (await lintPaths([folder({ 'c.yaml': text, 'm.yaml': errorsTemplate })])).findings
+          .filter((f) => f.path !== 'spec.targetRef.name')
+          .map((f) => `${f.severity} ${f.path} ${f.message}`);
+      expect(await all(apisix)).toEqual([
+        'warning spec.routeRef.name ApisixRoute team/web-route is not in the scanned files (it must exist in the cluster)',
+      ]);
+      expect(
+        await all(
+          withProvider('kuma').replace(
+            'service: { port: 80 }',
+            'service: { port: 80, meshName: shop }',
+          ),
+        ),
+      ).toEqual([]);
+      expect(await providerErrors(withProvider('apisix'))).toEqual([
+        expect.stringContaining('error 8:3 the apisix provider needs spec.routeRef'),
+      ]);
     });
   });
 

@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeAccess } from '../../../src/kube/access.js';
 import { strategyOf } from '../../../src/api/strategy.js';
+import { ApisixRouter } from '../../../src/routers/apisix-router.js';
 import { providerProblem, unsupportedBy } from '../../../src/routers/capabilities.js';
 import { ContourRouter } from '../../../src/routers/contour-router.js';
 import { GatewayApiRouter } from '../../../src/routers/gateway-api-router.js';
 import { IstioRouter } from '../../../src/routers/istio-router.js';
 import { KubernetesRouter } from '../../../src/routers/kubernetes-router.js';
+import { KumaRouter } from '../../../src/routers/kuma-router.js';
 import { LinkerdRouter } from '../../../src/routers/linkerd-router.js';
 import { NginxRouter } from '../../../src/routers/nginx-router.js';
 import type { Router } from '../../../src/routers/router.js';
+import { SkipperRouter } from '../../../src/routers/skipper-router.js';
 import { TraefikRouter } from '../../../src/routers/traefik-router.js';
 import { canaryWith, offlineKubeConfig } from './fixtures.js';
 
@@ -26,6 +29,9 @@ const routers: Router[] = [
   new TraefikRouter(kube, kubeConfig),
   new ContourRouter(kube, kubeConfig),
   new NginxRouter(kube, async () => undefined),
+  new SkipperRouter(kube, async () => undefined),
+  new ApisixRouter(kube, async () => undefined),
+  new KumaRouter(kube, async () => undefined),
   new KubernetesRouter(kube, () => undefined),
 ];
 
@@ -86,7 +92,7 @@ describe('unsupportedBy', () => {
   it('resolves gatewayapi:v1 to the gatewayapi provider and names the known ones otherwise', () => {
     expect(providerProblem('gatewayapi:v1', canaryWith({}))).toBeUndefined();
     expect(providerProblem('appmesh', canaryWith({}))).toBe(
-      'unknown provider "appmesh": Weir supports contour, gatewayapi, istio, kubernetes, linkerd, nginx, smi, traefik',
+      'unknown provider "appmesh": Weir supports apisix, contour, gatewayapi, istio, kubernetes, kuma, linkerd, nginx, skipper, smi, traefik',
     );
   });
 });

@@ -456,7 +456,7 @@ describe('istioUnsupported', () => {
       name: 'App Mesh fields',
       service: { meshName: 'shop', backends: ['ledger'] },
       problem:
-        /^spec\.service\.meshName is not supported by the istio provider: .*App Mesh.*; spec\.service\.backends is not supported by the istio provider: /,
+        /^spec\.service\.meshName is not supported by the istio provider: .*kuma provider.*; spec\.service\.backends is not supported by the istio provider: /,
     },
     {
       name: 'every Istio field of an HTTP service',

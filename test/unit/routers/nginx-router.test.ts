@@ -3,11 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { Canary } from '../../../src/api/types.js';
 import { RoutingBlocked } from '../../../src/errors.js';
 import type { KubeAccess } from '../../../src/kube/access.js';
-import {
-  canaryIngress,
-  NginxRouter,
-  type IngressReader,
-} from '../../../src/routers/nginx-router.js';
+import type { IngressReader } from '../../../src/routers/ingress-clone-router.js';
+import { canaryIngress, NginxRouter } from '../../../src/routers/nginx-router.js';
 import { canaryWith, owner, type UnsupportedCase } from './fixtures.js';
 
 const ingressRef = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' as const, name: 'web' };

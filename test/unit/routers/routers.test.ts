@@ -24,8 +24,8 @@ describe('provider families', () => {
 
   it('lint knows exactly the routers the controller builds, and names them alike', () => {
     expect(Object.keys(unsupportedBy).sort()).toEqual(routerFamily.map((r) => r.name).sort());
-    const unknown = routers.resolve('apisix');
-    expect('error' in unknown && unknown.error).toBe(providerProblem('apisix', canaryWith({})));
+    const unknown = routers.resolve('appmesh');
+    expect('error' in unknown && unknown.error).toBe(providerProblem('appmesh', canaryWith({})));
   });
 
   it('a router answers unsupported() as lint does', () => {
