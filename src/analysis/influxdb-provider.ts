@@ -100,14 +100,15 @@ export class InfluxdbProvider extends VendorProvider {
 
   /** What an unsuccessful answer says: InfluxDB answers JSON, `error` (1.x) or `message` (2.x). */
   protected failure(answer: Answered): string {
-    let said = '';
+    const text = String(answer.body.text ?? '');
+    let said: string;
     try {
-      const body = JSON.parse(String(answer.body.text ?? '')) as Record<string, unknown>;
+      const body = JSON.parse(text) as Record<string, unknown>;
       said = [body.code, body.message ?? body.error]
         .filter((x) => typeof x === 'string')
         .join(': ');
     } catch {
-      said = String(answer.body.text ?? '');
+      said = text;
     }
     const detail = bounded(oneLine(said), 200);
     return `InfluxDB answered HTTP ${answer.status}${detail ? `: ${detail}` : ''}`;

@@ -1,6 +1,4 @@
-import type * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
 import {
   mqlAnswer,
   startCloudMonitoringApi,
@@ -12,16 +10,9 @@ import {
   type AwsKeys,
   type CloudWatchCall,
 } from '../harness/cloudwatch-api.js';
-import { canaryProbes, manualClock, startInProcess } from '../harness/in-process.js';
-import { startCluster, type Cluster } from '../harness/cluster.js';
 import type { ApiAnswer } from '../harness/vendor-api.js';
-import {
-  clientsFor,
-  currentRun,
-  installWeirCrds,
-  startTemplateRelease,
-  stepUntil,
-} from '../harness/weir.js';
+import { startMetricsBed, type MetricsBed } from '../harness/metrics-bed.js';
+import { currentRun } from '../harness/weir.js';
 
 const namespace = 'cloud-metrics';
 const aws: AwsKeys = {
@@ -83,44 +74,20 @@ function cloudWatchAnswer(call: CloudWatchCall): ApiAnswer {
 // healthy canary is promoted, a failing one rolled back on its value, and a throttled API holds
 // the weight as inconclusive until it answers again.
 describe('cloud metric providers (against their documented APIs, locally)', () => {
-  let cluster: Cluster;
-  let app: App;
-  let objects: k8s.KubernetesObjectApi;
-  let apps: k8s.AppsV1Api;
+  let bed: MetricsBed;
   let cloudWatch: Awaited<ReturnType<typeof startCloudWatchApi>>;
   let cloudMonitoring: Awaited<ReturnType<typeof startCloudMonitoringApi>>;
-  const clock = manualClock();
-  const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
-    stepUntil(app, clock, what, probe);
-  const { phaseIs } = canaryProbes(() => objects, namespace);
-  const template = (name: string, provider: Record<string, unknown>, query: string) =>
-    objects.create({
-      apiVersion: 'weir.dev/v1alpha1',
-      kind: 'MetricTemplate',
-      metadata: { name, namespace },
-      spec: { provider, query },
-    } as k8s.KubernetesObject);
-  const secret = (name: string, stringData: Record<string, string>) =>
-    objects.create({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name, namespace, labels: { 'weir.dev/credentials': 'true' } },
-      stringData,
-    } as k8s.V1Secret);
 
   beforeAll(async () => {
+    bed = await startMetricsBed(namespace);
+    const { secret, template } = bed;
     cloudWatch = await startCloudWatchApi(aws, cloudWatchAnswer);
     // Tokens are checked against the controller's (manual) clock, as Google checks its own.
     cloudMonitoring = await startCloudMonitoringApi(
       google,
-      () => clock.now(),
+      () => bed.clock.now(),
       cloudMonitoringAnswer,
     );
-    cluster = await startCluster({ nodes: 1 });
-    await installWeirCrds(cluster);
-    const clients = clientsFor(cluster);
-    ({ objects, apps } = clients);
-    await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
     await secret('aws', {
       aws_access_key_id: aws.accessKeyId,
       aws_secret_access_key: aws.secretAccessKey,
@@ -166,68 +133,49 @@ describe('cloud metric providers (against their documented APIs, locally)', () =
         '| within {{ interval }}',
       ].join('\n'),
     );
-    app = await startInProcess(clients.kubeConfig, { clock });
+    await bed.startController();
   }, 120_000);
 
   afterAll(async () => {
-    await app?.stop();
-    await cluster?.stop();
+    await bed?.stop();
     await cloudWatch?.stop();
     await cloudMonitoring?.stop();
   });
 
   it('the API server refuses a cloudwatch template without a region, and a region elsewhere', async () => {
     await expect(
-      template('no-region', { type: 'cloudwatch', secretRef: { name: 'aws' } }, '[]'),
+      bed.template('no-region', { type: 'cloudwatch', secretRef: { name: 'aws' } }, '[]'),
     ).rejects.toThrow(/a cloudwatch provider needs region/);
     await expect(
-      template('region-elsewhere', { type: 'prometheus', region: 'us-east-1' }, 'up'),
+      bed.template('region-elsewhere', { type: 'prometheus', region: 'us-east-1' }, 'up'),
     ).rejects.toThrow(/region is for cloudwatch only/);
   });
 
   const cloudWatchMetric = { template: 'cloudwatch-errors', interval: '1m', max: 1 };
 
   it('CloudWatch: promotes under the bound, rolls back above it, every call signed', async () => {
-    for (const name of ['good', 'bad'])
-      await startTemplateRelease(
-        { objects, apps },
-        until,
-        phaseIs,
-        namespace,
-        name,
-        cloudWatchMetric,
-      );
-    await until('good Succeeded', phaseIs('good', 'Succeeded'));
-    await until('bad Failed', phaseIs('bad', 'Failed'));
-    const good = await currentRun(objects, namespace, 'good');
-    const measured = good.status!.transitions!.flatMap((t) => t.metrics ?? []);
-    expect(measured.length).toBeGreaterThan(0);
+    for (const name of ['good', 'bad']) await bed.release(name, cloudWatchMetric);
     // The newest datapoint (0.2), not the older one (2).
-    for (const m of measured) expect(m).toMatchObject({ value: 0.2, passed: true });
-    const bad = await currentRun(objects, namespace, 'bad');
-    expect(bad.status?.result).toBe('RolledBack');
-    expect(bad.status!.transitions!.at(-1)!.message).toMatch(/cloudwatch-errors 4 > 1/);
+    await bed.expectJudged('good', 'bad', {
+      metric: 'cloudwatch-errors',
+      value: 0.2,
+      badValue: 4,
+      bound: 1,
+    });
     expect(cloudWatch.refused).toEqual([]);
     const queries = cloudWatch.calls.filter((c) => c.body.MetricDataQueries?.length);
     expect(queries.length).toBeGreaterThan(0);
     for (const c of queries) {
       // Ten intervals of 1 m ending at the controller's clock.
       expect(c.body.EndTime! - c.body.StartTime!).toBe(600);
-      expect(Math.abs(c.body.EndTime! * 1000 - clock.now())).toBeLessThan(600_000);
+      expect(Math.abs(c.body.EndTime! * 1000 - bed.clock.now())).toBeLessThan(600_000);
     }
   });
 
   it('CloudWatch: holds the weight while throttled, as inconclusive, then goes on', async () => {
-    await startTemplateRelease(
-      { objects, apps },
-      until,
-      phaseIs,
-      namespace,
-      'throttled',
-      cloudWatchMetric,
-    );
-    await until('throttled Succeeded', phaseIs('throttled', 'Succeeded'));
-    const run = await currentRun(objects, namespace, 'throttled');
+    await bed.release('throttled', cloudWatchMetric);
+    await bed.until('throttled Succeeded', bed.phaseIs('throttled', 'Succeeded'));
+    const run = await currentRun(bed.objects, namespace, 'throttled');
     expect(run.status?.result).toBe('Promoted');
     const held = run.status!.transitions!.filter((t) => t.reason === 'CheckInconclusive');
     expect(held.map((t) => t.weight)).toEqual([10]);
@@ -239,24 +187,13 @@ describe('cloud metric providers (against their documented APIs, locally)', () =
 
   it('Cloud Monitoring (stackdriver): promotes under the bound, rolls back above it, every call authorised', async () => {
     const metric = { template: 'mql-errors', interval: '1m', max: 1 };
-    for (const name of ['good', 'bad'])
-      await startTemplateRelease(
-        { objects, apps },
-        until,
-        phaseIs,
-        namespace,
-        `mql-${name}`,
-        metric,
-      );
-    await until('mql-good Succeeded', phaseIs('mql-good', 'Succeeded'));
-    await until('mql-bad Failed', phaseIs('mql-bad', 'Failed'));
-    const good = await currentRun(objects, namespace, 'mql-good');
-    const measured = good.status!.transitions!.flatMap((t) => t.metrics ?? []);
-    expect(measured.length).toBeGreaterThan(0);
-    for (const m of measured) expect(m).toMatchObject({ value: 0.2, passed: true });
-    const bad = await currentRun(objects, namespace, 'mql-bad');
-    expect(bad.status?.result).toBe('RolledBack');
-    expect(bad.status!.transitions!.at(-1)!.message).toMatch(/mql-errors 4 > 1/);
+    for (const name of ['good', 'bad']) await bed.release(`mql-${name}`, metric);
+    await bed.expectJudged('mql-good', 'mql-bad', {
+      metric: 'mql-errors',
+      value: 0.2,
+      badValue: 4,
+      bound: 1,
+    });
     expect(cloudMonitoring.refused).toEqual([]);
     const asked = cloudMonitoring.calls.filter((c) => c.query.includes('mql-good'));
     expect(asked.length).toBeGreaterThan(0);

@@ -1,16 +1,7 @@
-import type * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
-import { canaryProbes, manualClock, startInProcess } from '../harness/in-process.js';
+import { startMetricsBed, type MetricsBed } from '../harness/metrics-bed.js';
 import { startVendorApi, type ApiAnswer } from '../harness/vendor-api.js';
-import { startCluster, type Cluster } from '../harness/cluster.js';
-import {
-  clientsFor,
-  currentRun,
-  installWeirCrds,
-  startTemplateRelease,
-  stepUntil,
-} from '../harness/weir.js';
+import { currentRun } from '../harness/weir.js';
 
 const namespace = 'datadog';
 
@@ -66,20 +57,10 @@ async function startDatadogApi(behaviour: Record<string, Behaviour>) {
 // controller's now, a healthy canary is promoted, a failing one rolled back on its value, and a
 // rate limit (429) holds the weight as inconclusive until Datadog answers again.
 describe('Datadog metrics (against the documented API, locally)', () => {
-  let cluster: Cluster;
-  let app: App;
-  let objects: k8s.KubernetesObjectApi;
-  let apps: k8s.AppsV1Api;
+  let bed: MetricsBed;
   let api: Awaited<ReturnType<typeof startDatadogApi>>;
-  const clock = manualClock();
-  const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
-    stepUntil(app, clock, what, probe);
-  const { phaseIs } = canaryProbes(() => objects, namespace);
-  const release = (name: string) =>
-    startTemplateRelease({ objects, apps }, until, phaseIs, namespace, name, metric, {
-      threshold: 1,
-    });
   const metric = { template: 'error-rate', interval: '1m', max: 1 };
+  const release = (name: string) => bed.release(name, metric, { threshold: 1 });
 
   beforeAll(async () => {
     api = await startDatadogApi({
@@ -87,64 +68,46 @@ describe('Datadog metrics (against the documented API, locally)', () => {
       bad: { value: 4 },
       limited: { value: 0.2, limited: 1 },
     });
-    cluster = await startCluster({ nodes: 1 });
-    await installWeirCrds(cluster);
-    const clients = clientsFor(cluster);
-    ({ objects, apps } = clients);
-    await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-    await objects.create({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'datadog', namespace, labels: { 'weir.dev/credentials': 'true' } },
-      stringData: { datadog_api_key: 'dd-api', datadog_application_key: 'dd-app' },
-    } as k8s.V1Secret);
-    await objects.create({
-      apiVersion: 'weir.dev/v1alpha1',
-      kind: 'MetricTemplate',
-      metadata: { name: 'error-rate', namespace },
-      spec: {
-        provider: { type: 'datadog', address: api.url, secretRef: { name: 'datadog' } },
-        query: 'sum:trace.http.request.errors{service:{{ target }}}.as_rate()',
-      },
-    } as k8s.KubernetesObject);
-    app = await startInProcess(clients.kubeConfig, { clock });
+    bed = await startMetricsBed(namespace);
+    await bed.secret('datadog', { datadog_api_key: 'dd-api', datadog_application_key: 'dd-app' });
+    await bed.template(
+      'error-rate',
+      { type: 'datadog', address: api.url, secretRef: { name: 'datadog' } },
+      'sum:trace.http.request.errors{service:{{ target }}}.as_rate()',
+    );
+    await bed.startController();
   }, 120_000);
 
   afterAll(async () => {
-    await app?.stop();
-    await cluster?.stop();
+    await bed?.stop();
     await api?.stop();
   });
 
   it('promotes a canary under the bound and rolls back one above it, reading the newest complete point', async () => {
     await release('good');
     await release('bad');
-    await until('good Succeeded', phaseIs('good', 'Succeeded'));
-    await until('bad Failed', phaseIs('bad', 'Failed'));
-    const good = await currentRun(objects, namespace, 'good');
-    const measured = good.status!.transitions!.flatMap((t) => t.metrics ?? []);
-    expect(measured.length).toBeGreaterThan(0);
     // 0.2, not the partial bucket's 0.1.
-    for (const m of measured)
-      expect(m).toMatchObject({ name: 'error-rate', value: 0.2, passed: true });
-    const bad = await currentRun(objects, namespace, 'bad');
-    expect(bad.status?.result).toBe('RolledBack');
-    expect(bad.status!.transitions!.at(-1)!.message).toMatch(/error-rate 4 > 1/);
+    await bed.expectJudged('good', 'bad', {
+      metric: 'error-rate',
+      value: 0.2,
+      badValue: 4,
+      bound: 1,
+    });
 
     const queries = api.calls.filter((c) => c.path === '/api/v1/query');
     for (const c of queries) {
       expect(c.keys).toEqual(['dd-api', 'dd-app']);
       expect(Number(c.params.get('to')) - Number(c.params.get('from'))).toBe(60);
       // The controller's clock (a test clock here), not the machine's.
-      expect(Math.abs(Number(c.params.get('to')) * 1000 - clock.now())).toBeLessThan(600_000);
+      expect(Math.abs(Number(c.params.get('to')) * 1000 - bed.clock.now())).toBeLessThan(600_000);
     }
     expect(api.calls.some((c) => c.path === '/api/v1/validate')).toBe(true);
   });
 
   it('holds the weight while Datadog rate-limits, as inconclusive, then goes on', async () => {
     await release('limited');
-    await until('limited Succeeded', phaseIs('limited', 'Succeeded'));
-    const run = await currentRun(objects, namespace, 'limited');
+    await bed.until('limited Succeeded', bed.phaseIs('limited', 'Succeeded'));
+    const run = await currentRun(bed.objects, namespace, 'limited');
     expect(run.status?.result).toBe('Promoted');
     const held = run.status!.transitions!.filter((t) => t.reason === 'CheckInconclusive');
     // The 429 asks for 30 s: that step and the two after it (10 s apart) send nothing.

@@ -1,18 +1,8 @@
-import type * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxdbProvider } from '../../src/analysis/influxdb-provider.js';
 import { sharedBy } from '../../src/analysis/provider-transport.js';
-import type { App } from '../../src/app.js';
-import { startCluster, type Cluster } from '../harness/cluster.js';
-import { canaryProbes, manualClock, startInProcess } from '../harness/in-process.js';
 import { startInfluxDB, type InfluxDB } from '../harness/influxdb.js';
-import {
-  clientsFor,
-  currentRun,
-  installWeirCrds,
-  startTemplateRelease,
-  stepUntil,
-} from '../harness/weir.js';
+import { startMetricsBed, type MetricsBed } from '../harness/metrics-bed.js';
 
 const namespace = 'influxdb';
 
@@ -22,15 +12,8 @@ const namespace = 'influxdb';
 // its value, a wrong token is refused, no values is no data, and several tables are refused.
 describe('InfluxDB metrics against a real InfluxDB', () => {
   let influx: InfluxDB;
-  let cluster: Cluster;
-  let app: App;
-  let objects: k8s.KubernetesObjectApi;
-  let apps: k8s.AppsV1Api;
+  let bed: MetricsBed;
   let feeding: NodeJS.Timeout | undefined;
-  const clock = manualClock();
-  const until = <T>(what: string, probe: () => Promise<T | undefined>) =>
-    stepUntil(app, clock, what, probe);
-  const { phaseIs } = canaryProbes(() => objects, namespace);
   const errors = { good: 0.2, bad: 6 } as const;
   const flux = (filter: string) =>
     `from(bucket: "${influx.database}/autogen") |> range(start: -30s) |> filter(fn: (r) => r._measurement == "errors"${filter}) |> last()`;
@@ -49,7 +32,7 @@ describe('InfluxDB metrics against a real InfluxDB', () => {
     );
 
   beforeAll(async () => {
-    [influx, cluster] = await Promise.all([startInfluxDB(), startCluster({ nodes: 1 })]);
+    [influx, bed] = await Promise.all([startInfluxDB(), startMetricsBed(namespace)]);
     const feed = () =>
       influx
         .write(
@@ -61,37 +44,23 @@ describe('InfluxDB metrics against a real InfluxDB', () => {
         .catch(() => undefined);
     await feed();
     feeding = setInterval(() => void feed(), 1_000);
-    await installWeirCrds(cluster);
-    const clients = clientsFor(cluster);
-    ({ objects, apps } = clients);
-    await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-    await objects.create({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'influxdb', namespace, labels: { 'weir.dev/credentials': 'true' } },
-      stringData: { token: influx.token, org: 'weir' },
-    } as k8s.V1Secret);
-    await objects.create({
-      apiVersion: 'weir.dev/v1alpha1',
-      kind: 'MetricTemplate',
-      metadata: { name: 'errors', namespace },
-      spec: {
-        provider: { type: 'influxdb', address: influx.url, secretRef: { name: 'influxdb' } },
-        query: [
-          `from(bucket: "${influx.database}/autogen")`,
-          '  |> range(start: -{{ interval }})',
-          '  |> filter(fn: (r) => r._measurement == "errors" and r.namespace == "{{ namespace }}" and r.service == "{{ target }}")',
-          '  |> last()',
-        ].join('\n'),
-      },
-    } as k8s.KubernetesObject);
-    app = await startInProcess(clients.kubeConfig, { clock });
+    await bed.secret('influxdb', { token: influx.token, org: 'weir' });
+    await bed.template(
+      'errors',
+      { type: 'influxdb', address: influx.url, secretRef: { name: 'influxdb' } },
+      [
+        `from(bucket: "${influx.database}/autogen")`,
+        '  |> range(start: -{{ interval }})',
+        '  |> filter(fn: (r) => r._measurement == "errors" and r.namespace == "{{ namespace }}" and r.service == "{{ target }}")',
+        '  |> last()',
+      ].join('\n'),
+    );
+    await bed.startController();
   }, 120_000);
 
   afterAll(async () => {
     if (feeding) clearInterval(feeding);
-    await app?.stop();
-    await Promise.allSettled([cluster?.stop(), influx?.stop()]);
+    await Promise.allSettled([bed?.stop(), influx?.stop()]);
   });
 
   it('reads the last value of one table; no values is no data; several tables and a wrong token are refused', async () => {
@@ -127,19 +96,7 @@ describe('InfluxDB metrics against a real InfluxDB', () => {
 
   it('promotes the canary under its bound and rolls back the one above it', async () => {
     for (const name of Object.keys(errors))
-      await startTemplateRelease({ objects, apps }, until, phaseIs, namespace, name, {
-        template: 'errors',
-        interval: '30s',
-        max: 1,
-      });
-    await until('good Succeeded', phaseIs('good', 'Succeeded'));
-    await until('bad Failed', phaseIs('bad', 'Failed'));
-    const good = await currentRun(objects, namespace, 'good');
-    const measured = good.status!.transitions!.flatMap((t) => t.metrics ?? []);
-    expect(measured.length).toBeGreaterThan(0);
-    for (const m of measured) expect(m).toMatchObject({ name: 'errors', value: 0.2, passed: true });
-    const bad = await currentRun(objects, namespace, 'bad');
-    expect(bad.status?.result).toBe('RolledBack');
-    expect(bad.status!.transitions!.at(-1)!.message).toMatch(/errors 6 > 1/);
+      await bed.release(name, { template: 'errors', interval: '30s', max: 1 });
+    await bed.expectJudged('good', 'bad', { metric: 'errors', value: 0.2, badValue: 6, bound: 1 });
   });
 });
