@@ -1,11 +1,12 @@
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { CanaryAnalysis } from '../api/canary-schema.js';
 import type { Strategy } from '../api/strategy.js';
 import type { Canary } from '../api/types.js';
-import { RoutingBlocked } from '../errors.js';
 import type { KubeAccess } from '../kube/access.js';
 import { canaryLabel, namesOf, ownerReference } from '../workloads/generated.js';
-import type { Router, Routes } from './router.js';
+import { CopyRouter, type NamespacedReader } from './copy-router.js';
+import { objectReader } from './object-reader.js';
+import type { Routes } from './router.js';
 import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';
 
 export const apisixRouteApiVersion = 'apisix.apache.org/v2';
@@ -265,34 +266,11 @@ export function apisixUnsupported(canary: Canary, strategy: Strategy): string | 
 }
 
 /** Reads an ApisixRoute; undefined when it does not exist. */
-export type ApisixRouteReader = (
-  namespace: string,
-  name: string,
-) => Promise<ApisixRouteObject | undefined>;
+export type ApisixRouteReader = NamespacedReader<ApisixRouteObject>;
 
 /** An {@link ApisixRouteReader} on the API server. */
 export function apisixRouteReader(kubeConfig: k8s.KubeConfig): ApisixRouteReader {
-  const objects = k8s.KubernetesObjectApi.makeApiClient(kubeConfig);
-  return (namespace, name) =>
-    objects
-      .read({
-        apiVersion: apisixRouteApiVersion,
-        kind: 'ApisixRoute',
-        metadata: { namespace, name },
-      })
-      .then((o) => o as ApisixRouteObject)
-      .catch((err: { code?: number }) => {
-        if (err.code === 404) return undefined;
-        throw err;
-      });
-}
-
-interface Remembered {
-  /** What the copy was read for: a changed Canary reads again. */
-  input: string;
-  route: ApisixRouteObject;
-  /** Whether the routes last applied sent no traffic to the canary. */
-  atRest: boolean;
+  return objectReader<ApisixRouteObject>(kubeConfig, apisixRouteApiVersion, 'ApisixRoute');
 }
 
 /**
@@ -301,95 +279,22 @@ interface Remembered {
  * blue/green and A/B by headers and query parameters; no mirroring, no session
  * affinity.
  */
-export class ApisixRouter implements Router {
-  readonly name = 'apisix';
-
-  /**
-   * The user's route per Canary, read again whenever traffic leaves or returns to
-   * the primary, as the nginx router does with the user's Ingress.
-   */
-  private readonly remembered = new Map<string, Remembered>();
-
-  constructor(
-    private readonly kube: KubeAccess,
-    private readonly read: ApisixRouteReader,
-  ) {}
-
-  forget(namespace: string, name: string): void {
-    this.remembered.delete(`${namespace}/${name}`);
-  }
-
-  unsupported(canary: Canary, strategy: Strategy): string | undefined {
-    return apisixUnsupported(canary, strategy);
-  }
-
-  async setRoutes(canary: Canary, routes: Routes): Promise<void> {
-    const key = `${canary.metadata.namespace}/${canary.metadata.name}`;
-    const input = `${canary.metadata.uid}/${canary.metadata.generation}`;
-    const atRest = routes.canaryWeight === 0 && !routes.matchToCanary;
-    const memo = this.remembered.get(key);
-    const source =
-      memo && memo.input === input && !atRest && !memo.atRest
-        ? { route: memo.route }
-        : await this.source(canary);
-    if ('blocked' in source) throw source.blocked;
-    await this.kube.apply(canaryApisixRoute(canary, source.route, routes) as k8s.KubernetesObject);
-    this.remembered.set(key, { input, route: source.route, atRest });
-  }
-
-  async getRoutes(canary: Canary): Promise<Routes | undefined> {
-    if (!canary.spec.routeRef) return undefined;
-    const route = await this.read(canary.metadata.namespace!, apisixCanaryRouteName(canary));
-    return routesOfApisixRoute(canary, route);
-  }
-
-  async finalize(canary: Canary): Promise<void> {
-    const key = `${canary.metadata.namespace}/${canary.metadata.name}`;
-    const memo = this.remembered.get(key);
-    this.remembered.delete(key);
-    if (!canary.spec.routeRef) return;
-    const source = memo ? { route: memo.route } : await this.source(canary);
-    // Without the user's route there is nothing to hand back: the copy goes with the Canary.
-    if ('blocked' in source) return;
-    await this.kube.apply(
-      canaryApisixRoute(canary, source.route, {
-        canaryWeight: 100,
-        matchToCanary: false,
-      }) as k8s.KubernetesObject,
-    );
-  }
-
-  /** Reads the user's route and checks that the copy can be made without harm. */
-  private async source(
-    canary: Canary,
-  ): Promise<{ route: ApisixRouteObject } | { blocked: RoutingBlocked }> {
-    const namespace = canary.metadata.namespace!;
-    const name = canary.spec.routeRef!.name;
-    const route = await this.read(namespace, name);
-    if (!route)
-      return {
-        blocked: new RoutingBlocked(
-          'RouteNotFound',
-          `ApisixRoute ${namespace}/${name} (spec.routeRef) not found: create it, or name the ApisixRoute that routes to Service ${namesOf(canary).apex}`,
-        ),
-      };
-    const entries = apexEntries(canary, route);
-    if ('error' in entries)
-      return {
-        blocked: new RoutingBlocked(
-          'RouteBackendNotFound',
-          `ApisixRoute ${namespace}/${name}: ${entries.error}`,
-        ),
-      };
-    const copy = apisixCanaryRouteName(canary);
-    const existing = await this.read(namespace, copy);
-    if (existing && !existing.metadata?.ownerReferences?.some((o) => o.uid === canary.metadata.uid))
-      return {
-        blocked: new RoutingBlocked(
-          'NameConflict',
-          `ApisixRoute ${namespace}/${copy} exists and is not owned by this Canary: rename or delete it`,
-        ),
-      };
-    return { route };
+export class ApisixRouter extends CopyRouter<ApisixRouteObject> {
+  constructor(kube: KubeAccess, read: ApisixRouteReader) {
+    super(kube, read, {
+      name: 'apisix',
+      kind: 'ApisixRoute',
+      ref: 'routeRef',
+      reasons: { notFound: 'RouteNotFound', backendNotFound: 'RouteBackendNotFound' },
+      copyName: apisixCanaryRouteName,
+      uncopyable(canary, source, at) {
+        const entries = apexEntries(canary, source);
+        return 'error' in entries ? `${at}: ${entries.error}` : undefined;
+      },
+      build: (canary, source, routes) =>
+        canaryApisixRoute(canary, source, routes) as k8s.KubernetesObject,
+      routesOf: routesOfApisixRoute,
+      unsupported: apisixUnsupported,
+    });
   }
 }

@@ -1,10 +1,12 @@
 import * as k8s from '@kubernetes/client-node';
+import type { CanaryAnalysis } from '../api/canary-schema.js';
 import type { Strategy } from '../api/strategy.js';
 import type { Canary } from '../api/types.js';
-import { RoutingBlocked } from '../errors.js';
 import type { KubeAccess } from '../kube/access.js';
 import { canaryLabel, namesOf, ownerReference } from '../workloads/generated.js';
-import type { Router, Routes } from './router.js';
+import { CopyRouter, type NamespacedReader } from './copy-router.js';
+import type { Routes } from './router.js';
+import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';
 
 /**
  * What an ingress router that clones the user's Ingress (`spec.ingressRef`) as
@@ -54,8 +56,37 @@ export function ingressRefUnsupported(provider: string, canary: Canary): string 
   return undefined;
 }
 
+/** What a provider that clones `spec.ingressRef` cannot do: the reasons it gives. */
+export interface IngressCloneLimits {
+  /** The routing fields of `spec.service` it honours, and advice for the others. */
+  fields: ServiceFieldSupport;
+  /** Why it cannot mirror traffic to the canary. */
+  mirror: string;
+  /** Why it cannot keep users on the canary. */
+  sessionAffinity: string;
+  /** Why it cannot route `analysis.match` to the canary, or undefined when it can. */
+  match(analysis: CanaryAnalysis): string | undefined;
+}
+
+/** Why a provider that clones `spec.ingressRef` cannot route a Canary, or undefined when it can. */
+export function ingressCloneUnsupported(
+  provider: string,
+  canary: Canary,
+  strategy: Strategy,
+  limits: IngressCloneLimits,
+): string | undefined {
+  const ref = ingressRefUnsupported(provider, canary);
+  if (ref) return ref;
+  const fields = serviceFieldsUnsupported(provider, canary, limits.fields);
+  if (fields) return fields;
+  const analysis = canary.spec.analysis;
+  if (analysis.mirror) return limits.mirror;
+  if (analysis.sessionAffinity) return limits.sessionAffinity;
+  return strategy === 'abTesting' ? limits.match(analysis) : undefined;
+}
+
 /** Reads an Ingress; undefined when it does not exist. */
-export type IngressReader = (namespace: string, name: string) => Promise<k8s.V1Ingress | undefined>;
+export type IngressReader = NamespacedReader<k8s.V1Ingress>;
 
 /** An {@link IngressReader} on the API server. */
 export function ingressReader(kubeConfig: k8s.KubeConfig): IngressReader {
@@ -67,112 +98,30 @@ export function ingressReader(kubeConfig: k8s.KubeConfig): IngressReader {
     });
 }
 
-interface Remembered {
-  /** What the copy was read for: a changed Canary reads again. */
-  input: string;
-  ingress: k8s.V1Ingress;
-  /** Whether the routes last applied sent no traffic to the canary. */
-  atRest: boolean;
-}
-
 /**
  * A router that keeps `<ingress>-canary` next to the user's Ingress
  * (`spec.ingressRef`), which it reads but never changes.
  */
-export class IngressCloneRouter implements Router {
-  readonly name: string;
-
-  /**
-   * The user's Ingress per Canary. It is read again whenever traffic leaves or
-   * returns to the primary (a release starts moving, or ends), so the steps in
-   * between read nothing, and a change to the Ingress is picked up by the next
-   * release at the latest.
-   */
-  private readonly remembered = new Map<string, Remembered>();
-
-  constructor(
-    private readonly kube: KubeAccess,
-    private readonly read: IngressReader,
-    private readonly clone: IngressClone,
-  ) {
-    this.name = clone.name;
-  }
-
-  forget(namespace: string, name: string): void {
-    this.remembered.delete(`${namespace}/${name}`);
-  }
-
-  unsupported(canary: Canary, strategy: Strategy): string | undefined {
-    return this.clone.unsupported(canary, strategy);
-  }
-
-  async setRoutes(canary: Canary, routes: Routes): Promise<void> {
-    const key = `${canary.metadata.namespace}/${canary.metadata.name}`;
-    const input = `${canary.metadata.uid}/${canary.metadata.generation}`;
-    const atRest = routes.canaryWeight === 0 && !routes.matchToCanary;
-    const memo = this.remembered.get(key);
-    const source =
-      memo && memo.input === input && !atRest && !memo.atRest
-        ? { ingress: memo.ingress }
-        : await this.source(canary);
-    if ('blocked' in source) throw source.blocked;
-    await this.kube.apply(cloneIngress(this.clone, canary, source.ingress, routes));
-    this.remembered.set(key, { input, ingress: source.ingress, atRest });
-  }
-
-  async getRoutes(canary: Canary): Promise<Routes | undefined> {
-    const ref = canary.spec.ingressRef;
-    if (!ref) return undefined;
-    const ingress = await this.read(canary.metadata.namespace!, `${ref.name}-canary`);
-    const annotations = ingress?.metadata?.annotations;
-    return annotations ? this.clone.routesOf(canary, annotations) : undefined;
-  }
-
-  async finalize(canary: Canary): Promise<void> {
-    const key = `${canary.metadata.namespace}/${canary.metadata.name}`;
-    const memo = this.remembered.get(key);
-    this.remembered.delete(key);
-    if (!canary.spec.ingressRef) return;
-    const source = memo ? { ingress: memo.ingress } : await this.source(canary);
-    // Without the user's Ingress (or with a name taken by someone else) there is nothing
-    // to hand back: the clone goes with the Canary, and deletion must not wait for the user.
-    if ('blocked' in source) return;
-    await this.kube.apply(
-      cloneIngress(this.clone, canary, source.ingress, { canaryWeight: 100, matchToCanary: false }),
-    );
-  }
-
-  /** Reads the user's Ingress and checks that the clone can be made without harm. */
-  private async source(
-    canary: Canary,
-  ): Promise<{ ingress: k8s.V1Ingress } | { blocked: RoutingBlocked }> {
-    const namespace = canary.metadata.namespace!;
-    const name = canary.spec.ingressRef!.name;
-    const { apex } = namesOf(canary);
-    const ingress = await this.read(namespace, name);
-    if (!ingress)
-      return {
-        blocked: new RoutingBlocked(
-          'IngressNotFound',
-          `Ingress ${namespace}/${name} (spec.ingressRef) not found: create it, or name the Ingress that routes to Service ${apex}`,
-        ),
-      };
-    const spec = this.clone.spec(canary, ingress);
-    if (!spec.rules && !spec.defaultBackend)
-      return {
-        blocked: new RoutingBlocked(
-          'IngressBackendNotFound',
-          `Ingress ${namespace}/${name} has no backend on Service ${apex}: point the paths to release at Service ${apex} (port ${canary.spec.service.port})`,
-        ),
-      };
-    const existing = await this.read(namespace, `${name}-canary`);
-    if (existing && !existing.metadata?.ownerReferences?.some((o) => o.uid === canary.metadata.uid))
-      return {
-        blocked: new RoutingBlocked(
-          'NameConflict',
-          `Ingress ${namespace}/${name}-canary exists and is not owned by this Canary: rename or delete it`,
-        ),
-      };
-    return { ingress };
+export class IngressCloneRouter extends CopyRouter<k8s.V1Ingress> {
+  constructor(kube: KubeAccess, read: IngressReader, clone: IngressClone) {
+    super(kube, read, {
+      name: clone.name,
+      kind: 'Ingress',
+      ref: 'ingressRef',
+      reasons: { notFound: 'IngressNotFound', backendNotFound: 'IngressBackendNotFound' },
+      copyName: (canary) => `${canary.spec.ingressRef!.name}-canary`,
+      uncopyable(canary, source, at) {
+        const spec = clone.spec(canary, source);
+        if (spec.rules || spec.defaultBackend) return undefined;
+        const { apex } = namesOf(canary);
+        return `${at} has no backend on Service ${apex}: point the paths to release at Service ${apex} (port ${canary.spec.service.port})`;
+      },
+      build: (canary, source, routes) => cloneIngress(clone, canary, source, routes),
+      routesOf(canary, copy) {
+        const annotations = copy?.metadata?.annotations;
+        return annotations ? clone.routesOf(canary, annotations) : undefined;
+      },
+      unsupported: (canary, strategy) => clone.unsupported(canary, strategy),
+    });
   }
 }

@@ -1,12 +1,14 @@
-import * as k8s from '@kubernetes/client-node';
+import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Strategy } from '../api/strategy.js';
 import type { Canary } from '../api/types.js';
 import { RoutingBlocked } from '../errors.js';
 import type { KubeAccess } from '../kube/access.js';
 import { canaryLabel, namesOf } from '../workloads/generated.js';
+import { objectReader } from './object-reader.js';
 import type { Router, Routes } from './router.js';
 import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';
+import { routesOfWeights } from './split-weights.js';
 
 export const trafficRouteApiVersion = 'kuma.io/v1alpha1';
 
@@ -88,15 +90,7 @@ export function routesOfTrafficRoute(
   const weight = (name: string) =>
     split.find((s) => s.destination?.['kuma.io/service'] === kumaService(name, namespace, port))
       ?.weight;
-  const primary = weight(names.apexPrimary);
-  const canaryWeight = weight(names.apexCanary);
-  if (primary === undefined && canaryWeight === undefined) return undefined;
-  const total = (primary ?? 0) + (canaryWeight ?? 0);
-  return {
-    canaryWeight: total > 0 ? Math.round(((canaryWeight ?? 0) * 100) / total) : 0,
-    matchToCanary: false,
-    mirror: false,
-  };
+  return routesOfWeights(weight(names.apexPrimary), weight(names.apexCanary));
 }
 
 const inKuma = (what: string) =>
@@ -138,15 +132,9 @@ export type TrafficRouteReader = (name: string) => Promise<TrafficRouteObject | 
 
 /** A {@link TrafficRouteReader} on the API server. */
 export function trafficRouteReader(kubeConfig: k8s.KubeConfig): TrafficRouteReader {
-  const objects = k8s.KubernetesObjectApi.makeApiClient(kubeConfig);
-  return (name) =>
-    objects
-      .read({ apiVersion: trafficRouteApiVersion, kind: 'TrafficRoute', metadata: { name } })
-      .then((o) => o as TrafficRouteObject)
-      .catch((err: { code?: number }) => {
-        if (err.code === 404) return undefined;
-        throw err;
-      });
+  const read = objectReader<TrafficRouteObject>(kubeConfig, trafficRouteApiVersion, 'TrafficRoute');
+  // Cluster-scoped: no namespace.
+  return (name) => read(undefined, name);
 }
 
 /** Whether a TrafficRoute is the one Weir writes for the Canary `namespace/name`. */

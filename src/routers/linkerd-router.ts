@@ -6,6 +6,7 @@ import { canaryLabel, namesOf, ownerReference } from '../workloads/generated.js'
 import { OwnedObjectRouter } from './owned-object-router.js';
 import type { Routes } from './router.js';
 import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';
+import { routesOfWeights } from './split-weights.js';
 
 /**
  * The TrafficSplit version Weir writes: v1alpha2 (integer weights) is the one
@@ -107,15 +108,7 @@ export function routesOfTrafficSplit(
     const w = backends.find((b) => b.service === service)?.weight;
     return w === undefined ? undefined : Number(w);
   };
-  const primary = weight(names.apexPrimary);
-  const canaryWeight = weight(names.apexCanary);
-  if (primary === undefined && canaryWeight === undefined) return undefined;
-  const total = (primary ?? 0) + (canaryWeight ?? 0);
-  return {
-    canaryWeight: total > 0 ? Math.round(((canaryWeight ?? 0) * 100) / total) : 0,
-    matchToCanary: false,
-    mirror: false,
-  };
+  return routesOfWeights(weight(names.apexPrimary), weight(names.apexCanary));
 }
 
 /**

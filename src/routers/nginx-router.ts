@@ -7,12 +7,12 @@ import { namesOf } from '../workloads/generated.js';
 import {
   cloneIngress,
   IngressCloneRouter,
-  ingressRefUnsupported,
+  ingressCloneUnsupported,
   type IngressClone,
   type IngressReader,
 } from './ingress-clone-router.js';
 import type { Routes } from './router.js';
-import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';
+import type { ServiceFieldSupport } from './service-fields.js';
 
 const prefix = 'nginx.ingress.kubernetes.io';
 
@@ -207,20 +207,17 @@ export const nginxServiceFields: ServiceFieldSupport = {
 
 /** Why the nginx provider cannot route a Canary, or undefined when it can. */
 export function nginxUnsupported(canary: Canary, strategy: Strategy): string | undefined {
-  const ref = ingressRefUnsupported('nginx', canary);
-  if (ref) return ref;
-  const fields = serviceFieldsUnsupported('nginx', canary, nginxServiceFields);
-  if (fields) return fields;
-  const analysis = canary.spec.analysis;
-  if (analysis.mirror)
-    return 'the nginx provider cannot mirror traffic to the canary: an NGINX canary Ingress ignores mirror annotations and Weir does not change your Ingress; remove analysis.mirror';
-  if (analysis.sessionAffinity)
-    return 'the nginx provider cannot keep users on the canary (analysis.sessionAffinity): NGINX routes by cookie only when the client already sends it with the value "always" and cannot set it on canary answers; remove sessionAffinity, or opt users in with an analysis.match cookie';
-  if (strategy === 'abTesting') {
-    const match = nginxMatch(analysis);
-    if ('error' in match) return match.error;
-  }
-  return undefined;
+  return ingressCloneUnsupported('nginx', canary, strategy, {
+    fields: nginxServiceFields,
+    mirror:
+      'the nginx provider cannot mirror traffic to the canary: an NGINX canary Ingress ignores mirror annotations and Weir does not change your Ingress; remove analysis.mirror',
+    sessionAffinity:
+      'the nginx provider cannot keep users on the canary (analysis.sessionAffinity): NGINX routes by cookie only when the client already sends it with the value "always" and cannot set it on canary answers; remove sessionAffinity, or opt users in with an analysis.match cookie',
+    match(analysis) {
+      const match = nginxMatch(analysis);
+      return 'error' in match ? match.error : undefined;
+    },
+  });
 }
 
 const nginxClone: IngressClone = {

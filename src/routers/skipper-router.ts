@@ -7,12 +7,12 @@ import { namesOf } from '../workloads/generated.js';
 import {
   cloneIngress,
   IngressCloneRouter,
-  ingressRefUnsupported,
+  ingressCloneUnsupported,
   type IngressClone,
   type IngressReader,
 } from './ingress-clone-router.js';
 import type { Routes } from './router.js';
-import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';
+import type { ServiceFieldSupport } from './service-fields.js';
 
 const prefix = 'zalando.org';
 
@@ -220,20 +220,17 @@ export const skipperServiceFields: ServiceFieldSupport = {
 
 /** Why the skipper provider cannot route a Canary, or undefined when it can. */
 export function skipperUnsupported(canary: Canary, strategy: Strategy): string | undefined {
-  const ref = ingressRefUnsupported('skipper', canary);
-  if (ref) return ref;
-  const fields = serviceFieldsUnsupported('skipper', canary, skipperServiceFields);
-  if (fields) return fields;
-  const analysis = canary.spec.analysis;
-  if (analysis.mirror)
-    return 'the skipper provider cannot mirror traffic to the canary: backend-weights sends each request to one backend, and Flagger does not mirror with Skipper either; remove analysis.mirror';
-  if (analysis.sessionAffinity)
-    return 'the skipper provider cannot keep users on the canary (analysis.sessionAffinity): backend-weights picks a backend for every request, and the canary Ingress cannot set a cookie on canary answers only; remove sessionAffinity, or opt users in with an analysis.match header';
-  if (strategy === 'abTesting') {
-    const match = skipperMatch(analysis);
-    if ('error' in match) return match.error;
-  }
-  return undefined;
+  return ingressCloneUnsupported('skipper', canary, strategy, {
+    fields: skipperServiceFields,
+    mirror:
+      'the skipper provider cannot mirror traffic to the canary: backend-weights sends each request to one backend, and Flagger does not mirror with Skipper either; remove analysis.mirror',
+    sessionAffinity:
+      'the skipper provider cannot keep users on the canary (analysis.sessionAffinity): backend-weights picks a backend for every request, and the canary Ingress cannot set a cookie on canary answers only; remove sessionAffinity, or opt users in with an analysis.match header',
+    match(analysis) {
+      const match = skipperMatch(analysis);
+      return 'error' in match ? match.error : undefined;
+    },
+  });
 }
 
 const skipperClone: IngressClone = {

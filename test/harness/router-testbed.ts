@@ -1,4 +1,5 @@
 import type * as k8s from '@kubernetes/client-node';
+import * as yaml from 'js-yaml';
 import type { Canary } from '../../src/api/types.js';
 import type { App } from '../../src/app.js';
 import { ManualClock } from '../../src/util/clock.js';
@@ -13,6 +14,12 @@ import {
   setImage,
   stepUntil,
 } from './weir.js';
+
+/** A condition of a Canary's status. */
+export type CanaryCondition = NonNullable<NonNullable<Canary['status']>['conditions']>[number];
+
+/** Consecutive duplicates removed: the distinct splits a release went through. */
+export const distinct = (values: string[]) => values.filter((v, i) => v !== values[i - 1]);
 
 /**
  * What every router integration test stands on: a real control plane with the
@@ -31,8 +38,19 @@ export interface RouterTestbed {
   canary(name: string): Promise<Canary>;
   /** Steps the clock until `probe` answers; `maxSteps` as in `stepUntil`. */
   until<T>(what: string, probe: () => Promise<T | undefined>, maxSteps?: number): Promise<T>;
-  /** Steps the clock until the Canary `name` is in `phase`. */
-  untilPhase(name: string, phase: string): Promise<void>;
+  /** Steps the clock until the Canary `name` is in `phase`; `maxSteps` as in `stepUntil`. */
+  untilPhase(name: string, phase: string, maxSteps?: number): Promise<void>;
+  /** Steps the clock until the Canary `name`'s Ready condition has `reason`, and returns it. */
+  untilReady(name: string, reason: string): Promise<CanaryCondition>;
+  /** Applies `manifest` as a user (or a GitOps tool) would: kubectl apply, with its own field manager. */
+  applyAsUser(manifest: unknown): Promise<string>;
+  /**
+   * Starts a release of `name` (a new image), steps the clock until `reached`
+   * holds, then fails the checks until the Canary has rolled back (Failed).
+   */
+  rollBackAfter(name: string, what: string, reached: () => Promise<boolean>): Promise<void>;
+  /** Deletes the Canary `name` and steps the clock until it is gone (its finalizer has run). */
+  deleteCanary(name: string): Promise<void>;
   /** A Deployment `name` with two replicas and its Canary with `spec`, bootstrapped to Initialized. */
   bootstrap(
     name: string,
@@ -67,9 +85,11 @@ export async function startRouterTestbed(options: {
     const canary = (name: string) => readCanary(objects, namespace, name);
     const until = <T>(what: string, probe: () => Promise<T | undefined>, maxSteps?: number) =>
       stepUntil(started, clock, what, probe, maxSteps ? { maxSteps } : {});
-    const untilPhase = async (name: string, phase: string) => {
-      await until(`${name} ${phase}`, async () =>
-        (await canary(name)).status?.phase === phase ? true : undefined,
+    const untilPhase = async (name: string, phase: string, maxSteps?: number) => {
+      await until(
+        `${name} ${phase}`,
+        async () => ((await canary(name)).status?.phase === phase ? true : undefined),
+        maxSteps,
       );
     };
     return {
@@ -84,6 +104,32 @@ export async function startRouterTestbed(options: {
       canary,
       until,
       untilPhase,
+      untilReady: (name, reason) =>
+        until(`${name} ${reason}`, async () => {
+          const ready = (await canary(name)).status?.conditions?.find((c) => c.type === 'Ready');
+          return ready?.reason === reason ? ready : undefined;
+        }),
+      applyAsUser: (manifest) => cluster.kubectl(['apply', '-f', '-'], yaml.dump(manifest)),
+      async rollBackAfter(name, what, reached) {
+        await setImage(apps, namespace, name, `example.test/${name}:2`);
+        await until(what, async () => ((await reached()) ? true : undefined));
+        checks.outcome = { passed: false, failures: ['request-success-rate 91.2% < 99%'] };
+        try {
+          await untilPhase(name, 'Failed');
+        } finally {
+          checks.outcome = { passed: true, failures: [] };
+        }
+      },
+      async deleteCanary(name) {
+        await objects.delete({
+          apiVersion: 'weir.dev/v1alpha1',
+          kind: 'Canary',
+          metadata: { name, namespace },
+        });
+        await until(`${name} to be gone`, async () =>
+          (await canary(name).catch(() => undefined)) === undefined ? true : undefined,
+        );
+      },
       async bootstrap(name, spec) {
         await createDeployment(apps, namespace, name, 2);
         await createCanary(objects, namespace, name, spec);

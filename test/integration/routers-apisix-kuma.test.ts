@@ -1,15 +1,14 @@
-import * as yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Canary } from '../../src/api/types.js';
 import { readObject } from '../harness/controller.js';
-import { startRouterTestbed, type RouterTestbed } from '../harness/router-testbed.js';
+import { distinct, startRouterTestbed, type RouterTestbed } from '../harness/router-testbed.js';
 import { waitFor } from '../harness/wait.js';
 import { createCanary, createDeployment, setImage } from '../harness/weir.js';
 
 const namespace = 'gateways';
 
-/** Consecutive duplicates removed. */
-const distinct = (values: string[]) => values.filter((v, i) => v !== values[i - 1]);
+/** The splits of a release by stepWeight 10 up to maxWeight 30, promoted. */
+const weightedSteps = ['100/0', '90/10', '80/20', '70/30', '100/0'];
 
 /** The user's ApisixRoute `name`: one host, `/*` to Service `app` on 9898, and `/static/*` elsewhere. */
 const userRoute = (name: string, app: string) => ({
@@ -39,17 +38,6 @@ const userRoute = (name: string, app: string) => ({
 // the apisix and kuma routers write objects the real schemas accept at every step of a release.
 describe('the apisix and kuma routers on the real control plane', () => {
   let bed: RouterTestbed;
-  const applyAsUser = (manifest: unknown) =>
-    bed.cluster.kubectl(['apply', '-f', '-'], yaml.dump(manifest));
-  const failing = async (name: string) => {
-    bed.checks.outcome = { passed: false, failures: ['request-success-rate 91.2% < 99%'] };
-    try {
-      await bed.untilPhase(name, 'Failed');
-    } finally {
-      bed.checks.outcome = { passed: true, failures: [] };
-    }
-  };
-
   beforeAll(async () => {
     bed = await startRouterTestbed({ namespace, startTime: '2026-12-05T10:00:00Z' });
   });
@@ -102,7 +90,7 @@ describe('the apisix and kuma routers on the real control plane', () => {
       });
 
     it('steps a weighted release 0 → 10 → 20 → 30 and back to the primary, leaving the user’s route alone', async () => {
-      await applyAsUser(userRoute('shop', 'web'));
+      await bed.applyAsUser(userRoute('shop', 'web'));
       const before = (await readRoute('shop'))!;
       await bootstrap('web', 'shop', { interval: '10s', stepWeight: 10, maxWeight: 30 });
 
@@ -139,20 +127,14 @@ describe('the apisix and kuma routers on the real control plane', () => {
       });
 
       const steps = await bed.release('web', () => summary('shop', 'web'));
-      expect(distinct(['100/0', ...steps.map((s) => s.routes)])).toEqual([
-        '100/0',
-        '90/10',
-        '80/20',
-        '70/30',
-        '100/0',
-      ]);
+      expect(distinct(['100/0', ...steps.map((s) => s.routes)])).toEqual(weightedSteps);
       expect((await readRoute('shop'))!.metadata.resourceVersion).toBe(
         before.metadata.resourceVersion,
       );
     });
 
     it('routes requests matching the A/B headers and query to the canary during the analysis, then drops the match', async () => {
-      await applyAsUser(userRoute('search-route', 'search'));
+      await bed.applyAsUser(userRoute('search-route', 'search'));
       await bootstrap('search', 'search-route', {
         interval: '10s',
         iterations: 2,
@@ -178,18 +160,18 @@ describe('the apisix and kuma routers on the real control plane', () => {
     });
 
     it('rolls back to the primary when the checks fail', async () => {
-      await applyAsUser(userRoute('cart-route', 'cart'));
+      await bed.applyAsUser(userRoute('cart-route', 'cart'));
       await bootstrap('cart', 'cart-route', {
         interval: '10s',
         threshold: 1,
         stepWeight: 20,
         maxWeight: 60,
       });
-      await setImage(bed.apps, namespace, 'cart', 'example.test/cart:2');
-      await bed.until('cart at weight 20', async () =>
-        (await summary('cart-route', 'cart')) === '80/20' ? true : undefined,
+      await bed.rollBackAfter(
+        'cart',
+        'cart at weight 20',
+        async () => (await summary('cart-route', 'cart')) === '80/20',
       );
-      await failing('cart');
       expect(await summary('cart-route', 'cart')).toBe('100/0');
       expect((await bed.canary('cart')).status?.canaryWeight).toBe(0);
     });
@@ -202,21 +184,13 @@ describe('the apisix and kuma routers on the real control plane', () => {
         service: { port: 9898 },
         analysis: { interval: '10s', stepWeight: 50 },
       });
-      const ready = await bed.until('a RouteNotFound condition', async () => {
-        const r = (await bed.canary('orders')).status?.conditions?.find((c) => c.type === 'Ready');
-        return r?.reason === 'RouteNotFound' ? r : undefined;
-      });
+      const ready = await bed.untilReady('orders', 'RouteNotFound');
       expect(ready).toMatchObject({ status: 'False' });
       expect(ready.message).toMatch(
         /ApisixRoute gateways\/orders-route \(spec\.routeRef\) not found/,
       );
-      await applyAsUser(userRoute('orders-route', 'orders'));
-      await bed.until(
-        'orders Initialized',
-        async () =>
-          (await bed.canary('orders')).status?.phase === 'Initialized' ? true : undefined,
-        120,
-      );
+      await bed.applyAsUser(userRoute('orders-route', 'orders'));
+      await bed.untilPhase('orders', 'Initialized', 120);
       expect(await summary('orders-route', 'orders')).toBe('100/0');
     });
   });
@@ -266,13 +240,7 @@ describe('the apisix and kuma routers on the real control plane', () => {
         },
       });
       const steps = await bed.release('mesh-web', () => summary('mesh-web'));
-      expect(distinct(['100/0', ...steps.map((s) => s.routes)])).toEqual([
-        '100/0',
-        '90/10',
-        '80/20',
-        '70/30',
-        '100/0',
-      ]);
+      expect(distinct(['100/0', ...steps.map((s) => s.routes)])).toEqual(weightedSteps);
     });
 
     it('rolls back to the primary when the checks fail, and deletes the TrafficRoute with the Canary', async () => {
@@ -282,22 +250,15 @@ describe('the apisix and kuma routers on the real control plane', () => {
         stepWeight: 20,
         maxWeight: 60,
       });
-      await setImage(bed.apps, namespace, 'mesh-cart', 'example.test/mesh-cart:2');
-      await bed.until('mesh-cart at weight 20', async () =>
-        (await summary('mesh-cart')) === '80/20' ? true : undefined,
+      await bed.rollBackAfter(
+        'mesh-cart',
+        'mesh-cart at weight 20',
+        async () => (await summary('mesh-cart')) === '80/20',
       );
-      await failing('mesh-cart');
       expect(await summary('mesh-cart')).toBe('100/0');
 
       // A cluster-scoped TrafficRoute cannot be owned by the Canary: the router deletes it.
-      await bed.objects.delete({
-        apiVersion: 'weir.dev/v1alpha1',
-        kind: 'Canary',
-        metadata: { name: 'mesh-cart', namespace },
-      });
-      await bed.until('the Canary to be gone', async () =>
-        (await bed.canary('mesh-cart').catch(() => undefined)) ? undefined : true,
-      );
+      await bed.deleteCanary('mesh-cart');
       await waitFor(async () => ((await readRoute('mesh-cart')) ? undefined : true), {
         timeoutMs: 30_000,
         intervalMs: 200,
@@ -315,10 +276,7 @@ describe('the apisix and kuma routers on the real control plane', () => {
           match: [{ headers: { 'x-canary': { exact: 'insider' } } }],
         },
       });
-      const ready = await bed.until('mesh-ab UnsupportedStrategy', async () => {
-        const r = (await bed.canary('mesh-ab')).status?.conditions?.find((c) => c.type === 'Ready');
-        return r?.reason === 'UnsupportedStrategy' ? r : undefined;
-      });
+      const ready = await bed.untilReady('mesh-ab', 'UnsupportedStrategy');
       expect(ready.message).toContain('the kuma provider splits a TrafficRoute by weight only');
       expect(await readRoute('mesh-ab')).toBeUndefined();
     });

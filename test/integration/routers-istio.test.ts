@@ -1,10 +1,9 @@
 import * as k8s from '@kubernetes/client-node';
-import * as yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Canary } from '../../src/api/types.js';
 import { virtualServiceSpec } from '../../src/routers/istio-objects.js';
 import { readObject } from '../harness/controller.js';
-import { startRouterTestbed, type RouterTestbed } from '../harness/router-testbed.js';
+import { distinct, startRouterTestbed, type RouterTestbed } from '../harness/router-testbed.js';
 import { createCanary, createDeployment, setImage } from '../harness/weir.js';
 
 const namespace = 'istio-apps';
@@ -17,9 +16,6 @@ interface HttpRoute {
   mirror?: { host: string };
   mirrorPercentage?: { value: number };
 }
-
-/** Consecutive duplicates removed. */
-const distinct = (values: string[]) => values.filter((v, i) => v !== values[i - 1]);
 
 // Given a real control plane with Istio's CRDs and Weir running in-process on a
 // manual clock, the istio router writes VirtualServices and DestinationRules the
@@ -208,10 +204,7 @@ describe('the istio router on the real control plane', () => {
       service: { port: 80, trafficPolicy: { loadBalancer: { simple: 'FASTEST' } } },
       analysis: { interval: '10s', stepWeight: 50 },
     });
-    const ready = await bed.until('an InvalidRoute condition', async () => {
-      const r = (await canary('orders')).status?.conditions?.find((x) => x.type === 'Ready');
-      return r?.reason === 'InvalidRoute' ? r : undefined;
-    });
+    const ready = await bed.untilReady('orders', 'InvalidRoute');
     expect(ready.message).toMatch(
       /^The API server rejected DestinationRule istio-apps\/orders-primary: .*FASTEST/,
     );
@@ -232,8 +225,7 @@ describe('the istio router on the real control plane', () => {
     let before: { metadata: k8s.V1ObjectMeta; spec: Record<string, any> };
 
     it('is left untouched, and the Canary says RouteConflict', async () => {
-      // As a user (or a GitOps tool) would: kubectl apply, with its own field manager.
-      await bed.cluster.kubectl(['apply', '-f', '-'], yaml.dump(manifest));
+      await bed.applyAsUser(manifest);
       before = (await readVs('ledger'))!;
       await createDeployment(bed.apps, namespace, 'ledger', 2);
       await createCanary(bed.objects, namespace, 'ledger', {
@@ -241,10 +233,7 @@ describe('the istio router on the real control plane', () => {
         service: { port: 80, hosts: ['ledger.example.test'] },
         analysis: { interval: '10s', stepWeight: 50, maxWeight: 50 },
       });
-      const ready = await bed.until('a RouteConflict condition', async () => {
-        const r = (await canary('ledger')).status?.conditions?.find((x) => x.type === 'Ready');
-        return r?.reason === 'RouteConflict' ? r : undefined;
-      });
+      const ready = await bed.untilReady('ledger', 'RouteConflict');
       expect(ready).toMatchObject({ status: 'False' });
       expect(ready.message).toMatch(
         /VirtualService istio-apps\/ledger exists and was not created by Canary ledger: Weir does not overwrite it.*revertOnDeletion/,
@@ -291,23 +280,14 @@ describe('the istio router on the real control plane', () => {
         'weighted:100/0',
       ]);
 
-      await bed.objects.delete({
-        apiVersion: 'weir.dev/v1alpha1',
-        kind: 'Canary',
-        metadata: { name: 'ledger', namespace },
-      });
-      await bed.until('the Canary to be gone', async () =>
-        (await canary('ledger').catch(() => undefined)) === undefined ? true : undefined,
-      );
+      await bed.deleteCanary('ledger');
       const after = (await readVs('ledger'))!;
       expect(after.spec).toEqual(before.spec);
       expect(after.metadata.labels).toEqual(before.metadata.labels);
       expect(after.metadata.annotations).toEqual(before.metadata.annotations);
       expect(after.metadata.ownerReferences).toBeUndefined();
       // The user's own tool still applies it without conflicts.
-      await expect(bed.cluster.kubectl(['apply', '-f', '-'], yaml.dump(manifest))).resolves.toMatch(
-        /unchanged|configured/,
-      );
+      await expect(bed.applyAsUser(manifest)).resolves.toMatch(/unchanged|configured/);
       expect((await readVs('ledger'))!.spec).toEqual(before.spec);
     });
   });

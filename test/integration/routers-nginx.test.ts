@@ -1,57 +1,30 @@
-import * as k8s from '@kubernetes/client-node';
-import * as yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Canary } from '../../src/api/types.js';
-import { readObject } from '../harness/controller.js';
+import {
+  deleteWatchingClone,
+  expectUnwritten,
+  ingressCanarySpec,
+  readIngress,
+  userIngressManifest,
+} from '../harness/ingress-clone.js';
 import { startRouterTestbed, type RouterTestbed } from '../harness/router-testbed.js';
-import { waitFor } from '../harness/wait.js';
 import { createCanary, createDeployment, setImage } from '../harness/weir.js';
 
 const namespace = 'nginx-apps';
 const a = 'nginx.ingress.kubernetes.io/';
 
-type Ingress = k8s.V1Ingress & { metadata: k8s.V1ObjectMeta };
-
 /** The user's Ingress for `name`: one host, `/` to Service `name` on port 9898, beside another Service. */
-const userIngress = (name: string, extra: Partial<k8s.V1ObjectMeta> = {}) => ({
-  apiVersion: 'networking.k8s.io/v1',
-  kind: 'Ingress',
-  metadata: { name, namespace, ...extra },
-  spec: {
-    ingressClassName: 'nginx',
-    rules: [
-      {
-        host: `${name}.example.test`,
-        http: {
-          paths: [
-            {
-              path: '/',
-              pathType: 'Prefix',
-              backend: { service: { name, port: { number: 9898 } } },
-            },
-            {
-              path: '/static',
-              pathType: 'Prefix',
-              backend: { service: { name: 'assets', port: { number: 80 } } },
-            },
-          ],
-        },
-      },
-    ],
-  },
-});
+const userIngress = (name: string, metadata: Parameters<typeof userIngressManifest>[3] = {}) =>
+  userIngressManifest(namespace, name, 'nginx', metadata);
 
 // Given a real control plane and Weir running in-process on a manual clock, the
 // nginx router keeps `<ingress>-canary` next to the user's Ingress, which the
 // real API server validates at every step, and never writes the user's Ingress.
 describe('the nginx router on the real control plane', () => {
   let bed: RouterTestbed;
-  const canary = (name: string) => bed.canary(name);
-  const readIngress = (name: string) =>
-    readObject<Ingress>(bed.objects, 'networking.k8s.io/v1', 'Ingress', namespace, name);
   /** The canary annotations of `<ingress>-canary` in one line, e.g. `weight=10` or `weight=0 header=x-canary:insider`. */
   const summary = async (ingress: string) => {
-    const an = (await readIngress(`${ingress}-canary`))?.metadata.annotations;
+    const an = (await readIngress(bed, `${ingress}-canary`))?.metadata.annotations;
     if (!an) return 'absent';
     return [
       `weight=${an[`${a}canary-weight`]}`,
@@ -61,20 +34,10 @@ describe('the nginx router on the real control plane', () => {
       ...(an[`${a}canary-by-cookie`] ? [`cookie=${an[`${a}canary-by-cookie`]}`] : []),
     ].join(' ');
   };
-  /** As a user (or a GitOps tool) would: kubectl apply, with its own field manager. */
-  const applyAsUser = (manifest: unknown) =>
-    bed.cluster.kubectl(['apply', '-f', '-'], yaml.dump(manifest));
-
   const bootstrap = (
     name: string,
     spec: Partial<Canary['spec']> & Pick<Canary['spec'], 'analysis'>,
-  ) =>
-    bed.bootstrap(name, {
-      provider: 'nginx',
-      ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name },
-      service: { port: 9898 },
-      ...spec,
-    });
+  ) => bed.bootstrap(name, { ...ingressCanarySpec('nginx', name), ...spec });
 
   beforeAll(async () => {
     // An Ingress is a built-in kind: no router CRDs needed.
@@ -90,11 +53,11 @@ describe('the nginx router on the real control plane', () => {
   });
 
   it('steps a weighted release 0 → 10 → 20 → 30 and back to 0 on the canary Ingress, leaving the user’s alone', async () => {
-    await applyAsUser(userIngress('podinfo'));
-    const before = (await readIngress('podinfo'))!;
+    await bed.applyAsUser(userIngress('podinfo'));
+    const before = (await readIngress(bed, 'podinfo'))!;
     await bootstrap('podinfo', { analysis: { interval: '10s', stepWeight: 10, maxWeight: 30 } });
 
-    const clone = (await readIngress('podinfo-canary'))!;
+    const clone = (await readIngress(bed, 'podinfo-canary'))!;
     expect(clone.spec).toEqual({
       ingressClassName: 'nginx',
       rules: [
@@ -126,13 +89,11 @@ describe('the nginx router on the real control plane', () => {
       'weight=0',
     ]);
     // The user's Ingress was never written.
-    expect((await readIngress('podinfo'))!.metadata.resourceVersion).toBe(
-      before.metadata.resourceVersion,
-    );
+    await expectUnwritten(bed, before);
   });
 
   it('routes requests with the A/B header to the canary during the analysis, by weight 0 otherwise', async () => {
-    await applyAsUser(userIngress('search'));
+    await bed.applyAsUser(userIngress('search'));
     await bootstrap('search', {
       analysis: {
         interval: '10s',
@@ -154,42 +115,33 @@ describe('the nginx router on the real control plane', () => {
   it('blocks with IngressNotFound until the Ingress exists, then carries on', async () => {
     await createDeployment(bed.apps, namespace, 'orders', 1);
     await createCanary(bed.objects, namespace, 'orders', {
-      provider: 'nginx',
-      ingressRef: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', name: 'orders' },
-      service: { port: 9898 },
+      ...ingressCanarySpec('nginx', 'orders'),
       analysis: { interval: '10s', stepWeight: 50 },
     });
-    const ready = await bed.until('an IngressNotFound condition', async () => {
-      const r = (await canary('orders')).status?.conditions?.find((c) => c.type === 'Ready');
-      return r?.reason === 'IngressNotFound' ? r : undefined;
-    });
+    const ready = await bed.untilReady('orders', 'IngressNotFound');
     expect(ready).toMatchObject({ status: 'False' });
     expect(ready.message).toMatch(/Ingress nginx-apps\/orders \(spec\.ingressRef\) not found/);
     expect(await summary('orders')).toBe('absent');
 
-    await applyAsUser(userIngress('orders'));
+    await bed.applyAsUser(userIngress('orders'));
     // Weir does not watch Ingresses: it looks again a minute later.
-    await bed.until(
-      'orders Initialized',
-      async () => ((await canary('orders')).status?.phase === 'Initialized' ? true : undefined),
-      120,
-    );
+    await bed.untilPhase('orders', 'Initialized', 120);
     expect(await summary('orders')).toBe('weight=0');
   });
 
   it('revertOnDeletion: deleting the Canary routes all traffic to the target, and leaves the user’s Ingress exactly as it was', async () => {
-    await applyAsUser(
+    await bed.applyAsUser(
       userIngress('ledger', {
         labels: { team: 'ledger', 'app.kubernetes.io/instance': 'shop' },
         annotations: { [`${a}proxy-body-size`]: '8m', 'example.test/owner': 'ledger-team' },
       }),
     );
-    const before = (await readIngress('ledger'))!;
+    const before = (await readIngress(bed, 'ledger'))!;
     await bootstrap('ledger', {
       revertOnDeletion: true,
       analysis: { interval: '10s', stepWeight: 50, maxWeight: 50 },
     });
-    const clone = (await readIngress('ledger-canary'))!;
+    const clone = (await readIngress(bed, 'ledger-canary'))!;
     // Only what NGINX reads is copied: not the user's labels (GitOps tools track by them).
     expect(clone.metadata.labels).toEqual({ 'weir.dev/canary': 'ledger' });
     expect(clone.metadata.annotations).toEqual({
@@ -199,42 +151,17 @@ describe('the nginx router on the real control plane', () => {
     });
 
     // Everything that happens to the clone while the Canary goes.
-    const seen: string[] = [];
-    const watch = await new k8s.Watch(bed.kubeConfig).watch(
-      `/apis/networking.k8s.io/v1/namespaces/${namespace}/ingresses`,
-      { fieldSelector: 'metadata.name=ledger-canary' },
-      (type, obj: Ingress) =>
-        seen.push(`${type} weight=${obj.metadata.annotations?.[`${a}canary-weight`]}`),
-      () => undefined,
+    const seen = await deleteWatchingClone(
+      bed,
+      'ledger',
+      (clone) => `weight=${clone.metadata.annotations?.[`${a}canary-weight`]}`,
     );
-    try {
-      await bed.objects.delete({
-        apiVersion: 'weir.dev/v1alpha1',
-        kind: 'Canary',
-        metadata: { name: 'ledger', namespace },
-      });
-      await bed.until('the Canary to be gone', async () =>
-        (await canary('ledger').catch(() => undefined)) === undefined ? true : undefined,
-      );
-      // The garbage collector runs on real time (and learns of Weir's kinds late in a
-      // fresh cluster), not on the controller's manual clock.
-      await waitFor(
-        async () => ((await readIngress('ledger-canary')) === undefined ? true : undefined),
-        {
-          timeoutMs: 120_000,
-          intervalMs: 500,
-          what: 'the garbage collector to remove ledger-canary',
-        },
-      );
-    } finally {
-      watch.abort();
-    }
     expect(seen).toContain('MODIFIED weight=100');
     expect(seen.indexOf('MODIFIED weight=100')).toBeLessThan(
       seen.findIndex((s) => s.startsWith('DELETED')),
     );
 
-    const after = (await readIngress('ledger'))!;
+    const after = (await readIngress(bed, 'ledger'))!;
     expect(after.spec).toEqual(before.spec);
     expect(after.metadata.labels).toEqual(before.metadata.labels);
     expect(after.metadata.annotations).toEqual(before.metadata.annotations);

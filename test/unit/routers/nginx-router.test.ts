@@ -1,23 +1,19 @@
 import type * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import type { Canary } from '../../../src/api/types.js';
-import { RoutingBlocked } from '../../../src/errors.js';
 import type { KubeAccess } from '../../../src/kube/access.js';
-import type { IngressReader } from '../../../src/routers/ingress-clone-router.js';
 import { canaryIngress, NginxRouter } from '../../../src/routers/nginx-router.js';
-import { canaryWith, owner, type UnsupportedCase } from './fixtures.js';
+import { owner } from './fixtures.js';
+import {
+  expectUnsupported,
+  fakeIngressApi,
+  ingressCloneCases,
+  itClonesTheUsersIngress,
+  ingressCanaries,
+  type IngressUnsupportedCase,
+  type Match,
+} from './ingress-clone-fixtures.js';
 
-const ingressRef = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' as const, name: 'web' };
-const withRef = (c: Canary): Canary => ({
-  ...c,
-  metadata: { ...c.metadata, generation: 1 },
-  spec: { ...c.spec, provider: 'nginx', ingressRef },
-});
-const weighted = withRef(canaryWith({}));
-const ab = (match: NonNullable<Canary['spec']['analysis']['match']>) =>
-  withRef(
-    canaryWith({ analysis: { stepWeight: undefined, maxWeight: undefined, iterations: 5, match } }),
-  );
+const { withRef, weighted, ab } = ingressCanaries('nginx');
 
 /** The user's Ingress: the apex on two hosts, another Service beside it, TLS, a class. */
 const userIngress: k8s.V1Ingress = {
@@ -132,7 +128,6 @@ describe('canaryIngress', () => {
   });
 
   const a = 'nginx.ingress.kubernetes.io/';
-  type Match = NonNullable<Canary['spec']['analysis']['match']>;
   it.each<{ what: string; match: Match; annotations: Record<string, string> }>([
     {
       what: 'a header with an exact value',
@@ -202,29 +197,8 @@ describe('canaryIngress', () => {
 
 describe('NginxRouter.unsupported', () => {
   const router = new NginxRouter({} as KubeAccess, async () => undefined);
-  const cases: (UnsupportedCase & { spec?: Partial<Canary['spec']> })[] = [
-    { what: 'a weighted canary', analysis: {}, strategy: 'canary', message: undefined },
-    {
-      what: 'blue/green',
-      analysis: { stepWeight: undefined, iterations: 3 },
-      strategy: 'blueGreen',
-      message: undefined,
-    },
-    {
-      what: 'no ingressRef',
-      analysis: {},
-      strategy: 'canary',
-      spec: { ingressRef: undefined },
-      message: /needs spec\.ingressRef: the Ingress that routes to Service podinfo/,
-    },
-    {
-      what: 'another Ingress API version',
-      analysis: {},
-      strategy: 'canary',
-      spec: { ingressRef: { ...ingressRef, apiVersion: 'extensions/v1beta1' } },
-      message:
-        /extensions\/v1beta1 is not served: the nginx provider reads networking\.k8s\.io\/v1/,
-    },
+  const cases: IngressUnsupportedCase[] = [
+    ...ingressCloneCases('nginx'),
     {
       what: 'mirroring',
       analysis: { stepWeight: undefined, iterations: 3, mirror: true },
@@ -304,32 +278,11 @@ describe('NginxRouter.unsupported', () => {
       message: /sourceLabels selects callers by workload labels, which only Istio can do/,
     },
   ];
-  it.each(cases)('$what', ({ analysis, strategy, spec, message }) => {
-    const base = withRef(canaryWith({ analysis }));
-    const c = { ...base, spec: { ...base.spec, ...spec } } as Canary;
-    const problem = router.unsupported(c, strategy);
-    if (message) expect(problem).toMatch(message);
-    else expect(problem).toBeUndefined();
-  });
+  it.each(cases)('$what', (row) => expectUnsupported(router, withRef, row));
 });
 
-/** A router on a fake API: `objects` by name, every read and apply recorded. */
-function harness(objects: Record<string, k8s.V1Ingress | undefined>) {
-  const reads: string[] = [];
-  const applied: k8s.V1Ingress[] = [];
-  const read: IngressReader = async (namespace, name) => {
-    reads.push(`${namespace}/${name}`);
-    return objects[name];
-  };
-  const kube = {
-    apply: async (o: k8s.V1Ingress) => {
-      applied.push(o);
-      objects[o.metadata!.name!] = o;
-      return o;
-    },
-  } as unknown as KubeAccess;
-  return { router: new NginxRouter(kube, read), reads, applied, objects };
-}
+const harness = (objects: Record<string, k8s.V1Ingress | undefined>) =>
+  fakeIngressApi(objects, (kube, read) => new NginxRouter(kube, read));
 const weightOf = (i: k8s.V1Ingress | undefined) =>
   i?.metadata?.annotations?.['nginx.ingress.kubernetes.io/canary-weight'];
 
@@ -353,42 +306,16 @@ describe('NginxRouter', () => {
     expect(reads.length).toBe(8);
   });
 
-  it('never writes the user’s Ingress', async () => {
-    const { router, applied } = harness({ web: userIngress });
-    await router.setRoutes(weighted, { canaryWeight: 10, matchToCanary: false });
-    await router.finalize(weighted);
-    expect(applied.map((i) => i.metadata?.name)).toEqual(['web-canary', 'web-canary']);
-  });
-
-  it.each([
-    {
-      what: 'the Ingress does not exist',
-      objects: {},
-      reason: 'IngressNotFound',
-      message: /Ingress shop\/web \(spec\.ingressRef\) not found/,
-    },
-    {
+  itClonesTheUsersIngress({
+    harness,
+    weighted,
+    ab,
+    userIngress,
+    noApex: {
       what: 'no path reaches the apex',
-      objects: {
-        web: { ...userIngress, spec: { rules: [userIngress.spec!.rules![1]!] } },
-      },
-      reason: 'IngressBackendNotFound',
+      ingress: { ...userIngress, spec: { rules: [userIngress.spec!.rules![1]!] } },
       message: /Ingress shop\/web has no backend on Service podinfo/,
     },
-    {
-      what: '<ingress>-canary is someone else’s',
-      objects: { web: userIngress, 'web-canary': { metadata: { name: 'web-canary' } } },
-      reason: 'NameConflict',
-      message: /Ingress shop\/web-canary exists and is not owned by this Canary/,
-    },
-  ])('blocks when $what', async ({ objects, reason, message }) => {
-    const { router, applied } = harness(objects as Record<string, k8s.V1Ingress>);
-    const err = await router
-      .setRoutes(weighted, { canaryWeight: 0, matchToCanary: false })
-      .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(RoutingBlocked);
-    expect(err).toMatchObject({ reason, message: expect.stringMatching(message) });
-    expect(applied).toEqual([]);
   });
 
   it('finalize sends all traffic to the target through the clone, and gives up quietly without the user’s Ingress', async () => {
@@ -398,23 +325,5 @@ describe('NginxRouter', () => {
     const gone = harness({});
     await expect(gone.router.finalize(weighted)).resolves.toBeUndefined();
     expect(gone.applied).toEqual([]);
-  });
-
-  it('getRoutes reads the split back from the clone’s annotations', async () => {
-    const h = harness({ web: userIngress });
-    expect(await h.router.getRoutes(weighted)).toBeUndefined();
-    await h.router.setRoutes(weighted, { canaryWeight: 30, matchToCanary: false });
-    expect(await h.router.getRoutes(weighted)).toEqual({
-      canaryWeight: 30,
-      matchToCanary: false,
-      mirror: false,
-    });
-    const c = ab([{ headers: { 'x-canary': { exact: 'insider' } } }]);
-    await h.router.setRoutes(c, { canaryWeight: 0, matchToCanary: true });
-    expect(await h.router.getRoutes(c)).toEqual({
-      canaryWeight: 0,
-      matchToCanary: true,
-      mirror: false,
-    });
   });
 });

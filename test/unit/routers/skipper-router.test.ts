@@ -1,24 +1,19 @@
 import type * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import type { Canary } from '../../../src/api/types.js';
-import { RoutingBlocked } from '../../../src/errors.js';
 import type { KubeAccess } from '../../../src/kube/access.js';
-import type { IngressReader } from '../../../src/routers/ingress-clone-router.js';
 import { SkipperRouter, skipperIngress } from '../../../src/routers/skipper-router.js';
-import { canaryWith, owner, type UnsupportedCase } from './fixtures.js';
+import { owner } from './fixtures.js';
+import {
+  expectUnsupported,
+  fakeIngressApi,
+  ingressCloneCases,
+  itClonesTheUsersIngress,
+  ingressCanaries,
+  type IngressUnsupportedCase,
+  type Match,
+} from './ingress-clone-fixtures.js';
 
-const ingressRef = { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' as const, name: 'web' };
-const withRef = (c: Canary): Canary => ({
-  ...c,
-  metadata: { ...c.metadata, generation: 1 },
-  spec: { ...c.spec, provider: 'skipper', ingressRef },
-});
-const weighted = withRef(canaryWith({}));
-type Match = NonNullable<Canary['spec']['analysis']['match']>;
-const ab = (match: Match) =>
-  withRef(
-    canaryWith({ analysis: { stepWeight: undefined, maxWeight: undefined, iterations: 5, match } }),
-  );
+const { withRef, weighted, ab } = ingressCanaries('skipper');
 
 const z = 'zalando.org/';
 const backend = (name: string, port: k8s.V1ServiceBackendPort = { number: 9898 }) => ({
@@ -229,30 +224,8 @@ describe('skipperIngress', () => {
 
 describe('SkipperRouter.unsupported', () => {
   const router = new SkipperRouter({} as KubeAccess, async () => undefined);
-  const cases: (UnsupportedCase & { spec?: Partial<Canary['spec']> })[] = [
-    { what: 'a weighted canary', analysis: {}, strategy: 'canary', message: undefined },
-    {
-      what: 'blue/green',
-      analysis: { stepWeight: undefined, iterations: 3 },
-      strategy: 'blueGreen',
-      message: undefined,
-    },
-    {
-      what: 'no ingressRef',
-      analysis: {},
-      strategy: 'canary',
-      spec: { ingressRef: undefined },
-      message:
-        /^the skipper provider needs spec\.ingressRef: the Ingress that routes to Service podinfo/,
-    },
-    {
-      what: 'another Ingress API version',
-      analysis: {},
-      strategy: 'canary',
-      spec: { ingressRef: { ...ingressRef, apiVersion: 'extensions/v1beta1' } },
-      message:
-        /extensions\/v1beta1 is not served: the skipper provider reads networking\.k8s\.io\/v1/,
-    },
+  const cases: IngressUnsupportedCase[] = [
+    ...ingressCloneCases('skipper'),
     {
       what: 'mirroring',
       analysis: { stepWeight: undefined, iterations: 3, mirror: true },
@@ -309,32 +282,11 @@ describe('SkipperRouter.unsupported', () => {
       message: /^analysis\.match\[0\] has no header or query parameter/,
     },
   ];
-  it.each(cases)('$what', ({ analysis, strategy, spec, message }) => {
-    const base = withRef(canaryWith({ analysis }));
-    const c = { ...base, spec: { ...base.spec, ...spec } } as Canary;
-    const problem = router.unsupported(c, strategy);
-    if (message) expect(problem).toMatch(message);
-    else expect(problem).toBeUndefined();
-  });
+  it.each(cases)('$what', (row) => expectUnsupported(router, withRef, row));
 });
 
-/** A router on a fake API: `objects` by name, every read and apply recorded. */
-function harness(objects: Record<string, k8s.V1Ingress | undefined>) {
-  const reads: string[] = [];
-  const applied: k8s.V1Ingress[] = [];
-  const read: IngressReader = async (namespace, name) => {
-    reads.push(`${namespace}/${name}`);
-    return objects[name];
-  };
-  const kube = {
-    apply: async (o: k8s.V1Ingress) => {
-      applied.push(o);
-      objects[o.metadata!.name!] = o;
-      return o;
-    },
-  } as unknown as KubeAccess;
-  return { router: new SkipperRouter(kube, read), reads, applied, objects };
-}
+const harness = (objects: Record<string, k8s.V1Ingress | undefined>) =>
+  fakeIngressApi(objects, (kube, read) => new SkipperRouter(kube, read));
 const weightsOf = (i: k8s.V1Ingress | undefined) =>
   i?.metadata?.annotations?.[`${z}backend-weights`];
 
@@ -357,40 +309,16 @@ describe('SkipperRouter', () => {
     expect(readsPerStep).toEqual([2, 2, 0, 0, 2]);
   });
 
-  it('never writes the user’s Ingress', async () => {
-    const { router, applied } = harness({ web: userIngress });
-    await router.setRoutes(weighted, { canaryWeight: 10, matchToCanary: false });
-    await router.finalize(weighted);
-    expect(applied.map((i) => i.metadata?.name)).toEqual(['web-canary', 'web-canary']);
-  });
-
-  it.each([
-    {
-      what: 'the Ingress does not exist',
-      objects: {},
-      reason: 'IngressNotFound',
-      message: /Ingress shop\/web \(spec\.ingressRef\) not found/,
-    },
-    {
+  itClonesTheUsersIngress({
+    harness,
+    weighted,
+    ab,
+    userIngress,
+    noApex: {
       what: 'only the default backend reaches the apex (it cannot be split)',
-      objects: { web: { ...userIngress, spec: { defaultBackend: backend('podinfo') } } },
-      reason: 'IngressBackendNotFound',
+      ingress: { ...userIngress, spec: { defaultBackend: backend('podinfo') } },
       message: /Ingress shop\/web has no backend on Service podinfo: point the paths to release/,
     },
-    {
-      what: '<ingress>-canary is someone else’s',
-      objects: { web: userIngress, 'web-canary': { metadata: { name: 'web-canary' } } },
-      reason: 'NameConflict',
-      message: /Ingress shop\/web-canary exists and is not owned by this Canary/,
-    },
-  ])('blocks when $what', async ({ objects, reason, message }) => {
-    const { router, applied } = harness(objects as Record<string, k8s.V1Ingress>);
-    const err = await router
-      .setRoutes(weighted, { canaryWeight: 0, matchToCanary: false })
-      .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(RoutingBlocked);
-    expect(err).toMatchObject({ reason, message: expect.stringMatching(message) });
-    expect(applied).toEqual([]);
   });
 
   it('finalize sends all traffic to the target through the clone', async () => {
@@ -400,25 +328,5 @@ describe('SkipperRouter', () => {
     expect(h.applied.at(-1)?.metadata?.annotations?.[`${z}skipper-predicate`]).toBe(
       'Weight(100) && Method("GET")',
     );
-  });
-
-  it('getRoutes reads the split back from the clone’s annotations', async () => {
-    const h = harness({ web: userIngress });
-    expect(await h.router.getRoutes(weighted)).toBeUndefined();
-    for (const canaryWeight of [0, 30, 100]) {
-      await h.router.setRoutes(weighted, { canaryWeight, matchToCanary: false });
-      expect(await h.router.getRoutes(weighted)).toEqual({
-        canaryWeight,
-        matchToCanary: false,
-        mirror: false,
-      });
-    }
-    const c = ab([{ headers: { 'x-canary': { exact: 'insider' } } }]);
-    await h.router.setRoutes(c, { canaryWeight: 0, matchToCanary: true });
-    expect(await h.router.getRoutes(c)).toEqual({
-      canaryWeight: 0,
-      matchToCanary: true,
-      mirror: false,
-    });
   });
 });
