@@ -72,11 +72,12 @@ const TargetRef = Type.Object(
       description: 'API version of the target, e.g. apps/v1.',
       maxLength: 64,
     }),
-    kind: StringEnum(['Deployment'], {
-      description: 'Kind of the target. Weir drives Deployments.',
+    kind: StringEnum(['Deployment', 'DaemonSet'], {
+      description:
+        'Kind of the target: a Deployment (scaled to zero between releases) or a DaemonSet (parked by a node selector between releases).',
     }),
     name: ObjectName(
-      'Name of the target Deployment; it becomes the canary and `<name>-primary` is created.',
+      'Name of the target workload; it becomes the canary and `<name>-primary` is created.',
     ),
   },
   { description: 'The workload this Canary releases.' },

@@ -20,6 +20,7 @@ import { WebhookChecks } from '../webhooks/webhook-checks.js';
 import { WebhookClient, type WebhookClientOptions } from '../webhooks/webhook-client.js';
 import { allChecks } from './checks.js';
 import { type CheckRunner } from '../contracts/checks.js';
+import { targetOf, type Caches } from './observe.js';
 import { Reconciler } from './reconciler.js';
 import { allInformers, createInformers, type Informers } from './informers.js';
 import { Recorder } from './recorder.js';
@@ -90,7 +91,16 @@ export function createController(options: ControllerOptions): Controller {
     ...(options.namespace ? { namespace: options.namespace } : {}),
     ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
   });
-  const { canaries, runs, deployments, templates, alertProviders, configMaps, secrets } = informers;
+  const {
+    canaries,
+    runs,
+    deployments,
+    daemonSets,
+    templates,
+    alertProviders,
+    configMaps,
+    secrets,
+  } = informers;
   telemetry.cacheSizes({
     canaries: () => canaries.cache.list().length,
     runs: () => runs.cache.list().length,
@@ -108,11 +118,18 @@ export function createController(options: ControllerOptions): Controller {
     },
   });
 
+  const caches: Caches = {
+    canary: (namespace, name) => canaries.cache.get(name, namespace),
+    deployment: (namespace, name) => deployments.cache.get(name, namespace),
+    daemonSet: (namespace, name) => daemonSets.cache.get(name, namespace),
+    configMap: (namespace, name) => configMaps.cache.get(name, namespace),
+    secret: (namespace, name) => secretReader.get(namespace, name),
+  };
   const routers = buildRouters({
     kube,
     kubeConfig,
     logger,
-    target: (c) => deployments.cache.get(c.spec.targetRef.name, c.metadata.namespace),
+    target: (c) => targetOf(c, caches),
   });
   const webhookClient = new WebhookClient({
     ...options.webhookBackoff,
@@ -175,12 +192,7 @@ export function createController(options: ControllerOptions): Controller {
     logger,
     checks: options.checks ?? allChecks(metricChecks, new WebhookChecks(webhookClient)),
     defaultProvider: options.defaultProvider,
-    caches: {
-      canary: (namespace, name) => canaries.cache.get(name, namespace),
-      deployment: (namespace, name) => deployments.cache.get(name, namespace),
-      configMap: (namespace, name) => configMaps.cache.get(name, namespace),
-      secret: (namespace, name) => secretReader.get(namespace, name),
-    },
+    caches,
     loadSecrets: (namespace, names) => secretReader.loadAll(namespace, names),
   });
 
@@ -210,19 +222,22 @@ export function createController(options: ControllerOptions): Controller {
     const gone = !canaries.cache.get(c.metadata!.name!, c.metadata!.namespace);
     if (gone || !reconciler.isOwnEcho(c as Canary)) queue.add(keyOf(c));
   });
-  deployments.onChange((d) => {
-    // A Deployment matters to the Canaries that target it or own it as their primary.
+  // A workload matters to the Canaries that target it or own it as their primary.
+  const workloadChanged = (kind: string) => (d: k8s.KubernetesObject) => {
     const name = d.metadata?.name ?? '';
     for (const c of canaries.cache.list(d.metadata?.namespace)) {
-      const target = c.spec?.targetRef?.name;
-      if (target === name || `${target}-primary` === name) queue.add(keyOf(c));
+      const target = c.spec?.targetRef;
+      if ((target?.kind ?? 'Deployment') !== kind) continue;
+      if (target?.name === name || `${target?.name}-primary` === name) queue.add(keyOf(c));
     }
-  });
+  };
+  deployments.onChange(workloadChanged('Deployment'));
+  daemonSets.onChange(workloadChanged('DaemonSet'));
 
   // A config matters to the Canaries whose target uses it.
   const configChanged = (kind: 'configMaps' | 'secrets') => (o: k8s.KubernetesObject) => {
     for (const c of canaries.cache.list(o.metadata?.namespace)) {
-      const target = deployments.cache.get(c.spec?.targetRef?.name, o.metadata?.namespace);
+      const target = targetOf(c, caches);
       if (referencedConfigs(target?.spec?.template)[kind].includes(o.metadata?.name ?? ''))
         queue.add(keyOf(c));
     }

@@ -5,6 +5,7 @@ import { replicasAppliedBy } from '../kube/managed-fields.js';
 import type { Effect, Routes } from '../machine/canary-machine.js';
 import type { Clock } from '../util/clock.js';
 import { primaryConfigs } from '../workloads/configs.js';
+import { isParked, parkingPatch, primaryDaemonSet } from '../workloads/daemonsets.js';
 import { primaryDeployment, services } from '../workloads/workloads.js';
 import type { CanaryMemory } from './canary-memory.js';
 import type { World } from './observe.js';
@@ -41,10 +42,7 @@ export class EffectRunner {
           await this.scaleTargetUp(world);
           break;
         case 'scaleCanaryDown':
-          // Replicas declared in Git are Git's: scaling them to zero would only be undone
-          // by the next sync (the status says so with its ReplicasInGit condition).
-          if ((world.target.spec?.replicas ?? 1) !== 0 && !replicasAppliedBy(world.target))
-            await this.scaleTarget(world, 0);
+          await this.scaleTargetDown(world);
           break;
         case 'setWeight':
           await this.route(world, memory, e.routes);
@@ -102,33 +100,54 @@ export class EffectRunner {
   /** The primary (with its config copies) from the target's current template. */
   private async applyPrimary(world: World, memory: CanaryMemory): Promise<void> {
     const copies = primaryConfigs(world.canary, world.configs);
-    const deployment = primaryDeployment(world.canary, {
-      target: world.target,
-      existing: world.primary,
-      label: world.label,
-      configs: world.configs,
-    });
+    const from = { label: world.label, configs: world.configs };
+    const workload =
+      world.kind === 'DaemonSet'
+        ? primaryDaemonSet(world.canary, { ...from, target: world.target })
+        : primaryDeployment(world.canary, {
+            ...from,
+            target: world.target,
+            existing: world.primary,
+          });
     const content = createHash('sha256')
-      .update(JSON.stringify([copies, deployment]))
+      .update(JSON.stringify([copies, workload]))
       .digest('hex');
     // Unchanged content on an unchanged primary (same generation): nothing to write.
     if (memory.primary === `${content}/${world.primary?.metadata?.generation}`) return;
     memory.primary = undefined;
     for (const c of copies) await this.deps.kube.apply(c);
-    const applied = await this.deps.kube.apply(deployment);
+    const applied = await this.deps.kube.apply(workload);
     memory.primary = `${content}/${applied?.metadata?.generation}`;
   }
 
-  /** The target gets the primary's replica count back when Weir had scaled it to zero. */
+  /**
+   * The target gets its pods back: a Deployment the primary's replica count when
+   * Weir had scaled it to zero, a DaemonSet its nodes when Weir had parked it.
+   */
   private async scaleTargetUp(world: World): Promise<void> {
+    const ref = this.targetRef(world);
+    if (world.kind === 'DaemonSet') {
+      if (isParked(world.target)) await this.deps.kube.patchDaemonSet(ref, parkingPatch(false));
+      return;
+    }
     if ((world.target.spec?.replicas ?? 1) !== 0) return;
-    await this.scaleTarget(world, world.primary?.spec?.replicas || 1);
+    await this.deps.kube.scaleDeployment(ref, world.primary?.spec?.replicas || 1);
   }
 
-  private async scaleTarget(world: World, replicas: number): Promise<void> {
-    await this.deps.kube.scaleDeployment(
-      { namespace: world.canary.metadata.namespace!, name: world.target.metadata!.name! },
-      replicas,
-    );
+  /** The idle target runs no pod: a Deployment at zero replicas, a DaemonSet parked. */
+  private async scaleTargetDown(world: World): Promise<void> {
+    const ref = this.targetRef(world);
+    if (world.kind === 'DaemonSet') {
+      if (!isParked(world.target)) await this.deps.kube.patchDaemonSet(ref, parkingPatch(true));
+      return;
+    }
+    // Replicas declared in Git are Git's: scaling them to zero would only be undone
+    // by the next sync (the status says so with its ReplicasInGit condition).
+    if ((world.target.spec?.replicas ?? 1) !== 0 && !replicasAppliedBy(world.target))
+      await this.deps.kube.scaleDeployment(ref, 0);
+  }
+
+  private targetRef(world: World): { namespace: string; name: string } {
+    return { namespace: world.canary.metadata.namespace!, name: world.target.metadata!.name! };
   }
 }

@@ -13,6 +13,7 @@ export interface Informers {
   canaries: ResilientInformer<Canary>;
   runs: ResilientInformer<CanaryRun>;
   deployments: ResilientInformer<k8s.V1Deployment>;
+  daemonSets: ResilientInformer<k8s.V1DaemonSet>;
   templates: ResilientInformer<MetricTemplate>;
   alertProviders: ResilientInformer<AlertProvider>;
   configMaps: ResilientInformer<k8s.V1ConfigMap>;
@@ -93,6 +94,13 @@ export function createInformers(scope: InformerScope): Informers {
         ns
           ? apps.listNamespacedDeployment({ namespace: ns })
           : apps.listDeploymentForAllNamespaces(),
+    }),
+    daemonSets: createInformer<k8s.V1DaemonSet>({
+      kubeConfig,
+      logger,
+      path: path('/apis/apps/v1', 'daemonsets'),
+      list: () =>
+        ns ? apps.listNamespacedDaemonSet({ namespace: ns }) : apps.listDaemonSetForAllNamespaces(),
     }),
     templates: createInformer<MetricTemplate>(weir('metrictemplates')),
     alertProviders: createInformer<AlertProvider>(weir('alertproviders')),

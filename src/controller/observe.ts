@@ -9,6 +9,12 @@ import type { RouterRegistry } from '../routers/registry.js';
 import type { Router } from '../routers/router.js';
 import { configContent, trackedConfigs, type TrackedConfigs } from '../workloads/configs.js';
 import {
+  daemonSetRolledOut,
+  daemonSetUnsupported,
+  isParked,
+  releasedTemplate,
+} from '../workloads/daemonsets.js';
+import {
   revisionAnnotation,
   revisionOf,
   rolledOut,
@@ -21,6 +27,7 @@ import { evaluateGates } from './gates.js';
 export interface Caches {
   canary(namespace: string, name: string): Canary | undefined;
   deployment(namespace: string, name: string): k8s.V1Deployment | undefined;
+  daemonSet(namespace: string, name: string): k8s.V1DaemonSet | undefined;
   configMap(namespace: string, name: string): k8s.V1ConfigMap | undefined;
   secret(namespace: string, name: string): k8s.V1Secret | undefined;
 }
@@ -31,13 +38,23 @@ export interface Blocked {
   message: string;
 }
 
+/** A workload Weir can release. */
+export type Workload = k8s.V1Deployment | k8s.V1DaemonSet;
+
+/**
+ * The target (the canary during a release) and `<target>-primary` (once
+ * bootstrapped), by the kind `spec.targetRef` names.
+ */
+export type Workloads =
+  | { kind: 'Deployment'; target: k8s.V1Deployment; primary: k8s.V1Deployment | undefined }
+  | { kind: 'DaemonSet'; target: k8s.V1DaemonSet; primary: k8s.V1DaemonSet | undefined };
+
 /** Everything a reconcile knows about a Canary's world, read from the caches. */
-export interface World {
+export type World = WorldFacts & Workloads;
+
+/** What a reconcile knows besides the workloads. */
+export interface WorldFacts {
   canary: Canary;
-  /** The Deployment the Canary targets (the canary during a release). */
-  target: k8s.V1Deployment;
-  /** `<target>-primary`, once bootstrapped. */
-  primary: k8s.V1Deployment | undefined;
   /** The selector label the Services select on (app, name or app.kubernetes.io/name). */
   label: { key: string; value: string };
   router: Router;
@@ -58,6 +75,24 @@ export interface ObserveDeps {
   invalidity(canary: Canary): string | undefined;
 }
 
+/** The workload of this kind and name, from the caches. */
+export function workloadOf(
+  caches: Caches,
+  kind: string,
+  namespace: string,
+  name: string,
+): Workload | undefined {
+  return kind === 'DaemonSet'
+    ? caches.daemonSet(namespace, name)
+    : caches.deployment(namespace, name);
+}
+
+/** The workload a Canary targets, from the caches. */
+export function targetOf(canary: Canary, caches: Caches): Workload | undefined {
+  const ref = canary.spec?.targetRef;
+  return ref ? workloadOf(caches, ref.kind, canary.metadata.namespace!, ref.name) : undefined;
+}
+
 /**
  * Step 1 of a reconcile: what the Canary's world looks like now, from the caches
  * alone, or why the Canary cannot be acted on. Pure but for the cache reads.
@@ -66,57 +101,60 @@ export function observe(canary: Canary, deps: ObserveDeps): World | Blocked {
   const namespace = canary.metadata.namespace!;
   const invalid = deps.invalidity(canary);
   if (invalid) return { reason: 'InvalidSpec', message: invalid };
-  const target = deps.caches.deployment(namespace, canary.spec.targetRef.name);
+  const kind = canary.spec.targetRef.kind === 'DaemonSet' ? 'DaemonSet' : 'Deployment';
+  const target = workloadOf(deps.caches, kind, namespace, canary.spec.targetRef.name);
   if (!target) {
     return {
       reason: 'TargetNotFound',
-      message: `Deployment ${namespace}/${canary.spec.targetRef.name} not found`,
+      message: `${kind} ${namespace}/${canary.spec.targetRef.name} not found`,
     };
   }
-  // A Deployment another controller manages (another Canary's primary, an operator's):
+  // A workload another controller manages (another Canary's primary, an operator's):
   // Weir would copy it and scale it to zero under that controller's feet.
   const manager = target.metadata?.ownerReferences?.find((o) => o.controller);
   if (manager) {
     return {
       reason: 'TargetNotOwnable',
-      message: `Deployment ${canary.spec.targetRef.name} is managed by ${manager.kind} ${manager.name}: a Canary can only target a Deployment nothing else controls`,
+      message: `${kind} ${canary.spec.targetRef.name} is managed by ${manager.kind} ${manager.name}: a Canary can only target a ${kind} nothing else controls`,
     };
   }
   const label = selectorLabel(target);
   if (!label) {
     return {
       reason: 'TargetWithoutSelectorLabel',
-      message: `Deployment ${canary.spec.targetRef.name} has none of the selector labels app, name or app.kubernetes.io/name`,
+      message: `${kind} ${canary.spec.targetRef.name} has none of the selector labels app, name or app.kubernetes.io/name`,
     };
   }
   const names = namesOf(canary);
-  const primary = deps.caches.deployment(namespace, names.primary);
+  const primary = workloadOf(deps.caches, kind, namespace, names.primary);
   if (primary && !ownedBy(primary, canary)) {
     return {
       reason: 'NameConflict',
-      message: `Deployment ${names.primary} exists and is not owned by this Canary`,
+      message: `${kind} ${names.primary} exists and is not owned by this Canary`,
     };
   }
+  const workloads = { kind, target, primary } as Workloads;
+  if (workloads.kind === 'DaemonSet') {
+    const unsupported = daemonSetUnsupported(workloads.target);
+    if (unsupported) return { reason: 'TargetNotSupported', message: unsupported };
+  }
+  const { template, ready } = releaseView(workloads);
   const resolved = deps.routers.resolve(canary.spec.provider ?? deps.defaultProvider);
   if ('error' in resolved) return { reason: 'UnknownProvider', message: resolved.error };
   const analysis = canary.spec.analysis;
   const unsupported = resolved.unsupported(canary, strategyOf(analysis));
   if (unsupported) return { reason: 'UnsupportedStrategy', message: unsupported };
 
-  const configs = trackedConfigs(target.spec?.template, {
+  const configs = trackedConfigs(template, {
     configMap: (n) => deps.caches.configMap(namespace, n),
     secret: (n) => deps.caches.secret(namespace, n),
   });
   const hasConfigs = configs.configMaps.length + configs.secrets.length > 0;
-  const revision = revisionOf(
-    target.spec?.template,
-    hasConfigs ? configContent(configs) : undefined,
-  );
+  const revision = revisionOf(template, hasConfigs ? configContent(configs) : undefined);
   const annotations = canary.metadata.annotations ?? {};
   return {
     canary,
-    target,
-    primary,
+    ...workloads,
     label,
     router: resolved,
     configs,
@@ -124,11 +162,11 @@ export function observe(canary: Canary, deps: ObserveDeps): World | Blocked {
     observation: {
       analysis,
       revision,
-      primaryReady: rolledOut(primary),
+      primaryReady: ready.primary,
       ...(primary?.metadata?.annotations?.[revisionAnnotation]
         ? { primaryRevision: primary.metadata.annotations[revisionAnnotation] }
         : {}),
-      canaryReady: rolledOut(target),
+      canaryReady: ready.canary,
       progressDeadlineSeconds:
         canary.spec.progressDeadlineSeconds ?? defaults.progressDeadlineSeconds,
       skipAnalysis: Boolean(canary.spec.skipAnalysis),
@@ -145,6 +183,27 @@ export function observe(canary: Canary, deps: ObserveDeps): World | Blocked {
   };
 }
 
+/** The template a release is made of, and whether primary and canary run it, by kind. */
+function releaseView(w: Workloads): {
+  template: k8s.V1PodTemplateSpec | undefined;
+  ready: { primary: boolean; canary: boolean };
+} {
+  if (w.kind === 'DaemonSet') {
+    // Parking a DaemonSet writes to its pod template: what Git declares is the template without it.
+    return {
+      template: releasedTemplate(w.target.spec?.template),
+      ready: {
+        primary: daemonSetRolledOut(w.primary),
+        canary: !isParked(w.target) && daemonSetRolledOut(w.target),
+      },
+    };
+  }
+  return {
+    template: w.target.spec?.template,
+    ready: { primary: rolledOut(w.primary), canary: rolledOut(w.target) },
+  };
+}
+
 /** Whether {@link observe} found the world (or a reason to block). */
 export function isBlocked(observed: World | Blocked): observed is Blocked {
   return 'reason' in observed;
@@ -155,7 +214,7 @@ function token(value: string | undefined, revision: string, kind: string): Recor
   return value && (value === revision || value.startsWith(`${revision}-`)) ? { [kind]: value } : {};
 }
 
-function ownedBy(obj: k8s.V1Deployment, canary: Canary): boolean {
+function ownedBy(obj: Workload, canary: Canary): boolean {
   return (obj.metadata?.ownerReferences ?? []).some((o) => o.uid === canary.metadata.uid);
 }
 
@@ -174,6 +233,8 @@ export function trackedConfigRevisions(world: World): Record<string, string> | u
 
 /** Who declares the target's replicas in Git (see {@link replicasAppliedBy}), if anyone. */
 export function replicasInGit(world: World): { deployment: string; manager: string } | undefined {
+  // A DaemonSet has no replicas to declare: parking it never fights Git.
+  if (world.kind !== 'Deployment') return undefined;
   const manager = replicasAppliedBy(world.target);
   if (!manager) return undefined;
   return {
@@ -184,7 +245,7 @@ export function replicasInGit(world: World): { deployment: string; manager: stri
 
 /** The images the primary runs and the target declares. */
 export function imagesOf(world: World): { from: string[]; to: string[] } {
-  const images = (d: k8s.V1Deployment | undefined) =>
+  const images = (d: Workload | undefined) =>
     (d?.spec?.template?.spec?.containers ?? []).map((c) => c.image ?? '');
   return { from: images(world.primary), to: images(world.target) };
 }

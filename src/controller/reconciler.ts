@@ -18,6 +18,7 @@ import {
   isBlocked,
   observe,
   replicasInGit,
+  targetOf,
   trackedConfigRevisions,
   type Blocked,
   type Caches,
@@ -114,7 +115,7 @@ export class Reconciler {
     const canary = freshest(cached, memory);
     memory.input = inputOf(canary);
     const log = this.deps.logger.child({ canary: key });
-    const target = this.deps.caches.deployment(namespace, canary.spec.targetRef?.name);
+    const target = targetOf(canary, this.deps.caches);
     if (target && this.deps.loadSecrets)
       await this.deps.loadSecrets(namespace, referencedConfigs(target.spec?.template).secrets);
     const now = this.deps.clock.now();
@@ -303,7 +304,7 @@ export class Reconciler {
         warning: true,
       });
     }
-    // A missing target appears through the Deployment watch; look again later anyway.
+    // A missing target appears through the workload watches; look again later anyway.
     return blocked.reason === 'TargetNotFound' ? { requeueAt: now + 60_000 } : undefined;
   }
 }

@@ -59,11 +59,15 @@ function convertCanary(spec: Obj, note: (path: string, msg: string) => void): vo
       `was ${String(ingressVersion)}, which Kubernetes 1.22 and later do not serve: set to networking.k8s.io/v1, the same Ingress`,
     );
   }
-  if (spec.targetRef && spec.targetRef.kind !== 'Deployment') {
+  if (spec.targetRef && !['Deployment', 'DaemonSet'].includes(spec.targetRef.kind)) {
     note(
       'spec.targetRef.kind',
-      `Weir releases Deployments only; ${String(spec.targetRef.kind)} cannot be carried over`,
+      `Weir releases Deployments and DaemonSets only; ${String(spec.targetRef.kind)} cannot be carried over`,
     );
+  }
+  if (spec.targetRef?.kind === 'DaemonSet' && spec.autoscalerRef) {
+    delete spec.autoscalerRef;
+    note('spec.autoscalerRef', 'removed: a DaemonSet runs one pod per node and has no autoscaler');
   }
   const analysis: Obj | undefined = spec.analysis ?? spec.canaryAnalysis;
   if (spec.canaryAnalysis) {

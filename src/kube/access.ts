@@ -16,7 +16,7 @@ export interface ObjectRef {
 
 /**
  * The one choke point for Weir's API writes: server-side apply for owned
- * objects, JSON merge patch for status and scale, JSON patch for the weights in
+ * objects, JSON merge patch for status, scale and a DaemonSet's parking, JSON patch for the weights in
  * a route the user owns, create for Events. Nothing
  * else in the controller writes to the API server.
  */
@@ -46,6 +46,12 @@ export interface KubeAccess {
     operations: readonly Record<string, unknown>[],
   ): Promise<void>;
   scaleDeployment(ref: ObjectRef, replicas: number): Promise<void>;
+  /**
+   * Merge-patches a DaemonSet the user owns (the target): only the fields the
+   * patch names change, under Weir's field manager. Weir uses it for one key of
+   * the pod template's node selector (parking, ADR 0018).
+   */
+  patchDaemonSet(ref: ObjectRef, patch: Record<string, unknown>): Promise<void>;
   createEvent(event: k8s.CoreV1Event): Promise<void>;
   deleteObject(obj: {
     apiVersion: string;
@@ -142,6 +148,13 @@ export function createKubeAccess(
       guard();
       await apps.patchNamespacedDeploymentScale(
         { namespace: ref.namespace, name: ref.name, body: { spec: { replicas } } },
+        mergePatch,
+      );
+    },
+    async patchDaemonSet(ref, patch) {
+      guard();
+      await apps.patchNamespacedDaemonSet(
+        { namespace: ref.namespace, name: ref.name, body: patch, fieldManager },
         mergePatch,
       );
     },

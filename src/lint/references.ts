@@ -111,10 +111,12 @@ export function checkReferences(docs: SourceDocument[]): Found[] {
         },
       });
     };
-    expect('spec.targetRef.name', 'Deployment', spec.targetRef?.name);
+    // The schema pass reports a kind Weir cannot release; look the target up by the kind named.
+    const targetKind = spec.targetRef?.kind === 'DaemonSet' ? 'DaemonSet' : 'Deployment';
+    expect('spec.targetRef.name', targetKind, spec.targetRef?.name);
     const targetDoc =
       typeof spec.targetRef?.name === 'string'
-        ? index.get(key('Deployment', m.namespace, spec.targetRef.name))
+        ? index.get(key(targetKind, m.namespace, spec.targetRef.name))
         : undefined;
     const declared = (targetDoc?.value as { spec?: { replicas?: unknown } } | undefined)?.spec;
     if (
@@ -181,7 +183,7 @@ export function checkReferences(docs: SourceDocument[]): Found[] {
     const targetName = spec.targetRef?.name;
     const target =
       typeof targetName === 'string'
-        ? index.get(key('Deployment', m.namespace, targetName))
+        ? index.get(key(targetKind, m.namespace, targetName))
         : undefined;
     const labels = (
       target?.value as
@@ -193,7 +195,7 @@ export function checkReferences(docs: SourceDocument[]): Found[] {
         violation: {
           path: 'spec.targetRef.name',
           severity: 'error',
-          message: `Deployment ${String(targetName)} has no spec.selector.matchLabels; Weir needs a selector label to split primary and canary pods`,
+          message: `${targetKind} ${String(targetName)} has no spec.selector.matchLabels; Weir needs a selector label to split primary and canary pods`,
         },
       });
     }

@@ -47,7 +47,7 @@ export class KubernetesRouter implements Router {
 
   constructor(
     private readonly kube: KubeAccess,
-    private readonly target: (canary: Canary) => k8s.V1Deployment | undefined,
+    private readonly target: (canary: Canary) => k8s.V1Deployment | k8s.V1DaemonSet | undefined,
   ) {}
 
   unsupported(canary: Canary, strategy: Strategy): string | undefined {

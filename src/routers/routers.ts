@@ -22,8 +22,8 @@ import { TraefikRouter, traefikUnsupported } from './traefik-router.js';
 export interface RouterDeps {
   kube: KubeAccess;
   kubeConfig: k8s.KubeConfig;
-  /** The target Deployment of a Canary, from the cache (the plain-Service router scales by it). */
-  target(canary: Canary): k8s.V1Deployment | undefined;
+  /** The target workload of a Canary, from the cache (the plain-Service router selects by its label). */
+  target(canary: Canary): k8s.V1Deployment | k8s.V1DaemonSet | undefined;
   /** For what a router does outside a reconcile (kuma deletes a TrafficRoute when its Canary is gone). */
   logger?: Logger;
 }

@@ -37,9 +37,9 @@ export function revisionOf(template: k8s.V1PodTemplateSpec | undefined, configs?
 }
 
 /** The selector label Weir rewrites (`app: web` → `app: web-primary`), or undefined when there is none. */
-export function selectorLabel(
-  target: k8s.V1Deployment,
-): { key: string; value: string } | undefined {
+export function selectorLabel(target: {
+  spec?: { selector?: k8s.V1LabelSelector };
+}): { key: string; value: string } | undefined {
   const labels = target.spec?.selector?.matchLabels ?? {};
   for (const key of selectorLabelKeys) {
     const value = labels[key];
@@ -63,6 +63,62 @@ export function rolledOut(d: k8s.V1Deployment | undefined): boolean {
   );
 }
 
+/** What a primary copies from its target, whatever the workload kind. */
+export interface PrimarySource {
+  /** The target's pod template as Weir releases it (for a DaemonSet, without the parking key). */
+  template: k8s.V1PodTemplateSpec;
+  /** The target's labels. */
+  labels: Record<string, string> | undefined;
+  label: { key: string; value: string };
+  configs?: TrackedConfigs;
+}
+
+/**
+ * The parts every primary shares: metadata (the target's labels with the selector
+ * label rewritten, the revision annotation, the Canary as owner), the rewritten
+ * selector, and the pod template pointed at the `-primary` configs.
+ */
+export function primaryParts(
+  canary: Canary,
+  from: PrimarySource,
+): {
+  metadata: k8s.V1ObjectMeta;
+  selector: k8s.V1LabelSelector;
+  template: k8s.V1PodTemplateSpec;
+} {
+  const { label, configs = { configMaps: [], secrets: [] } } = from;
+  const names = namesOf(canary);
+  const primaryValue = `${label.value}-primary`;
+  const template = withPrimaryConfigs(from.template, configs);
+  const tracked = configs.configMaps.length + configs.secrets.length > 0;
+  return {
+    metadata: {
+      name: names.primary,
+      namespace: canary.metadata.namespace!,
+      labels: {
+        ...(from.labels ?? {}),
+        [label.key]: primaryValue,
+        [canaryLabel]: canary.metadata.name!,
+      },
+      annotations: {
+        [revisionAnnotation]: revisionOf(
+          from.template,
+          tracked ? configContent(configs) : undefined,
+        ),
+      },
+      ownerReferences: [ownerReference(canary)],
+    },
+    selector: { matchLabels: { [label.key]: primaryValue } },
+    template: {
+      metadata: {
+        ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
+        labels: { ...(template.metadata?.labels ?? {}), [label.key]: primaryValue },
+      },
+      spec: template.spec,
+    },
+  };
+}
+
 /**
  * The primary Deployment: a copy of the target's pod template with the selector
  * label rewritten, annotated with the revision it runs. Applied at bootstrap and
@@ -78,45 +134,26 @@ export function primaryDeployment(
     configs?: TrackedConfigs;
   },
 ): k8s.V1Deployment {
-  const { target, existing, label, configs = { configMaps: [], secrets: [] } } = from;
-  const names = namesOf(canary);
-  const primaryValue = `${label.value}-primary`;
-  const template = withPrimaryConfigs(target.spec!.template, configs);
-  const tracked = configs.configMaps.length + configs.secrets.length > 0;
+  const { target, existing, label, configs } = from;
+  const parts = primaryParts(canary, {
+    template: target.spec!.template,
+    labels: target.metadata?.labels,
+    label,
+    ...(configs ? { configs } : {}),
+  });
   const replicas = existing?.spec?.replicas ?? (target.spec?.replicas || 1);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: {
-      name: names.primary,
-      namespace: canary.metadata.namespace!,
-      labels: {
-        ...(target.metadata?.labels ?? {}),
-        [label.key]: primaryValue,
-        [canaryLabel]: canary.metadata.name!,
-      },
-      annotations: {
-        [revisionAnnotation]: revisionOf(
-          target.spec!.template,
-          tracked ? configContent(configs) : undefined,
-        ),
-      },
-      ownerReferences: [ownerReference(canary)],
-    },
+    metadata: parts.metadata,
     spec: {
       replicas,
-      selector: { matchLabels: { [label.key]: primaryValue } },
+      selector: parts.selector,
       ...(target.spec?.strategy ? { strategy: target.spec.strategy } : {}),
       ...(target.spec?.minReadySeconds !== undefined
         ? { minReadySeconds: target.spec.minReadySeconds }
         : {}),
-      template: {
-        metadata: {
-          ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
-          labels: { ...(template.metadata?.labels ?? {}), [label.key]: primaryValue },
-        },
-        spec: template.spec,
-      },
+      template: parts.template,
     },
   };
 }

@@ -19,6 +19,7 @@ export type Call =
   | { verb: 'patchMetadata'; name: string; body: unknown }
   | { verb: 'patchJson'; kind: string; name: string; body: unknown }
   | { verb: 'scale'; name: string; replicas: number }
+  | { verb: 'patchDaemonSet'; name: string; body: unknown }
   | { verb: 'event'; reason: string; type: string; message: string }
   | { verb: 'delete'; kind: string; name: string }
   | { verb: 'setRoutes'; routes: Routes }
@@ -44,6 +45,45 @@ export function deployment(name: string, image: string, replicas = 2): k8s.V1Dep
   };
 }
 
+/** Nodes a {@link FakeCluster} schedules DaemonSet pods on. */
+const nodes = 2;
+
+/** A DaemonSet `name` in `shop` (RollingUpdate), rolled out on every node. */
+export function daemonSet(name: string, image: string): k8s.V1DaemonSet {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name, namespace, uid: `uid-${name}`, generation: 1, resourceVersion: '1' },
+    spec: {
+      selector: { matchLabels: { app: name } },
+      updateStrategy: { type: 'RollingUpdate' },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'app', image }] },
+      },
+    },
+    status: daemonSetStatus(undefined, 1),
+  };
+}
+
+/** What the DaemonSet controller reports at once: every node that matches runs the template. */
+function daemonSetStatus(
+  template: k8s.V1PodTemplateSpec | undefined,
+  generation: number,
+): k8s.V1DaemonSetStatus {
+  // No node carries a label of a node selector: a DaemonSet with one runs nowhere.
+  const scheduled = Object.keys(template?.spec?.nodeSelector ?? {}).length > 0 ? 0 : nodes;
+  return {
+    observedGeneration: generation,
+    desiredNumberScheduled: scheduled,
+    currentNumberScheduled: scheduled,
+    updatedNumberScheduled: scheduled,
+    numberAvailable: scheduled,
+    numberReady: scheduled,
+    numberMisscheduled: 0,
+  };
+}
+
 function rolledOutStatus(replicas: number, generation: number): k8s.V1DeploymentStatus {
   return {
     observedGeneration: generation,
@@ -63,6 +103,7 @@ export class FakeCluster {
   readonly calls: Call[] = [];
   readonly canaries = new Map<string, Canary>();
   readonly deployments = new Map<string, k8s.V1Deployment>();
+  readonly daemonSets = new Map<string, k8s.V1DaemonSet>();
   readonly runs = new Map<string, CanaryRun>();
   /** Fails the next write whose verb and kind match, with this error. */
   failNext: { verb: Call['verb']; kind?: string; error: Error } | undefined;
@@ -82,6 +123,17 @@ export class FakeCluster {
           status: rolledOutStatus(d.spec?.replicas ?? 1, generation),
         };
         this.deployments.set(name, stored);
+        return stored as T;
+      }
+      if (obj.kind === 'DaemonSet') {
+        const d = obj as k8s.V1DaemonSet;
+        const generation = (this.daemonSets.get(name)?.metadata?.generation ?? 0) + 1;
+        const stored: k8s.V1DaemonSet = {
+          ...d,
+          metadata: { ...d.metadata, generation, resourceVersion: this.nextVersion() },
+          status: daemonSetStatus(d.spec?.template, generation),
+        };
+        this.daemonSets.set(name, stored);
         return stored as T;
       }
       if (obj.kind === 'CanaryRun') {
@@ -127,6 +179,21 @@ export class FakeCluster {
         metadata: { ...d.metadata, generation },
         spec: { ...d.spec!, replicas },
         status: rolledOutStatus(replicas, generation),
+      });
+    },
+    patchDaemonSet: async (ref, patch) => {
+      this.record({ verb: 'patchDaemonSet', name: ref.name, body: patch });
+      const d = this.daemonSets.get(ref.name)!;
+      const generation = (d.metadata!.generation ?? 0) + 1;
+      const patched = mergePatch(d, patch) as k8s.V1DaemonSet;
+      const selector = patched.spec?.template?.spec?.nodeSelector;
+      // The API server stores an empty node selector as none.
+      if (selector && Object.keys(selector).length === 0)
+        delete patched.spec!.template!.spec!.nodeSelector;
+      this.daemonSets.set(ref.name, {
+        ...patched,
+        metadata: { ...patched.metadata, generation },
+        status: daemonSetStatus(patched.spec?.template, generation),
       });
     },
     createEvent: async (event) => {
@@ -220,6 +287,7 @@ export function reconcilerOn(cluster: FakeCluster) {
     caches: {
       canary: (_ns, name) => cluster.canaries.get(name),
       deployment: (_ns, name) => (name ? cluster.deployments.get(name) : undefined),
+      daemonSet: (_ns, name) => (name ? cluster.daemonSets.get(name) : undefined),
       configMap: () => undefined,
       secret: () => undefined,
     },

@@ -315,3 +315,65 @@ spec:
     },
   );
 });
+
+describe('convertFlagger: a DaemonSet Canary', () => {
+  // Flagger's DaemonSet support (pkg/canary/daemonset_controller.go): blue/green with plain Services.
+  const daemonSetCanary = (extra = '') => `apiVersion: flagger.app/v1beta1
+kind: Canary
+metadata: { name: node-agent, namespace: monitoring }
+spec:
+  provider: kubernetes
+  targetRef: { apiVersion: apps/v1, kind: DaemonSet, name: node-agent }
+${extra}  service: { port: 9100 }
+  analysis:
+    interval: 30s
+    threshold: 2
+    iterations: 5
+    webhooks:
+      - { name: smoke, type: rollout, url: http://flagger-loadtester.test/ }
+`;
+
+  it('carries it over as it is, with no note, and the result validates', () => {
+    const r = convertFlagger(daemonSetCanary());
+    const doc = yaml.load(r.yaml) as Record<string, any>;
+    expect(doc.apiVersion).toBe('weir.dev/v1alpha1');
+    expect(doc.spec.targetRef).toEqual({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      name: 'node-agent',
+    });
+    expect(r.notes).toEqual([]);
+    expect(validateDocument(doc).filter((v) => v.severity === 'error')).toEqual([]);
+  });
+
+  it('drops an autoscalerRef, which a DaemonSet cannot have, saying so', () => {
+    const r = convertFlagger(
+      daemonSetCanary(
+        '  autoscalerRef: { apiVersion: autoscaling/v2, kind: HorizontalPodAutoscaler, name: node-agent }\n',
+      ),
+    );
+    const doc = yaml.load(r.yaml) as Record<string, any>;
+    expect(doc.spec.autoscalerRef).toBeUndefined();
+    expect(r.notes.map((n) => `${n.path}: ${n.message}`)).toEqual([
+      'spec.autoscalerRef: removed: a DaemonSet runs one pod per node and has no autoscaler',
+    ]);
+  });
+
+  it('still refuses a kind Weir cannot release (Flagger’s Service targets), and validation names the field', () => {
+    const r = convertFlagger(
+      daemonSetCanary().replace(
+        '{ apiVersion: apps/v1, kind: DaemonSet',
+        '{ apiVersion: v1, kind: Service',
+      ),
+    );
+    expect(r.notes.map((n) => `${n.path}: ${n.message}`)).toEqual([
+      'spec.targetRef.kind: Weir releases Deployments and DaemonSets only; Service cannot be carried over',
+    ]);
+    const doc = yaml.load(r.yaml) as Record<string, any>;
+    expect(
+      validateDocument(doc)
+        .filter((v) => v.severity === 'error')
+        .map((v) => v.path),
+    ).toContain('spec.targetRef.kind');
+  });
+});

@@ -294,6 +294,36 @@ spec:
     ]);
   });
 
+  it('looks a DaemonSet target up as a DaemonSet: found when scanned, an error without selector labels', async () => {
+    const daemonSetCanary = canary().replace(
+      'kind: Deployment, name: web',
+      'kind: DaemonSet, name: web',
+    );
+    const daemonSet = (selector: string) => `apiVersion: apps/v1
+kind: DaemonSet
+metadata: { name: web, namespace: team }
+spec:
+  selector: ${selector}
+  template: { metadata: { labels: { app: web } }, spec: { containers: [] } }
+`;
+    const targetFindings = async (selector: string) =>
+      (
+        await lintPaths([
+          folder({
+            'c.yaml': daemonSetCanary,
+            'd.yaml': daemonSet(selector),
+            't.yaml': errorsTemplate,
+          }),
+        ])
+      ).findings
+        .filter((f) => f.path === 'spec.targetRef.name')
+        .map((f) => `${f.severity} ${f.message}`);
+    expect(await targetFindings('{ matchLabels: { app: web } }')).toEqual([]);
+    expect(await targetFindings('{}')).toEqual([
+      'error DaemonSet web has no spec.selector.matchLabels; Weir needs a selector label to split primary and canary pods',
+    ]);
+  });
+
   it('ignores documents of other projects and reports YAML errors per file', async () => {
     const result = await lintPaths([
       folder({
