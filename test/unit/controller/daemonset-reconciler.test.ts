@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parkingNodeSelector, parkingPatch } from '../../../src/workloads/daemonsets.js';
 import { canaryWith } from '../routers/fixtures.js';
-import { daemonSet, FakeCluster, reconcilerOn, type Call } from './fake-cluster.js';
+import { daemonSet, FakeCluster, reconcilerOn, reconcileSteps, type Call } from './fake-cluster.js';
 
 const key = 'shop/podinfo';
 const parked = { [parkingNodeSelector.key]: 'true' };
@@ -36,16 +36,9 @@ const summary = (c: Call) =>
 
 const park = (on: boolean) => `patchDaemonSet podinfo ${JSON.stringify(parkingPatch(on))}`;
 
-async function run(w: ReturnType<typeof world>, times: number, stepMs: number) {
-  const writes: string[][] = [];
-  for (let i = 0; i < times; i++) {
-    await w.reconciler.reconcile(key);
-    writes.push(w.cluster.take().map(summary));
-    await new Promise((r) => setTimeout(r, 1));
-    w.clock.advance(stepMs);
-  }
-  return writes;
-}
+/** Reconciles, lets background checks finish, moves the clock; the writes of each reconcile. */
+const run = (w: ReturnType<typeof world>, times: number, stepMs: number) =>
+  reconcileSteps(w, key, times, stepMs, summary);
 
 function newImage(w: ReturnType<typeof world>, image: string) {
   const d = w.cluster.daemonSets.get('podinfo')!;

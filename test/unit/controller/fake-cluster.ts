@@ -307,3 +307,28 @@ export function reconcilerOn(cluster: FakeCluster) {
   });
   return { reconciler, clock, checks, enqueued };
 }
+
+/**
+ * Reconciles `key` `times` times, letting background checks finish and moving the clock
+ * `stepMs` after each; the writes of each reconcile, as `summary` names them.
+ */
+export async function reconcileSteps(
+  w: {
+    reconciler: { reconcile(key: string): Promise<unknown> };
+    cluster: { take(): Call[] };
+    clock: { advance(ms: number): void };
+  },
+  key: string,
+  times: number,
+  stepMs: number,
+  summary: (c: Call) => string,
+): Promise<string[][]> {
+  const writes: string[][] = [];
+  for (let i = 0; i < times; i++) {
+    await w.reconciler.reconcile(key);
+    writes.push(w.cluster.take().map(summary));
+    await new Promise((r) => setTimeout(r, 1));
+    w.clock.advance(stepMs);
+  }
+  return writes;
+}

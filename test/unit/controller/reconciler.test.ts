@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { Canary } from '../../../src/api/types.js';
 import { RoutingBlocked } from '../../../src/errors.js';
 import { canaryWith } from '../routers/fixtures.js';
-import { deployment, FakeCluster, reconcilerOn, type Call } from './fake-cluster.js';
+import {
+  deployment,
+  FakeCluster,
+  reconcilerOn,
+  reconcileSteps,
+  type Call,
+} from './fake-cluster.js';
 
 const key = 'shop/podinfo';
 const t0 = Date.parse('2026-12-01T10:00:00Z');
@@ -42,16 +48,8 @@ const statusPatch = (calls: Call[]) =>
   >;
 
 /** Reconciles, lets background checks finish, moves the clock; the writes of each reconcile. */
-async function run(w: ReturnType<typeof world>, times: number, stepMs: number) {
-  const writes: string[][] = [];
-  for (let i = 0; i < times; i++) {
-    await w.reconciler.reconcile(key);
-    writes.push(w.cluster.take().map(summary));
-    await new Promise((r) => setTimeout(r, 1));
-    w.clock.advance(stepMs);
-  }
-  return writes;
-}
+const run = (w: ReturnType<typeof world>, times: number, stepMs: number) =>
+  reconcileSteps(w, key, times, stepMs, summary);
 
 function newImage(w: ReturnType<typeof world>, image: string) {
   const d = w.cluster.deployments.get('podinfo')!;
