@@ -10,10 +10,11 @@ import {
   reservedHeaderNames,
 } from '../api/limits.js';
 import type { Canary, MetricTemplate } from '../api/types.js';
-import type { CheckOutcome, CheckRunner, StepContext } from '../contracts/checks.js';
+import type { CheckOutcome, CheckRunner, StepContext, StepPods } from '../contracts/checks.js';
 import { assessMetric, type MetricAssessment } from './assess-metric.js';
 import { boundedDurationMs, durationMs } from '../api/durations.js';
 import { namesOf } from '../workloads/generated.js';
+import { podPattern } from '../workloads/statefulsets.js';
 import { builtinModel, builtinQuery, builtinUnits, isBuiltin } from './builtin-queries.js';
 import {
   defaultQueryTimeoutMs,
@@ -141,7 +142,7 @@ export class MetricChecks implements CheckRunner {
     const specs = canary.spec.analysis.metrics ?? [];
     await this.loadSecrets(canary);
     const assessed = await Promise.all(
-      specs.map((spec) => this.assess(this.resolve(canary, spec), context.signal)),
+      specs.map((spec) => this.assess(this.resolve(canary, spec, context.pods), context.signal)),
     );
     const said = (a: MetricAssessment) => a.message ?? `${a.name} failed`;
     const failures = assessed.filter((a) => !a.passed && !a.inconclusive).map(said);
@@ -325,7 +326,11 @@ export class MetricChecks implements CheckRunner {
     await Promise.all(reads);
   }
 
-  private resolve(canary: Canary, spec: MetricSpec): Resolved {
+  /**
+   * The metric's provider and rendered queries. `pods` are a StatefulSet's at this
+   * step; without them (a preflight) its pod placeholders render to no pod.
+   */
+  private resolve(canary: Canary, spec: MetricSpec, pods?: StepPods): Resolved {
     const namespace = canary.metadata.namespace!;
     const router = canary.spec.provider ?? this.options.defaultProvider;
     let template: string;
@@ -376,12 +381,24 @@ export class MetricChecks implements CheckRunner {
       variables: spec.templateVariables ?? {},
     };
     const builtin = !spec.templateRef && !spec.query && isBuiltin(spec.name);
+    const inPlace = canary.spec.targetRef.kind === 'StatefulSet';
+    const stepPods = pods ?? { canary: podPattern(target, []), stable: podPattern(target, []) };
     const model = (role: QueryModel['role']): QueryModel => {
       const m: QueryModel = {
         ...base,
         role,
-        target: role === 'canary' ? target : names.primary,
+        // Released in place, a StatefulSet is its own primary: its pods tell the roles apart.
+        target: role === 'canary' || inPlace ? target : names.primary,
         backend: role === 'canary' ? names.apexCanary : names.apexPrimary,
+        ...(inPlace
+          ? {
+              pods: {
+                canaryPods: stepPods.canary,
+                stablePods: stepPods.stable,
+                pods: role === 'canary' ? stepPods.canary : stepPods.stable,
+              },
+            }
+          : {}),
       };
       // A built-in query may need the names as its router writes them.
       return builtin ? builtinModel(router, m) : m;

@@ -20,7 +20,16 @@ export interface QueryModel {
   /** `canary` or `primary`. */
   role: 'canary' | 'primary';
   variables: Record<string, string>;
+  /**
+   * A StatefulSet target's pods (ADR 0019), each a regular expression of exact pod
+   * names: the canary's, the stable set's, and the measured role's. Absent for
+   * other targets.
+   */
+  pods?: { canaryPods: string; stablePods: string; pods: string };
 }
+
+/** The placeholders that name a StatefulSet's pods. */
+const podPlaceholders = ['canaryPods', 'stablePods', 'pods'] as const;
 
 const simple = [
   'name',
@@ -108,6 +117,13 @@ export function renderQuery(template: string, model: QueryModel): string {
   return template.replace(/\{\{-?\s*([^{}]*?)\s*-?\}\}/g, (_all, raw: string, offset: number) => {
     const key = raw.replace(/^\./, '');
     if ((simple as readonly string[]).includes(key)) return model[key as (typeof simple)[number]];
+    if ((podPlaceholders as readonly string[]).includes(key)) {
+      if (!model.pods)
+        throw new QueryTemplateError(
+          `{{ ${key} }} names pods of a StatefulSet target, which is released a share of its pods at a time; this Canary's target is not a StatefulSet: select its pods by {{ target }}`,
+        );
+      return model.pods[key as (typeof podPlaceholders)[number]];
+    }
     const variable = /^variables\.([A-Za-z0-9_.-]+)$/.exec(key);
     if (variable) {
       const value = model.variables[variable[1]!];
@@ -121,7 +137,7 @@ export function renderQuery(template: string, model: QueryModel): string {
       return value;
     }
     throw new QueryTemplateError(
-      `unknown placeholder {{ ${raw} }}: use ${simple.map((s) => `{{ ${s} }}`).join(', ')} or {{ variables.<key> }}`,
+      `unknown placeholder {{ ${raw} }}: use ${[...simple, ...podPlaceholders].map((s) => `{{ ${s} }}`).join(', ')} or {{ variables.<key> }}`,
     );
   });
 }

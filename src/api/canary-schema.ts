@@ -72,12 +72,12 @@ const TargetRef = Type.Object(
       description: 'API version of the target, e.g. apps/v1.',
       maxLength: 64,
     }),
-    kind: StringEnum(['Deployment', 'DaemonSet'], {
+    kind: StringEnum(['Deployment', 'DaemonSet', 'StatefulSet'], {
       description:
-        'Kind of the target: a Deployment (scaled to zero between releases) or a DaemonSet (parked by a node selector between releases).',
+        'Kind of the target: a Deployment (scaled to zero between releases), a DaemonSet (parked by a node selector between releases) or a StatefulSet (released in place, a share of its pods at a time, by its update partition).',
     }),
     name: ObjectName(
-      'Name of the target workload; it becomes the canary and `<name>-primary` is created.',
+      'Name of the target workload; it becomes the canary and `<name>-primary` is created (none for a StatefulSet).',
     ),
   },
   { description: 'The workload this Canary releases.' },

@@ -5,6 +5,17 @@ import type { MetricResult, WebhookResult } from './records.js';
 /** What an analysis step is about, as the machine named it, and the signal that cancels it. */
 export interface StepContext extends Omit<CheckStep, 'id'> {
   signal: AbortSignal;
+  /**
+   * A StatefulSet target's pods at this step, by the partition in place (ADR 0019):
+   * regular expressions of the canary's and the stable set's pod names.
+   */
+  pods?: StepPods;
+}
+
+/** A StatefulSet's pods at a step: `web-(3|4)` and `web-(0|1|2)`. */
+export interface StepPods {
+  canary: string;
+  stable: string;
 }
 
 /** The outcome of the checks of one analysis step. */

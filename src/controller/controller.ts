@@ -96,6 +96,7 @@ export function createController(options: ControllerOptions): Controller {
     runs,
     deployments,
     daemonSets,
+    statefulSets,
     templates,
     alertProviders,
     configMaps,
@@ -122,6 +123,7 @@ export function createController(options: ControllerOptions): Controller {
     canary: (namespace, name) => canaries.cache.get(name, namespace),
     deployment: (namespace, name) => deployments.cache.get(name, namespace),
     daemonSet: (namespace, name) => daemonSets.cache.get(name, namespace),
+    statefulSet: (namespace, name) => statefulSets.cache.get(name, namespace),
     configMap: (namespace, name) => configMaps.cache.get(name, namespace),
     secret: (namespace, name) => secretReader.get(namespace, name),
   };
@@ -233,6 +235,7 @@ export function createController(options: ControllerOptions): Controller {
   };
   deployments.onChange(workloadChanged('Deployment'));
   daemonSets.onChange(workloadChanged('DaemonSet'));
+  statefulSets.onChange(workloadChanged('StatefulSet'));
 
   // A config matters to the Canaries whose target uses it.
   const configChanged = (kind: 'configMaps' | 'secrets') => (o: k8s.KubernetesObject) => {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Canary } from '../api/types.js';
-import type { CheckOutcome, CheckRunner } from '../contracts/checks.js';
+import type { CheckOutcome, CheckRunner, StepPods } from '../contracts/checks.js';
+import { podGroups } from '../workloads/statefulsets.js';
 import type { CheckStep, Effect, Observation } from '../machine/canary-machine.js';
 import { decide, type Decision } from '../machine/release.js';
 import type { CanaryMemories } from './canary-memory.js';
@@ -38,7 +39,7 @@ export function decideStep(
     return { decision: observed, recorded, checksPending: false };
   }
   const polled = deps.memories.checks.poll(key, step.id, (signal) =>
-    runChecks(deps.checks, world.canary, step, signal),
+    runChecks(deps.checks, world.canary, step, signal, stepPodsOf(world)),
   );
   if (!polled.done) {
     deps.logger.debug({ canary: key, step: step.id }, 'Checks running');
@@ -100,17 +101,24 @@ function runChecks(
   canary: Canary,
   step: CheckStep,
   signal: AbortSignal,
+  pods: StepPods | undefined,
 ): Promise<CheckOutcome> {
   const { revision, phase, weight, iterations, hooks, measure } = step;
   return checks
     .run(canary, {
       ...{ revision, phase, weight, iterations, hooks, measure },
+      ...(pods ? { pods } : {}),
       signal: AbortSignal.any([signal, AbortSignal.timeout(checksTimeoutMs)]),
     })
     .catch((err: Error) => ({
       passed: false,
       failures: [`checks could not run: ${err.message}`],
     }));
+}
+
+/** A StatefulSet target's pods by the partition in place: those the step judges. */
+function stepPodsOf(world: World): StepPods | undefined {
+  return world.kind === 'StatefulSet' ? podGroups(world.target) : undefined;
 }
 
 /** The `record` effects of a decision, between the phases it went from and to. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type * as k8s from '@kubernetes/client-node';
 import type { Canary } from '../api/types.js';
 import type { KubeAccess } from '../kube/access.js';
 import { replicasAppliedBy } from '../kube/managed-fields.js';
@@ -6,6 +7,7 @@ import type { Effect, Routes } from '../machine/canary-machine.js';
 import type { Clock } from '../util/clock.js';
 import { primaryConfigs } from '../workloads/configs.js';
 import { isParked, parkingPatch, primaryDaemonSet } from '../workloads/daemonsets.js';
+import { mayNeedRestore, nextPodToRestore } from '../workloads/statefulsets.js';
 import { primaryDeployment, services } from '../workloads/workloads.js';
 import type { CanaryMemory } from './canary-memory.js';
 import type { World } from './observe.js';
@@ -30,6 +32,7 @@ export class EffectRunner {
   constructor(private readonly deps: { kube: KubeAccess; clock: Clock }) {}
 
   async perform(effects: Effect[], world: World, memory: CanaryMemory): Promise<Performed> {
+    if (world.kind === 'StatefulSet') return this.performInPlace(effects, world, memory);
     let requeueAt: number | undefined;
     for (const e of effects) {
       switch (e.type) {
@@ -67,6 +70,69 @@ export class EffectRunner {
       }
     }
     return { ...(requeueAt !== undefined ? { requeueAt } : {}), finalized: false };
+  }
+
+  /**
+   * The effects for a StatefulSet, released in place by its partition (ADR 0019):
+   * no primary and no Services. A weight is a partition, promotion is partition 0,
+   * and scaling is nothing: the partition decides which pods run the update. After
+   * them, unless promoting, one pod below the partition that does not run the
+   * current revision (after a rollback, or a release restarted by a newer revision)
+   * is deleted for the StatefulSet controller to recreate at the current revision.
+   */
+  private async performInPlace(
+    effects: Effect[],
+    world: World & { kind: 'StatefulSet' },
+    memory: CanaryMemory,
+  ): Promise<Performed> {
+    // Promotion lifts the partition; the weight the machine holds meanwhile must not lower it again.
+    const promoting = effects.some((e) => e.type === 'promote' && e.revision === world.revision);
+    let requeueAt: number | undefined;
+    let acted = false;
+    for (const e of effects) {
+      switch (e.type) {
+        case 'bootstrap':
+        case 'setWeight':
+          acted = true;
+          if (!promoting) await this.route(world, memory, e.routes);
+          break;
+        case 'promote':
+          acted = true;
+          if (!promoting) break;
+          memory.routes = undefined;
+          await world.router.setRoutes(world.canary, { canaryWeight: 100, matchToCanary: false });
+          break;
+        case 'scaleCanaryUp':
+        case 'scaleCanaryDown':
+          acted = true;
+          break;
+        case 'finalize':
+          if (e.revert) await world.router.finalize(world.canary);
+          await this.setFinalizer(world.canary, false);
+          return { finalized: true };
+        case 'requeue':
+          requeueAt = Math.min(requeueAt ?? Infinity, e.at);
+          break;
+        case 'record':
+        case 'runChecks':
+          break;
+      }
+    }
+    if (acted && !promoting) await this.restoreOnePod(world.target, world.canary);
+    return { ...(requeueAt !== undefined ? { requeueAt } : {}), finalized: false };
+  }
+
+  /** Deletes the next pod below the partition that runs another revision than the current one. */
+  private async restoreOnePod(sts: k8s.V1StatefulSet, canary: Canary): Promise<void> {
+    if (!mayNeedRestore(sts)) return;
+    const namespace = canary.metadata.namespace!;
+    const selector = Object.entries(sts.spec?.selector?.matchLabels ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    if (!selector) return;
+    const pod = nextPodToRestore(sts, await this.deps.kube.listPods(namespace, selector));
+    if (pod)
+      await this.deps.kube.deletePod({ namespace, name: pod.metadata!.name! }, pod.metadata!.uid!);
   }
 
   /** Adds or removes Weir's finalizer (only with revertOnDeletion: deletion then waits for the revert). */
@@ -127,7 +193,8 @@ export class EffectRunner {
   private async scaleTargetUp(world: World): Promise<void> {
     const ref = this.targetRef(world);
     if (world.kind === 'DaemonSet') {
-      if (isParked(world.target)) await this.deps.kube.patchDaemonSet(ref, parkingPatch(false));
+      if (isParked(world.target))
+        await this.deps.kube.patchWorkload('DaemonSet', ref, parkingPatch(false));
       return;
     }
     if ((world.target.spec?.replicas ?? 1) !== 0) return;
@@ -138,7 +205,8 @@ export class EffectRunner {
   private async scaleTargetDown(world: World): Promise<void> {
     const ref = this.targetRef(world);
     if (world.kind === 'DaemonSet') {
-      if (!isParked(world.target)) await this.deps.kube.patchDaemonSet(ref, parkingPatch(true));
+      if (!isParked(world.target))
+        await this.deps.kube.patchWorkload('DaemonSet', ref, parkingPatch(true));
       return;
     }
     // Replicas declared in Git are Git's: scaling them to zero would only be undone

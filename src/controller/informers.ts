@@ -14,6 +14,7 @@ export interface Informers {
   runs: ResilientInformer<CanaryRun>;
   deployments: ResilientInformer<k8s.V1Deployment>;
   daemonSets: ResilientInformer<k8s.V1DaemonSet>;
+  statefulSets: ResilientInformer<k8s.V1StatefulSet>;
   templates: ResilientInformer<MetricTemplate>;
   alertProviders: ResilientInformer<AlertProvider>;
   configMaps: ResilientInformer<k8s.V1ConfigMap>;
@@ -101,6 +102,15 @@ export function createInformers(scope: InformerScope): Informers {
       path: path('/apis/apps/v1', 'daemonsets'),
       list: () =>
         ns ? apps.listNamespacedDaemonSet({ namespace: ns }) : apps.listDaemonSetForAllNamespaces(),
+    }),
+    statefulSets: createInformer<k8s.V1StatefulSet>({
+      kubeConfig,
+      logger,
+      path: path('/apis/apps/v1', 'statefulsets'),
+      list: () =>
+        ns
+          ? apps.listNamespacedStatefulSet({ namespace: ns })
+          : apps.listStatefulSetForAllNamespaces(),
     }),
     templates: createInformer<MetricTemplate>(weir('metrictemplates')),
     alertProviders: createInformer<AlertProvider>(weir('alertproviders')),

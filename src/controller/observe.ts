@@ -21,6 +21,8 @@ import {
   selectorLabel,
 } from '../workloads/workloads.js';
 import { namesOf } from '../workloads/generated.js';
+import { statefulSetUnsupported, statefulSetView } from '../workloads/statefulsets.js';
+import { statefulSetProviderProblem } from '../routers/kubernetes-router.js';
 import { evaluateGates } from './gates.js';
 
 /** Reads from the informer caches: the reconciler never GETs from the API server. */
@@ -28,6 +30,7 @@ export interface Caches {
   canary(namespace: string, name: string): Canary | undefined;
   deployment(namespace: string, name: string): k8s.V1Deployment | undefined;
   daemonSet(namespace: string, name: string): k8s.V1DaemonSet | undefined;
+  statefulSet(namespace: string, name: string): k8s.V1StatefulSet | undefined;
   configMap(namespace: string, name: string): k8s.V1ConfigMap | undefined;
   secret(namespace: string, name: string): k8s.V1Secret | undefined;
 }
@@ -39,15 +42,26 @@ export interface Blocked {
 }
 
 /** A workload Weir can release. */
-export type Workload = k8s.V1Deployment | k8s.V1DaemonSet;
+export type Workload = k8s.V1Deployment | k8s.V1DaemonSet | k8s.V1StatefulSet;
+
+/** The kinds a Canary can target. */
+export type TargetKind = 'Deployment' | 'DaemonSet' | 'StatefulSet';
+
+/** The kind `spec.targetRef` names (a Deployment when it names none Weir knows: the schema refuses those). */
+export function targetKindOf(canary: Canary): TargetKind {
+  const kind = canary.spec?.targetRef?.kind;
+  return kind === 'DaemonSet' || kind === 'StatefulSet' ? kind : 'Deployment';
+}
 
 /**
  * The target (the canary during a release) and `<target>-primary` (once
- * bootstrapped), by the kind `spec.targetRef` names.
+ * bootstrapped), by the kind `spec.targetRef` names. A StatefulSet has no primary:
+ * it is released in place (ADR 0019).
  */
 export type Workloads =
   | { kind: 'Deployment'; target: k8s.V1Deployment; primary: k8s.V1Deployment | undefined }
-  | { kind: 'DaemonSet'; target: k8s.V1DaemonSet; primary: k8s.V1DaemonSet | undefined };
+  | { kind: 'DaemonSet'; target: k8s.V1DaemonSet; primary: k8s.V1DaemonSet | undefined }
+  | { kind: 'StatefulSet'; target: k8s.V1StatefulSet; primary: undefined };
 
 /** Everything a reconcile knows about a Canary's world, read from the caches. */
 export type World = WorldFacts & Workloads;
@@ -82,9 +96,9 @@ export function workloadOf(
   namespace: string,
   name: string,
 ): Workload | undefined {
-  return kind === 'DaemonSet'
-    ? caches.daemonSet(namespace, name)
-    : caches.deployment(namespace, name);
+  if (kind === 'DaemonSet') return caches.daemonSet(namespace, name);
+  if (kind === 'StatefulSet') return caches.statefulSet(namespace, name);
+  return caches.deployment(namespace, name);
 }
 
 /** The workload a Canary targets, from the caches. */
@@ -101,7 +115,7 @@ export function observe(canary: Canary, deps: ObserveDeps): World | Blocked {
   const namespace = canary.metadata.namespace!;
   const invalid = deps.invalidity(canary);
   if (invalid) return { reason: 'InvalidSpec', message: invalid };
-  const kind = canary.spec.targetRef.kind === 'DaemonSet' ? 'DaemonSet' : 'Deployment';
+  const kind = targetKindOf(canary);
   const target = workloadOf(deps.caches, kind, namespace, canary.spec.targetRef.name);
   if (!target) {
     return {
@@ -126,7 +140,9 @@ export function observe(canary: Canary, deps: ObserveDeps): World | Blocked {
     };
   }
   const names = namesOf(canary);
-  const primary = workloadOf(deps.caches, kind, namespace, names.primary);
+  // Released in place, a StatefulSet has no primary.
+  const primary =
+    kind === 'StatefulSet' ? undefined : workloadOf(deps.caches, kind, namespace, names.primary);
   if (primary && !ownedBy(primary, canary)) {
     return {
       reason: 'NameConflict',
@@ -134,21 +150,34 @@ export function observe(canary: Canary, deps: ObserveDeps): World | Blocked {
     };
   }
   const workloads = { kind, target, primary } as Workloads;
-  if (workloads.kind === 'DaemonSet') {
-    const unsupported = daemonSetUnsupported(workloads.target);
-    if (unsupported) return { reason: 'TargetNotSupported', message: unsupported };
-  }
-  const { template, ready } = releaseView(workloads);
-  const resolved = deps.routers.resolve(canary.spec.provider ?? deps.defaultProvider);
+  const unsupportedTarget =
+    workloads.kind === 'DaemonSet'
+      ? daemonSetUnsupported(workloads.target)
+      : workloads.kind === 'StatefulSet'
+        ? statefulSetUnsupported(workloads.target)
+        : undefined;
+  if (unsupportedTarget) return { reason: 'TargetNotSupported', message: unsupportedTarget };
+  // A StatefulSet names no provider: the kubernetes provider's partition is its only way.
+  const provider =
+    canary.spec.provider ?? (kind === 'StatefulSet' ? 'kubernetes' : deps.defaultProvider);
+  const inPlace = statefulSetProviderProblem(canary, provider);
+  if (inPlace) return { reason: 'UnsupportedStrategy', message: inPlace };
+  const resolved = deps.routers.resolve(provider);
   if ('error' in resolved) return { reason: 'UnknownProvider', message: resolved.error };
   const analysis = canary.spec.analysis;
   const unsupported = resolved.unsupported(canary, strategyOf(analysis));
   if (unsupported) return { reason: 'UnsupportedStrategy', message: unsupported };
 
-  const configs = trackedConfigs(template, {
-    configMap: (n) => deps.caches.configMap(namespace, n),
-    secret: (n) => deps.caches.secret(namespace, n),
-  });
+  const { template, ready, primaryRevision } = releaseView(workloads);
+  // A StatefulSet's pods all mount the same configs, with no -primary copies to release
+  // a change to by the partition: its revision is its pod template's.
+  const configs =
+    kind === 'StatefulSet'
+      ? { configMaps: [], secrets: [] }
+      : trackedConfigs(template, {
+          configMap: (n) => deps.caches.configMap(namespace, n),
+          secret: (n) => deps.caches.secret(namespace, n),
+        });
   const hasConfigs = configs.configMaps.length + configs.secrets.length > 0;
   const revision = revisionOf(template, hasConfigs ? configContent(configs) : undefined);
   const annotations = canary.metadata.annotations ?? {};
@@ -163,9 +192,7 @@ export function observe(canary: Canary, deps: ObserveDeps): World | Blocked {
       analysis,
       revision,
       primaryReady: ready.primary,
-      ...(primary?.metadata?.annotations?.[revisionAnnotation]
-        ? { primaryRevision: primary.metadata.annotations[revisionAnnotation] }
-        : {}),
+      ...(primaryRevision ? { primaryRevision } : {}),
       canaryReady: ready.canary,
       progressDeadlineSeconds:
         canary.spec.progressDeadlineSeconds ?? defaults.progressDeadlineSeconds,
@@ -183,11 +210,17 @@ export function observe(canary: Canary, deps: ObserveDeps): World | Blocked {
   };
 }
 
-/** The template a release is made of, and whether primary and canary run it, by kind. */
+/**
+ * The template a release is made of, whether primary and canary run it, and the
+ * revision the primary runs, by kind. For a StatefulSet, the primary is its stable
+ * set: the pods below the partition.
+ */
 function releaseView(w: Workloads): {
   template: k8s.V1PodTemplateSpec | undefined;
   ready: { primary: boolean; canary: boolean };
+  primaryRevision: string | undefined;
 } {
+  const annotated = w.primary?.metadata?.annotations?.[revisionAnnotation];
   if (w.kind === 'DaemonSet') {
     // Parking a DaemonSet writes to its pod template: what Git declares is the template without it.
     return {
@@ -196,11 +229,22 @@ function releaseView(w: Workloads): {
         primary: daemonSetRolledOut(w.primary),
         canary: !isParked(w.target) && daemonSetRolledOut(w.target),
       },
+      primaryRevision: annotated,
+    };
+  }
+  if (w.kind === 'StatefulSet') {
+    const template = w.target.spec?.template;
+    const view = statefulSetView(w.target, revisionOf(template));
+    return {
+      template,
+      ready: { primary: view.stableReady, canary: view.canaryReady },
+      primaryRevision: view.stableRevision,
     };
   }
   return {
     template: w.target.spec?.template,
     ready: { primary: rolledOut(w.primary), canary: rolledOut(w.target) },
+    primaryRevision: annotated,
   };
 }
 

@@ -16,7 +16,7 @@ export interface ObjectRef {
 
 /**
  * The one choke point for Weir's API writes: server-side apply for owned
- * objects, JSON merge patch for status, scale and a DaemonSet's parking, JSON patch for the weights in
+ * objects, JSON merge patch for status, scale, a DaemonSet's parking and a StatefulSet's partition, JSON patch for the weights in
  * a route the user owns, create for Events. Nothing
  * else in the controller writes to the API server.
  */
@@ -47,11 +47,23 @@ export interface KubeAccess {
   ): Promise<void>;
   scaleDeployment(ref: ObjectRef, replicas: number): Promise<void>;
   /**
-   * Merge-patches a DaemonSet the user owns (the target): only the fields the
-   * patch names change, under Weir's field manager. Weir uses it for one key of
-   * the pod template's node selector (parking, ADR 0018).
+   * Merge-patches a DaemonSet or StatefulSet the user owns (the target): only the
+   * fields the patch names change, under Weir's field manager. Weir uses it for one
+   * key of a DaemonSet's node selector (parking, ADR 0018) and for a StatefulSet's
+   * partition (ADR 0019).
    */
-  patchDaemonSet(ref: ObjectRef, patch: Record<string, unknown>): Promise<void>;
+  patchWorkload(
+    kind: 'DaemonSet' | 'StatefulSet',
+    ref: ObjectRef,
+    patch: Record<string, unknown>,
+  ): Promise<void>;
+  /** The pods `labelSelector` selects (a read: a StatefulSet's pods, on a rollback only). */
+  listPods(namespace: string, labelSelector: string): Promise<k8s.V1Pod[]>;
+  /**
+   * Deletes a pod of a StatefulSet for its controller to recreate it at the current
+   * revision; `uid` makes sure it is that pod, not one recreated under its name.
+   */
+  deletePod(ref: ObjectRef, uid: string): Promise<void>;
   createEvent(event: k8s.CoreV1Event): Promise<void>;
   deleteObject(obj: {
     apiVersion: string;
@@ -151,12 +163,24 @@ export function createKubeAccess(
         mergePatch,
       );
     },
-    async patchDaemonSet(ref, patch) {
+    async patchWorkload(kind, ref, patch) {
       guard();
-      await apps.patchNamespacedDaemonSet(
-        { namespace: ref.namespace, name: ref.name, body: patch, fieldManager },
-        mergePatch,
-      );
+      const request = { namespace: ref.namespace, name: ref.name, body: patch, fieldManager };
+      if (kind === 'DaemonSet') await apps.patchNamespacedDaemonSet(request, mergePatch);
+      else await apps.patchNamespacedStatefulSet(request, mergePatch);
+    },
+    async listPods(namespace, labelSelector) {
+      return (await core.listNamespacedPod({ namespace, labelSelector })).items;
+    },
+    async deletePod(ref, uid) {
+      guard();
+      await core
+        .deleteNamespacedPod({ ...ref, body: { preconditions: { uid } } })
+        .catch((err: unknown) => {
+          // Gone already, or already another pod under that name: nothing left to do.
+          const code = (err as { code?: number }).code;
+          if (code !== 404 && code !== 409) throw err;
+        });
     },
     async createEvent(event) {
       guard();

@@ -155,8 +155,13 @@ export async function lintPaths(targets: string[]): Promise<LintResult> {
  */
 function providerProblemOf(value: unknown): string | undefined {
   const canary = value as Canary;
-  if (canary.kind !== 'Canary' || typeof canary.spec?.provider !== 'string') return undefined;
-  return providerProblem(canary.spec.provider, canary);
+  if (canary.kind !== 'Canary') return undefined;
+  // A StatefulSet is released by the kubernetes provider when it names none (ADR 0019).
+  const provider =
+    canary.spec?.provider ??
+    (canary.spec?.targetRef?.kind === 'StatefulSet' ? 'kubernetes' : undefined);
+  if (typeof provider !== 'string') return undefined;
+  return providerProblem(provider, canary);
 }
 
 /** Human-readable report: `file:line:column: error: path: message`. */

@@ -112,15 +112,18 @@ export function checkReferences(docs: SourceDocument[]): Found[] {
       });
     };
     // The schema pass reports a kind Weir cannot release; look the target up by the kind named.
-    const targetKind = spec.targetRef?.kind === 'DaemonSet' ? 'DaemonSet' : 'Deployment';
+    const named = spec.targetRef?.kind;
+    const targetKind = named === 'DaemonSet' || named === 'StatefulSet' ? named : 'Deployment';
     expect('spec.targetRef.name', targetKind, spec.targetRef?.name);
     const targetDoc =
       typeof spec.targetRef?.name === 'string'
         ? index.get(key(targetKind, m.namespace, spec.targetRef.name))
         : undefined;
     const declared = (targetDoc?.value as { spec?: { replicas?: unknown } } | undefined)?.spec;
+    if (targetKind === 'StatefulSet' && targetDoc) found.push(...statefulSetFindings(targetDoc));
     if (
       targetDoc &&
+      targetKind === 'Deployment' &&
       declared?.replicas !== undefined &&
       !spec.autoscalerRef &&
       !replicasWarned.has(targetDoc)
@@ -201,4 +204,40 @@ export function checkReferences(docs: SourceDocument[]): Found[] {
     }
   }
   return found;
+}
+
+/**
+ * What a StatefulSet that a Canary releases must not declare (ADR 0019): an update
+ * strategy other than RollingUpdate (the controller refuses it), or a partition,
+ * which the GitOps agent would put back over the one Weir holds.
+ */
+function statefulSetFindings(doc: SourceDocument): Found[] {
+  const strategy = (
+    doc.value as {
+      spec?: { updateStrategy?: { type?: unknown; rollingUpdate?: { partition?: unknown } } };
+    }
+  ).spec?.updateStrategy;
+  if (strategy?.type !== undefined && strategy.type !== 'RollingUpdate')
+    return [
+      {
+        doc,
+        violation: {
+          path: 'spec.updateStrategy.type',
+          severity: 'error',
+          message: `a Canary releases this StatefulSet by its update partition, which only holds pods back under RollingUpdate: use RollingUpdate`,
+        },
+      },
+    ];
+  if (strategy?.rollingUpdate?.partition !== undefined)
+    return [
+      {
+        doc,
+        violation: {
+          path: 'spec.updateStrategy.rollingUpdate.partition',
+          severity: 'warning',
+          message: `a Canary releases this StatefulSet by its update partition: declared here, a GitOps agent puts it back after every step Weir takes; remove it`,
+        },
+      },
+    ];
+  return [];
 }

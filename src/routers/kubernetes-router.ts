@@ -5,6 +5,13 @@ import { selectorLabel, services } from '../workloads/workloads.js';
 import type { Router, Routes } from './router.js';
 import { serviceFieldsUnsupported, type ServiceFieldSupport } from './service-fields.js';
 import type * as k8s from '@kubernetes/client-node';
+import {
+  partitionFor,
+  partitionOf,
+  partitionPatch,
+  replicasOf,
+  weightOfPartition,
+} from '../workloads/statefulsets.js';
 
 const proxyOnly =
   'a Service has no HTTP routing (the kubernetes provider only points the apex Service at the primary or the canary pods): use a mesh or Gateway API provider for it, or remove it';
@@ -27,6 +34,7 @@ export const kubernetesServiceFields: ServiceFieldSupport = {
 export function kubernetesUnsupported(canary: Canary, strategy: Strategy): string | undefined {
   const fields = serviceFieldsUnsupported('kubernetes', canary, kubernetesServiceFields);
   if (fields) return fields;
+  if (canary.spec.targetRef?.kind === 'StatefulSet') return partitionUnsupported(canary, strategy);
   if (strategy === 'canary')
     return 'the kubernetes provider cannot split traffic by weight: use iterations (blue/green), or a mesh or Gateway API provider for stepWeight';
   if (strategy === 'abTesting')
@@ -38,6 +46,33 @@ export function kubernetesUnsupported(canary: Canary, strategy: Strategy): strin
   return undefined;
 }
 
+const inPlace = 'a StatefulSet is released in place, a share of its pods at a time (ADR 0019)';
+
+/** Why a StatefulSet cannot be released as declared, or undefined when it can. */
+function partitionUnsupported(canary: Canary, strategy: Strategy): string | undefined {
+  const analysis = canary.spec.analysis;
+  if (strategy === 'abTesting')
+    return `${inPlace}: no request can be routed to the canary by header or cookie; remove analysis.match`;
+  if (strategy === 'blueGreen')
+    return `${inPlace}: set analysis.stepWeight or stepWeights for the share of pods each step updates, instead of iterations`;
+  if (analysis.mirror) return `${inPlace}: traffic cannot be mirrored; remove analysis.mirror`;
+  if (analysis.sessionAffinity)
+    return `${inPlace}: sessions cannot be pinned by cookie; remove analysis.sessionAffinity`;
+  if (analysis.stepWeightPromotion)
+    return `${inPlace}: promotion updates the remaining pods at once; remove analysis.stepWeightPromotion`;
+  return undefined;
+}
+
+/** Why a provider other than kubernetes cannot release a StatefulSet, or undefined. */
+export function statefulSetProviderProblem(canary: Canary, provider: string): string | undefined {
+  if (canary.spec.targetRef?.kind !== 'StatefulSet' || provider.split(':')[0] === 'kubernetes')
+    return undefined;
+  return `${inPlace}, with no primary copy for the ${provider} provider to route to: set spec.provider to kubernetes, or leave it out`;
+}
+
+/** The workloads the kubernetes provider routes: the target, from the cache. */
+type Target = k8s.V1Deployment | k8s.V1DaemonSet | k8s.V1StatefulSet;
+
 /**
  * No mesh: blue/green by pointing the apex Service at the primary or the canary
  * pods. Weights between 0 and 100 and request matching cannot be expressed.
@@ -47,7 +82,7 @@ export class KubernetesRouter implements Router {
 
   constructor(
     private readonly kube: KubeAccess,
-    private readonly target: (canary: Canary) => k8s.V1Deployment | k8s.V1DaemonSet | undefined,
+    private readonly target: (canary: Canary) => Target | undefined,
   ) {}
 
   unsupported(canary: Canary, strategy: Strategy): string | undefined {
@@ -56,6 +91,19 @@ export class KubernetesRouter implements Router {
 
   async setRoutes(canary: Canary, routes: Routes): Promise<void> {
     const target = this.target(canary);
+    if (canary.spec.targetRef.kind === 'StatefulSet') {
+      // The weight is the share of pods updated: the partition holds the others back.
+      const sts = target as k8s.V1StatefulSet | undefined;
+      if (!sts) return;
+      const partition = partitionFor(replicasOf(sts), routes.canaryWeight);
+      if (partitionOf(sts) === partition && sts.spec?.updateStrategy?.rollingUpdate) return;
+      await this.kube.patchWorkload(
+        'StatefulSet',
+        { namespace: canary.metadata.namespace!, name: sts.metadata!.name! },
+        partitionPatch(partition),
+      );
+      return;
+    }
     const label = target && selectorLabel(target);
     if (!label) return;
     // The whole apex Service, always: a partial apply would drop the fields it leaves out.
@@ -64,10 +112,15 @@ export class KubernetesRouter implements Router {
     );
   }
 
-  async getRoutes(): Promise<Routes | undefined> {
-    return undefined;
+  async getRoutes(canary: Canary): Promise<Routes | undefined> {
+    if (canary.spec.targetRef.kind !== 'StatefulSet') return undefined;
+    const sts = this.target(canary) as k8s.V1StatefulSet | undefined;
+    if (!sts) return undefined;
+    const canaryWeight = weightOfPartition(replicasOf(sts), partitionOf(sts));
+    return { canaryWeight, matchToCanary: false };
   }
 
+  /** Everything to the target: the apex Service selects it, or a StatefulSet's partition is lifted. */
   async finalize(canary: Canary): Promise<void> {
     await this.setRoutes(canary, { canaryWeight: 100, matchToCanary: false });
   }

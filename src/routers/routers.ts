@@ -23,7 +23,7 @@ export interface RouterDeps {
   kube: KubeAccess;
   kubeConfig: k8s.KubeConfig;
   /** The target workload of a Canary, from the cache (the plain-Service router selects by its label). */
-  target(canary: Canary): k8s.V1Deployment | k8s.V1DaemonSet | undefined;
+  target(canary: Canary): k8s.V1Deployment | k8s.V1DaemonSet | k8s.V1StatefulSet | undefined;
   /** For what a router does outside a reconcile (kuma deletes a TrafficRoute when its Canary is gone). */
   logger?: Logger;
 }

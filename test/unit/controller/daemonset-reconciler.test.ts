@@ -24,8 +24,8 @@ function world() {
 const summary = (c: Call) =>
   c.verb === 'apply'
     ? `apply ${c.kind}/${c.name}`
-    : c.verb === 'patchDaemonSet'
-      ? `patchDaemonSet ${c.name} ${JSON.stringify(c.body)}`
+    : c.verb === 'patchWorkload'
+      ? `patchWorkload ${c.kind}/${c.name} ${JSON.stringify(c.body)}`
       : c.verb === 'patchStatus'
         ? `patchStatus ${c.kind}/${c.name}`
         : c.verb === 'event'
@@ -34,7 +34,7 @@ const summary = (c: Call) =>
             ? `setRoutes ${c.routes.canaryWeight}`
             : c.verb;
 
-const park = (on: boolean) => `patchDaemonSet podinfo ${JSON.stringify(parkingPatch(on))}`;
+const park = (on: boolean) => `patchWorkload DaemonSet/podinfo ${JSON.stringify(parkingPatch(on))}`;
 
 /** Reconciles, lets background checks finish, moves the clock; the writes of each reconcile. */
 const run = (w: ReturnType<typeof world>, times: number, stepMs: number) =>

@@ -19,7 +19,8 @@ export type Call =
   | { verb: 'patchMetadata'; name: string; body: unknown }
   | { verb: 'patchJson'; kind: string; name: string; body: unknown }
   | { verb: 'scale'; name: string; replicas: number }
-  | { verb: 'patchDaemonSet'; name: string; body: unknown }
+  | { verb: 'patchWorkload'; kind: string; name: string; body: unknown }
+  | { verb: 'deletePod'; name: string }
   | { verb: 'event'; reason: string; type: string; message: string }
   | { verb: 'delete'; kind: string; name: string }
   | { verb: 'setRoutes'; routes: Routes }
@@ -104,6 +105,10 @@ export class FakeCluster {
   readonly canaries = new Map<string, Canary>();
   readonly deployments = new Map<string, k8s.V1Deployment>();
   readonly daemonSets = new Map<string, k8s.V1DaemonSet>();
+  /** StatefulSets; their status is the test's to set (no controller runs here). */
+  readonly statefulSets = new Map<string, k8s.V1StatefulSet>();
+  /** Pods, by name, for StatefulSet rollbacks. */
+  readonly pods = new Map<string, k8s.V1Pod>();
   readonly runs = new Map<string, CanaryRun>();
   /** Fails the next write whose verb and kind match, with this error. */
   failNext: { verb: Call['verb']; kind?: string; error: Error } | undefined;
@@ -181,8 +186,18 @@ export class FakeCluster {
         status: rolledOutStatus(replicas, generation),
       });
     },
-    patchDaemonSet: async (ref, patch) => {
-      this.record({ verb: 'patchDaemonSet', name: ref.name, body: patch });
+    patchWorkload: async (kind, ref, patch) => {
+      this.record({ verb: 'patchWorkload', kind, name: ref.name, body: patch });
+      if (kind === 'StatefulSet') {
+        const sts = this.statefulSets.get(ref.name)!;
+        const generation = (sts.metadata!.generation ?? 0) + 1;
+        const patched = mergePatch(sts, patch) as k8s.V1StatefulSet;
+        this.statefulSets.set(ref.name, {
+          ...patched,
+          metadata: { ...patched.metadata, generation },
+        });
+        return;
+      }
       const d = this.daemonSets.get(ref.name)!;
       const generation = (d.metadata!.generation ?? 0) + 1;
       const patched = mergePatch(d, patch) as k8s.V1DaemonSet;
@@ -203,6 +218,11 @@ export class FakeCluster {
         type: event.type!,
         message: event.message!,
       });
+    },
+    listPods: async () => [...this.pods.values()],
+    deletePod: async (ref) => {
+      this.record({ verb: 'deletePod', name: ref.name });
+      this.pods.delete(ref.name);
     },
     deleteObject: async (obj) => {
       this.record({ verb: 'delete', kind: obj.kind, name: obj.metadata.name });
@@ -288,6 +308,7 @@ export function reconcilerOn(cluster: FakeCluster) {
       canary: (_ns, name) => cluster.canaries.get(name),
       deployment: (_ns, name) => (name ? cluster.deployments.get(name) : undefined),
       daemonSet: (_ns, name) => (name ? cluster.daemonSets.get(name) : undefined),
+      statefulSet: (_ns, name) => (name ? cluster.statefulSets.get(name) : undefined),
       configMap: () => undefined,
       secret: () => undefined,
     },
