@@ -113,6 +113,8 @@ export function createApp(deps: AppDependencies): App {
     defaultProvider: config.provider,
     concurrency: config.concurrency,
     crossNamespaceRefs: config.crossNamespaceRefs,
+    knative: config.knative,
+    statefulSets: config.statefulSets,
     // With leader election only the leader writes; the access layer refuses the rest.
     mayWrite: () => !elector || elector.role === 'leader',
     outbound: {

@@ -35,6 +35,10 @@ export interface ControllerConfig {
   allowInlineQueries: boolean;
   /** Whether a MetricTemplate without an address may send headers to `--metrics-server`. */
   allowMetricsServerHeaders: boolean;
+  /** Whether Knative Services are watched, so that Canaries can target them (ADR 0020). */
+  knative: boolean;
+  /** Whether StatefulSets are watched and their pods deleted on rollback (ADR 0019). */
+  statefulSets: boolean;
   /** AlertProvider for Canaries without `alerts`. */
   alertProvider?: { namespace: string; name: string };
   /** Lease-based leader election: only the leader reconciles; standbys keep warm caches. */
@@ -84,6 +88,11 @@ Flags (each also read from the environment variable shown):
                                     (WEIR_EGRESS_DENY_PRIVATE=true); --metrics-server stays reachable
   --max-metrics-response-bytes N    bytes of one Prometheus answer read at most (WEIR_MAX_METRICS_RESPONSE_BYTES);
                                     default 4194304 (4 MiB), from 1024 to 67108864
+  --statefulsets                    watch StatefulSets, so that Canaries can target them; a rollback
+                                    deletes their updated pods (RBAC: pods list and delete); default off
+                                    (WEIR_STATEFULSETS=true)
+  --knative                         watch Knative Services (serving.knative.dev/v1), so that Canaries can
+                                    target them; default off (WEIR_KNATIVE=true)
   --allow-inline-queries            run metrics' inline query (PromQL from the Canary) as Flagger does;
                                     default off: use MetricTemplates (WEIR_ALLOW_INLINE_QUERIES=true)
   --allow-metrics-server-headers    let MetricTemplates without an address send their headers (and
@@ -125,6 +134,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerC
         'metrics-server': { type: 'string' },
         'no-cross-namespace-refs': { type: 'boolean' },
         'allow-inline-queries': { type: 'boolean' },
+        knative: { type: 'boolean' },
+        statefulsets: { type: 'boolean' },
         'allow-metrics-server-headers': { type: 'boolean' },
         'alert-provider': { type: 'string' },
         'leader-elect': { type: 'boolean' },
@@ -186,6 +197,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerC
   const allowInlineQueries =
     values['allow-inline-queries'] ??
     parseBool(env.WEIR_ALLOW_INLINE_QUERIES, 'WEIR_ALLOW_INLINE_QUERIES');
+  const knative = values.knative ?? parseBool(env.WEIR_KNATIVE, 'WEIR_KNATIVE');
+  const statefulSets = values.statefulsets ?? parseBool(env.WEIR_STATEFULSETS, 'WEIR_STATEFULSETS');
   const allowMetricsServerHeaders =
     values['allow-metrics-server-headers'] ??
     parseBool(env.WEIR_ALLOW_METRICS_SERVER_HEADERS, 'WEIR_ALLOW_METRICS_SERVER_HEADERS');
@@ -262,6 +275,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerC
     crossNamespaceRefs: !noCross,
     allowInlineQueries,
     allowMetricsServerHeaders,
+    knative,
+    statefulSets,
     ...(metricsServer ? { metricsServer } : {}),
     ...(kubeconfig ? { kubeconfig } : {}),
     ...(watchNamespace ? { watchNamespace } : {}),

@@ -15,7 +15,17 @@ export const builtinUnits: Record<BuiltinMetric, string> = {
 
 /** Where a router's request telemetry comes from; see docs/metrics.md. */
 export type TelemetrySource =
-  'app' | 'istio' | 'linkerd' | 'nginx' | 'contour' | 'traefik' | 'skipper' | 'apisix' | 'kuma';
+  | 'app'
+  | 'pods'
+  | 'istio'
+  | 'linkerd'
+  | 'nginx'
+  | 'contour'
+  | 'traefik'
+  | 'skipper'
+  | 'apisix'
+  | 'kuma'
+  | 'knative';
 
 /**
  * The telemetry each router's built-ins read. Gateway API reads the workload's own
@@ -34,6 +44,9 @@ export const telemetryOf: Record<string, TelemetrySource> = {
   skipper: 'skipper',
   apisix: 'apisix',
   kuma: 'kuma',
+  knative: 'knative',
+  // Not a provider: a StatefulSet target's telemetry (its own pods, by name).
+  statefulset: 'pods',
 };
 
 // 5xx filters on the app's own histogram: whichever of code / status / status_code it uses
@@ -58,6 +71,10 @@ const traefikSelector = `service=~"{{ namespace }}-{{ backend }}-[0-9a-zA-Z-]+@k
 const apisixSelector = `route=~"{{ namespace }}_{{ route }}-{{ service }}-canary_.+"`;
 // Kuma's Prometheus discovery labels a dataplane's metrics with its Kuma service
 // (`<Service>_<namespace>_svc_<port>`) as `service`, which Flagger's queries select on.
+// A StatefulSet's canary and stable pods are told apart by name (ADR 0019).
+const podsSelector = `namespace="{{ namespace }}", pod=~"{{ pods }}"`;
+// Knative's Kourier ingress names an Envoy cluster `<namespace>/<revision>`, as Flagger's queries select.
+const knativeSelector = `envoy_cluster_name=~"{{ namespace }}/{{ revision }}"`;
 const kumaSelector = `service=~"{{ backend }}_{{ namespace }}_svc_[0-9]+"`;
 // Skipper names an Ingress route kube[ew]_<namespace>__<ingress>__<host>__<path>__<backend> with
 // every non-word character as `_` (names come through skipperModel), plus `_<n>` per weighted
@@ -83,6 +100,18 @@ const queries: Record<
   app: {
     'request-success-rate': ratio('http_request_duration_seconds_count', appSelector, app5xx),
     'request-duration': p99('http_request_duration_seconds_bucket', appSelector, ' * 1000'),
+  },
+  pods: {
+    'request-success-rate': ratio('http_request_duration_seconds_count', podsSelector, app5xx),
+    'request-duration': p99('http_request_duration_seconds_bucket', podsSelector, ' * 1000'),
+  },
+  knative: {
+    'request-success-rate': ratio(
+      'envoy_cluster_upstream_rq',
+      knativeSelector,
+      'envoy_response_code!~"5.."',
+    ),
+    'request-duration': p99('envoy_cluster_upstream_rq_time_bucket', knativeSelector, ''),
   },
   istio: {
     'request-success-rate': ratio('istio_requests_total', istioSelector, 'response_code!~"5.."'),

@@ -10,7 +10,8 @@ import {
   reservedHeaderNames,
 } from '../api/limits.js';
 import type { Canary, MetricTemplate } from '../api/types.js';
-import type { CheckOutcome, CheckRunner, StepContext, StepPods } from '../contracts/checks.js';
+import type { CheckOutcome, CheckRunner, StepContext } from '../contracts/checks.js';
+import { ownProviderOf } from '../routers/target-providers.js';
 import { assessMetric, type MetricAssessment } from './assess-metric.js';
 import { boundedDurationMs, durationMs } from '../api/durations.js';
 import { namesOf } from '../workloads/generated.js';
@@ -142,7 +143,7 @@ export class MetricChecks implements CheckRunner {
     const specs = canary.spec.analysis.metrics ?? [];
     await this.loadSecrets(canary);
     const assessed = await Promise.all(
-      specs.map((spec) => this.assess(this.resolve(canary, spec, context.pods), context.signal)),
+      specs.map((spec) => this.assess(this.resolve(canary, spec, context), context.signal)),
     );
     const said = (a: MetricAssessment) => a.message ?? `${a.name} failed`;
     const failures = assessed.filter((a) => !a.passed && !a.inconclusive).map(said);
@@ -330,9 +331,15 @@ export class MetricChecks implements CheckRunner {
    * The metric's provider and rendered queries. `pods` are a StatefulSet's at this
    * step; without them (a preflight) its pod placeholders render to no pod.
    */
-  private resolve(canary: Canary, spec: MetricSpec, pods?: StepPods): Resolved {
+  private resolve(
+    canary: Canary,
+    spec: MetricSpec,
+    step: Pick<StepContext, 'pods' | 'revisions'> = {},
+  ): Resolved {
     const namespace = canary.metadata.namespace!;
-    const router = canary.spec.provider ?? this.options.defaultProvider;
+    const routedBy = canary.spec.provider ?? ownProviderOf(canary) ?? this.options.defaultProvider;
+    // A StatefulSet's built-ins read its pods' own metrics, by name, whatever routes to them.
+    const router = canary.spec.targetRef.kind === 'StatefulSet' ? 'statefulset' : routedBy;
     let template: string;
     // Only a built-in may need another template for the primary.
     let primaryTemplate: string | undefined;
@@ -382,7 +389,13 @@ export class MetricChecks implements CheckRunner {
     };
     const builtin = !spec.templateRef && !spec.query && isBuiltin(spec.name);
     const inPlace = canary.spec.targetRef.kind === 'StatefulSet';
-    const stepPods = pods ?? { canary: podPattern(target, []), stable: podPattern(target, []) };
+    const stepPods = step.pods ?? {
+      canary: podPattern(target, []),
+      stable: podPattern(target, []),
+    };
+    const knative = canary.spec.targetRef.kind === 'Service';
+    // Without the step's (a preflight), a Revision name that matches nothing.
+    const revisions = step.revisions ?? { canary: `${target}-none`, primary: `${target}-none` };
     const model = (role: QueryModel['role']): QueryModel => {
       const m: QueryModel = {
         ...base,
@@ -390,6 +403,7 @@ export class MetricChecks implements CheckRunner {
         // Released in place, a StatefulSet is its own primary: its pods tell the roles apart.
         target: role === 'canary' || inPlace ? target : names.primary,
         backend: role === 'canary' ? names.apexCanary : names.apexPrimary,
+        ...(knative ? { revision: role === 'canary' ? revisions.canary : revisions.primary } : {}),
         ...(inPlace
           ? {
               pods: {

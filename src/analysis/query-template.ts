@@ -26,6 +26,8 @@ export interface QueryModel {
    * other targets.
    */
   pods?: { canaryPods: string; stablePods: string; pods: string };
+  /** A Knative Service target's Revision measured (ADR 0020): the newest, or the primary. */
+  revision?: string;
 }
 
 /** The placeholders that name a StatefulSet's pods. */
@@ -124,6 +126,13 @@ export function renderQuery(template: string, model: QueryModel): string {
         );
       return model.pods[key as (typeof podPlaceholders)[number]];
     }
+    if (key === 'revision') {
+      if (model.revision === undefined)
+        throw new QueryTemplateError(
+          `{{ revision }} names the Knative Revision measured; this Canary's target is not a Knative Service`,
+        );
+      return model.revision;
+    }
     const variable = /^variables\.([A-Za-z0-9_.-]+)$/.exec(key);
     if (variable) {
       const value = model.variables[variable[1]!];
@@ -137,7 +146,7 @@ export function renderQuery(template: string, model: QueryModel): string {
       return value;
     }
     throw new QueryTemplateError(
-      `unknown placeholder {{ ${raw} }}: use ${[...simple, ...podPlaceholders].map((s) => `{{ ${s} }}`).join(', ')} or {{ variables.<key> }}`,
+      `unknown placeholder {{ ${raw} }}: use ${[...simple, ...podPlaceholders, 'revision'].map((s) => `{{ ${s} }}`).join(', ')} or {{ variables.<key> }}`,
     );
   });
 }

@@ -72,15 +72,30 @@ const TargetRef = Type.Object(
       description: 'API version of the target, e.g. apps/v1.',
       maxLength: 64,
     }),
-    kind: StringEnum(['Deployment', 'DaemonSet', 'StatefulSet'], {
+    kind: StringEnum(['Deployment', 'DaemonSet', 'StatefulSet', 'Service'], {
       description:
-        'Kind of the target: a Deployment (scaled to zero between releases), a DaemonSet (parked by a node selector between releases) or a StatefulSet (released in place, a share of its pods at a time, by its update partition).',
+        'Kind of the target: a Deployment (scaled to zero between releases), a DaemonSet (parked by a node selector between releases), a StatefulSet (released in place, a share of its pods at a time, by its update partition) or a Knative Service (apiVersion serving.knative.dev/v1; its traffic split between two of its revisions).',
     }),
     name: ObjectName(
-      'Name of the target workload; it becomes the canary and `<name>-primary` is created (none for a StatefulSet).',
+      'Name of the target workload; it becomes the canary and `<name>-primary` is created (none for a StatefulSet or a Knative Service).',
     ),
   },
-  { description: 'The workload this Canary releases.' },
+  {
+    description: 'The workload this Canary releases.',
+    'x-kubernetes-validations': [
+      {
+        rule: "self.kind != 'Service' || self.apiVersion == 'serving.knative.dev/v1'",
+        message:
+          'a Service target is a Knative Service (apiVersion serving.knative.dev/v1); a plain Kubernetes Service cannot be released: name the Deployment behind it',
+        fieldPath: '.kind',
+      },
+      {
+        rule: "self.apiVersion != 'serving.knative.dev/v1' || self.kind == 'Service'",
+        message: 'serving.knative.dev/v1 targets are Knative Services: set kind to Service',
+        fieldPath: '.kind',
+      },
+    ],
+  },
 );
 
 const AutoscalerRef = Type.Object(

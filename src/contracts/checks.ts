@@ -10,6 +10,14 @@ export interface StepContext extends Omit<CheckStep, 'id'> {
    * regular expressions of the canary's and the stable set's pod names.
    */
   pods?: StepPods;
+  /** A Knative Service target's Revisions at this step (ADR 0020). */
+  revisions?: StepRevisions;
+}
+
+/** A Knative Service's Revisions at a step: the newest (judged) and the primary. */
+export interface StepRevisions {
+  canary: string;
+  primary: string;
 }
 
 /** A StatefulSet's pods at a step: `web-(3|4)` and `web-(0|1|2)`. */

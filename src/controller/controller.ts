@@ -44,6 +44,10 @@ export interface ControllerOptions {
   metricsServer?: string;
   /** Whether Canaries may use MetricTemplates (and AlertProviders) of other namespaces. */
   crossNamespaceRefs?: boolean;
+  /** Watch Knative Services, so that Canaries can target them (`--knative`). */
+  knative?: boolean;
+  /** Watch StatefulSets, so that Canaries can target them (`--statefulsets`). */
+  statefulSets?: boolean;
   /** What Canary-written queries and headers may reach `--metrics-server` (default: none). */
   metricsPolicy?: Pick<MetricChecksOptions, 'allowInlineQueries' | 'allowMetricsServerHeaders'>;
   /** AlertProvider for Canaries without `alerts` (`--alert-provider`). */
@@ -90,6 +94,8 @@ export function createController(options: ControllerOptions): Controller {
     registry,
     ...(options.namespace ? { namespace: options.namespace } : {}),
     ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
+    knative: Boolean(options.knative),
+    statefulSets: Boolean(options.statefulSets),
   });
   const {
     canaries,
@@ -97,6 +103,7 @@ export function createController(options: ControllerOptions): Controller {
     deployments,
     daemonSets,
     statefulSets,
+    knativeServices,
     templates,
     alertProviders,
     configMaps,
@@ -123,7 +130,12 @@ export function createController(options: ControllerOptions): Controller {
     canary: (namespace, name) => canaries.cache.get(name, namespace),
     deployment: (namespace, name) => deployments.cache.get(name, namespace),
     daemonSet: (namespace, name) => daemonSets.cache.get(name, namespace),
-    statefulSet: (namespace, name) => statefulSets.cache.get(name, namespace),
+    statefulSet: statefulSets
+      ? (namespace, name) => statefulSets.cache.get(name, namespace)
+      : undefined,
+    knativeService: knativeServices
+      ? (namespace, name) => knativeServices.cache.get(name, namespace)
+      : undefined,
     configMap: (namespace, name) => configMaps.cache.get(name, namespace),
     secret: (namespace, name) => secretReader.get(namespace, name),
   };
@@ -235,7 +247,8 @@ export function createController(options: ControllerOptions): Controller {
   };
   deployments.onChange(workloadChanged('Deployment'));
   daemonSets.onChange(workloadChanged('DaemonSet'));
-  statefulSets.onChange(workloadChanged('StatefulSet'));
+  statefulSets?.onChange(workloadChanged('StatefulSet'));
+  knativeServices?.onChange(workloadChanged('Service'));
 
   // A config matters to the Canaries whose target uses it.
   const configChanged = (kind: 'configMaps' | 'secrets') => (o: k8s.KubernetesObject) => {
@@ -273,7 +286,17 @@ export function createController(options: ControllerOptions): Controller {
     async start() {
       // The Canaries last: their first reconciles find every other cache filled.
       const others = allInformers(informers).filter((i) => i !== (canaries as unknown));
-      await Promise.all(others.map((i) => startWithRetry(i, logger)));
+      await Promise.all(
+        others.map((i) =>
+          startWithRetry(
+            i,
+            logger,
+            i === (knativeServices as unknown)
+              ? 'Knative Serving is not installed in this cluster (serving.knative.dev/v1 services not found): install it, or start Weir without --knative'
+              : undefined,
+          ),
+        ),
+      );
       await startWithRetry(canaries as never, logger);
     },
     startWorkers() {
@@ -304,6 +327,7 @@ export function createController(options: ControllerOptions): Controller {
 async function startWithRetry(
   informer: ResilientInformer<k8s.KubernetesObject>,
   logger: Logger,
+  notFound = `Weir's CRDs are not installed in this cluster (${group}/${version} not found): apply crds/ or install the Helm chart`,
 ): Promise<void> {
   // Wall-clock time on purpose: this is start-up I/O, not release timing (which uses the injected clock).
   const deadline = Date.now() + 60_000;
@@ -314,11 +338,7 @@ async function startWithRetry(
     } catch (err) {
       const code = (err as { code?: number }).code;
       if (code === 404) {
-        throw new WeirError(
-          'ApiUnavailable',
-          `Weir's CRDs are not installed in this cluster (${group}/${version} not found): apply crds/ or install the Helm chart`,
-          { retriable: false, cause: err },
-        );
+        throw new WeirError('ApiUnavailable', notFound, { retriable: false, cause: err });
       }
       if (code === 401 || code === 403 || Date.now() + delay > deadline) {
         throw new WeirError(

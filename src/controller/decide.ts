@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Canary } from '../api/types.js';
-import type { CheckOutcome, CheckRunner, StepPods } from '../contracts/checks.js';
+import type { CheckOutcome, CheckRunner, StepContext } from '../contracts/checks.js';
 import { podGroups } from '../workloads/statefulsets.js';
 import type { CheckStep, Effect, Observation } from '../machine/canary-machine.js';
 import { decide, type Decision } from '../machine/release.js';
@@ -39,7 +39,7 @@ export function decideStep(
     return { decision: observed, recorded, checksPending: false };
   }
   const polled = deps.memories.checks.poll(key, step.id, (signal) =>
-    runChecks(deps.checks, world.canary, step, signal, stepPodsOf(world)),
+    runChecks(deps.checks, world.canary, step, signal, stepTargetOf(world)),
   );
   if (!polled.done) {
     deps.logger.debug({ canary: key, step: step.id }, 'Checks running');
@@ -101,13 +101,13 @@ function runChecks(
   canary: Canary,
   step: CheckStep,
   signal: AbortSignal,
-  pods: StepPods | undefined,
+  target: Pick<StepContext, 'pods' | 'revisions'>,
 ): Promise<CheckOutcome> {
   const { revision, phase, weight, iterations, hooks, measure } = step;
   return checks
     .run(canary, {
       ...{ revision, phase, weight, iterations, hooks, measure },
-      ...(pods ? { pods } : {}),
+      ...target,
       signal: AbortSignal.any([signal, AbortSignal.timeout(checksTimeoutMs)]),
     })
     .catch((err: Error) => ({
@@ -116,9 +116,17 @@ function runChecks(
     }));
 }
 
-/** A StatefulSet target's pods by the partition in place: those the step judges. */
-function stepPodsOf(world: World): StepPods | undefined {
-  return world.kind === 'StatefulSet' ? podGroups(world.target) : undefined;
+/**
+ * What a step judges of a target without a primary copy: a StatefulSet's pods by
+ * the partition in place, a Knative Service's newest and primary Revisions.
+ */
+function stepTargetOf(world: World): Pick<StepContext, 'pods' | 'revisions'> {
+  if (world.kind === 'StatefulSet') return { pods: podGroups(world.target) };
+  if (world.kind === 'KnativeService') {
+    const primary = world.observation.primaryRevision;
+    return primary ? { revisions: { canary: world.revision, primary } } : {};
+  }
+  return {};
 }
 
 /** The `record` effects of a decision, between the phases it went from and to. */

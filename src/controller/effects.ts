@@ -15,6 +15,9 @@ import type { World } from './observe.js';
 /** Holds a Canary with revertOnDeletion until its target is restored. */
 export const finalizer = 'weir.dev/finalizer';
 
+/** The world of a target released through a `<name>-primary` copy. */
+type CopiedWorld = World & { kind: 'Deployment' | 'DaemonSet' };
+
 /** What performing a decision's effects came to. */
 export interface Performed {
   /** The earliest time a `requeue` effect asked to look again (epoch ms). */
@@ -32,7 +35,8 @@ export class EffectRunner {
   constructor(private readonly deps: { kube: KubeAccess; clock: Clock }) {}
 
   async perform(effects: Effect[], world: World, memory: CanaryMemory): Promise<Performed> {
-    if (world.kind === 'StatefulSet') return this.performInPlace(effects, world, memory);
+    if (world.kind === 'StatefulSet' || world.kind === 'KnativeService')
+      return this.performInPlace(effects, world, memory);
     let requeueAt: number | undefined;
     for (const e of effects) {
       switch (e.type) {
@@ -73,19 +77,22 @@ export class EffectRunner {
   }
 
   /**
-   * The effects for a StatefulSet, released in place by its partition (ADR 0019):
-   * no primary and no Services. A weight is a partition, promotion is partition 0,
-   * and scaling is nothing: the partition decides which pods run the update. After
-   * them, unless promoting, one pod below the partition that does not run the
-   * current revision (after a rollback, or a release restarted by a newer revision)
-   * is deleted for the StatefulSet controller to recreate at the current revision.
+   * The effects for a target released without a primary copy, no Services and no
+   * scaling: a StatefulSet by its partition (ADR 0019), where a weight is a
+   * partition and promotion partition 0; a Knative Service by its traffic split
+   * (ADR 0020), where promotion makes the newest Revision the primary. After them,
+   * unless promoting, one StatefulSet pod below the partition that does not run
+   * the current revision (after a rollback, or a release restarted by a newer
+   * revision) is deleted for the StatefulSet controller to recreate at the current
+   * revision.
    */
   private async performInPlace(
     effects: Effect[],
-    world: World & { kind: 'StatefulSet' },
+    world: World & { kind: 'StatefulSet' | 'KnativeService' },
     memory: CanaryMemory,
   ): Promise<Performed> {
-    // Promotion lifts the partition; the weight the machine holds meanwhile must not lower it again.
+    // While promoting, the weight the machine holds must not be written over the promotion
+    // (a partition lowered again, a split to the previous primary from a stale cache).
     const promoting = effects.some((e) => e.type === 'promote' && e.revision === world.revision);
     let requeueAt: number | undefined;
     let acted = false;
@@ -100,7 +107,9 @@ export class EffectRunner {
           acted = true;
           if (!promoting) break;
           memory.routes = undefined;
-          await world.router.setRoutes(world.canary, { canaryWeight: 100, matchToCanary: false });
+          if (world.router.promote) await world.router.promote(world.canary, e.revision);
+          else
+            await world.router.setRoutes(world.canary, { canaryWeight: 100, matchToCanary: false });
           break;
         case 'scaleCanaryUp':
         case 'scaleCanaryDown':
@@ -118,7 +127,8 @@ export class EffectRunner {
           break;
       }
     }
-    if (acted && !promoting) await this.restoreOnePod(world.target, world.canary);
+    if (acted && !promoting && world.kind === 'StatefulSet')
+      await this.restoreOnePod(world.target, world.canary);
     return { ...(requeueAt !== undefined ? { requeueAt } : {}), finalized: false };
   }
 
@@ -164,7 +174,7 @@ export class EffectRunner {
   }
 
   /** The primary (with its config copies) from the target's current template. */
-  private async applyPrimary(world: World, memory: CanaryMemory): Promise<void> {
+  private async applyPrimary(world: CopiedWorld, memory: CanaryMemory): Promise<void> {
     const copies = primaryConfigs(world.canary, world.configs);
     const from = { label: world.label, configs: world.configs };
     const workload =
@@ -190,7 +200,7 @@ export class EffectRunner {
    * The target gets its pods back: a Deployment the primary's replica count when
    * Weir had scaled it to zero, a DaemonSet its nodes when Weir had parked it.
    */
-  private async scaleTargetUp(world: World): Promise<void> {
+  private async scaleTargetUp(world: CopiedWorld): Promise<void> {
     const ref = this.targetRef(world);
     if (world.kind === 'DaemonSet') {
       if (isParked(world.target))
@@ -202,7 +212,7 @@ export class EffectRunner {
   }
 
   /** The idle target runs no pod: a Deployment at zero replicas, a DaemonSet parked. */
-  private async scaleTargetDown(world: World): Promise<void> {
+  private async scaleTargetDown(world: CopiedWorld): Promise<void> {
     const ref = this.targetRef(world);
     if (world.kind === 'DaemonSet') {
       if (!isParked(world.target))

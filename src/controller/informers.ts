@@ -6,6 +6,7 @@ import type { AlertProvider, Canary, CanaryRun, MetricTemplate } from '../api/ty
 import { createInformer, type ResilientInformer } from '../kube/informer.js';
 import { controllerKubeConfig } from '../kube/kube-config.js';
 import { canaryLabel } from '../workloads/generated.js';
+import { knativeResource, type KnativeService } from '../workloads/knative.js';
 import { trimEndedRun } from './canary-runs.js';
 
 /** Every watch the controller keeps, by what it watches. */
@@ -14,7 +15,10 @@ export interface Informers {
   runs: ResilientInformer<CanaryRun>;
   deployments: ResilientInformer<k8s.V1Deployment>;
   daemonSets: ResilientInformer<k8s.V1DaemonSet>;
-  statefulSets: ResilientInformer<k8s.V1StatefulSet>;
+  /** StatefulSets, with `--statefulsets` only (ADR 0019). */
+  statefulSets?: ResilientInformer<k8s.V1StatefulSet>;
+  /** Knative Services, with `--knative` only (ADR 0020). */
+  knativeServices?: ResilientInformer<KnativeService>;
   templates: ResilientInformer<MetricTemplate>;
   alertProviders: ResilientInformer<AlertProvider>;
   configMaps: ResilientInformer<k8s.V1ConfigMap>;
@@ -24,7 +28,7 @@ export interface Informers {
 
 /** The informers as a list, for what is done to each alike (start, stop, synced). */
 export function allInformers(informers: Informers): ResilientInformer<k8s.KubernetesObject>[] {
-  return Object.values(informers) as ResilientInformer<k8s.KubernetesObject>[];
+  return Object.values(informers).filter(Boolean) as ResilientInformer<k8s.KubernetesObject>[];
 }
 
 /** Options for {@link createInformers}. */
@@ -36,6 +40,10 @@ export interface InformerScope {
   namespace?: string;
   /** Only Canaries with these labels (a shard). */
   labelSelector?: string;
+  /** Watch Knative Services too. */
+  knative?: boolean;
+  /** Watch StatefulSets too. */
+  statefulSets?: boolean;
 }
 
 /** Builds the controller's informers (not started). */
@@ -103,15 +111,34 @@ export function createInformers(scope: InformerScope): Informers {
       list: () =>
         ns ? apps.listNamespacedDaemonSet({ namespace: ns }) : apps.listDaemonSetForAllNamespaces(),
     }),
-    statefulSets: createInformer<k8s.V1StatefulSet>({
-      kubeConfig,
-      logger,
-      path: path('/apis/apps/v1', 'statefulsets'),
-      list: () =>
-        ns
-          ? apps.listNamespacedStatefulSet({ namespace: ns })
-          : apps.listStatefulSetForAllNamespaces(),
-    }),
+    ...(scope.statefulSets
+      ? {
+          statefulSets: createInformer<k8s.V1StatefulSet>({
+            kubeConfig,
+            logger,
+            path: path('/apis/apps/v1', 'statefulsets'),
+            list: () =>
+              ns
+                ? apps.listNamespacedStatefulSet({ namespace: ns })
+                : apps.listStatefulSetForAllNamespaces(),
+          }),
+        }
+      : {}),
+    ...(scope.knative
+      ? {
+          knativeServices: createInformer<KnativeService>({
+            kubeConfig,
+            logger,
+            path: path(`/apis/${knativeResource.group}/${knativeResource.version}`, 'services'),
+            list: () =>
+              (ns
+                ? custom.listNamespacedCustomObject({ ...knativeResource, namespace: ns })
+                : custom.listClusterCustomObject(knativeResource)) as Promise<
+                k8s.KubernetesListObject<never>
+              >,
+          }),
+        }
+      : {}),
     templates: createInformer<MetricTemplate>(weir('metrictemplates')),
     alertProviders: createInformer<AlertProvider>(weir('alertproviders')),
     configMaps: createInformer<k8s.V1ConfigMap>({

@@ -22,7 +22,8 @@ import {
 } from '../workloads/workloads.js';
 import { namesOf } from '../workloads/generated.js';
 import { statefulSetUnsupported, statefulSetView } from '../workloads/statefulsets.js';
-import { statefulSetProviderProblem } from '../routers/kubernetes-router.js';
+import { ownProviderOf, targetProviderProblem } from '../routers/target-providers.js';
+import { knativeUnsupported, knativeView, type KnativeService } from '../workloads/knative.js';
 import { evaluateGates } from './gates.js';
 
 /** Reads from the informer caches: the reconciler never GETs from the API server. */
@@ -30,7 +31,10 @@ export interface Caches {
   canary(namespace: string, name: string): Canary | undefined;
   deployment(namespace: string, name: string): k8s.V1Deployment | undefined;
   daemonSet(namespace: string, name: string): k8s.V1DaemonSet | undefined;
-  statefulSet(namespace: string, name: string): k8s.V1StatefulSet | undefined;
+  /** StatefulSets, when the controller watches them (`--statefulsets`). */
+  statefulSet?: ((namespace: string, name: string) => k8s.V1StatefulSet | undefined) | undefined;
+  /** Knative Services, when the controller watches them (`--knative`). */
+  knativeService?: ((namespace: string, name: string) => KnativeService | undefined) | undefined;
   configMap(namespace: string, name: string): k8s.V1ConfigMap | undefined;
   secret(namespace: string, name: string): k8s.V1Secret | undefined;
 }
@@ -42,14 +46,15 @@ export interface Blocked {
 }
 
 /** A workload Weir can release. */
-export type Workload = k8s.V1Deployment | k8s.V1DaemonSet | k8s.V1StatefulSet;
+export type Workload = k8s.V1Deployment | k8s.V1DaemonSet | k8s.V1StatefulSet | KnativeService;
 
 /** The kinds a Canary can target. */
-export type TargetKind = 'Deployment' | 'DaemonSet' | 'StatefulSet';
+export type TargetKind = 'Deployment' | 'DaemonSet' | 'StatefulSet' | 'KnativeService';
 
 /** The kind `spec.targetRef` names (a Deployment when it names none Weir knows: the schema refuses those). */
 export function targetKindOf(canary: Canary): TargetKind {
   const kind = canary.spec?.targetRef?.kind;
+  if (kind === 'Service') return 'KnativeService';
   return kind === 'DaemonSet' || kind === 'StatefulSet' ? kind : 'Deployment';
 }
 
@@ -61,7 +66,8 @@ export function targetKindOf(canary: Canary): TargetKind {
 export type Workloads =
   | { kind: 'Deployment'; target: k8s.V1Deployment; primary: k8s.V1Deployment | undefined }
   | { kind: 'DaemonSet'; target: k8s.V1DaemonSet; primary: k8s.V1DaemonSet | undefined }
-  | { kind: 'StatefulSet'; target: k8s.V1StatefulSet; primary: undefined };
+  | { kind: 'StatefulSet'; target: k8s.V1StatefulSet; primary: undefined }
+  | { kind: 'KnativeService'; target: KnativeService; primary: undefined };
 
 /** Everything a reconcile knows about a Canary's world, read from the caches. */
 export type World = WorldFacts & Workloads;
@@ -97,7 +103,9 @@ export function workloadOf(
   name: string,
 ): Workload | undefined {
   if (kind === 'DaemonSet') return caches.daemonSet(namespace, name);
-  if (kind === 'StatefulSet') return caches.statefulSet(namespace, name);
+  if (kind === 'StatefulSet') return caches.statefulSet?.(namespace, name);
+  if (kind === 'Service' || kind === 'KnativeService')
+    return caches.knativeService?.(namespace, name);
   return caches.deployment(namespace, name);
 }
 
@@ -116,6 +124,18 @@ export function observe(canary: Canary, deps: ObserveDeps): World | Blocked {
   const invalid = deps.invalidity(canary);
   if (invalid) return { reason: 'InvalidSpec', message: invalid };
   const kind = targetKindOf(canary);
+  if (kind === 'StatefulSet' && !deps.caches.statefulSet)
+    return {
+      reason: 'StatefulSetsDisabled',
+      message:
+        'this controller does not watch StatefulSets: start it with --statefulsets (Helm: targets.statefulSets=true), which also lets it delete their pods on a rollback',
+    };
+  if (kind === 'KnativeService' && !deps.caches.knativeService)
+    return {
+      reason: 'KnativeDisabled',
+      message:
+        'this controller does not watch Knative Services: start it with --knative (Helm: routers.knative=true)',
+    };
   const target = workloadOf(deps.caches, kind, namespace, canary.spec.targetRef.name);
   if (!target) {
     return {
@@ -132,7 +152,11 @@ export function observe(canary: Canary, deps: ObserveDeps): World | Blocked {
       message: `${kind} ${canary.spec.targetRef.name} is managed by ${manager.kind} ${manager.name}: a Canary can only target a ${kind} nothing else controls`,
     };
   }
-  const label = selectorLabel(target);
+  // A Knative Service has no selector: Knative labels its Revisions' pods by Service.
+  const label =
+    kind === 'KnativeService'
+      ? { key: 'serving.knative.dev/service', value: canary.spec.targetRef.name }
+      : selectorLabel(target as k8s.V1Deployment);
   if (!label) {
     return {
       reason: 'TargetWithoutSelectorLabel',
@@ -140,9 +164,11 @@ export function observe(canary: Canary, deps: ObserveDeps): World | Blocked {
     };
   }
   const names = namesOf(canary);
-  // Released in place, a StatefulSet has no primary.
+  // Released in place, a StatefulSet has no primary; a Knative Service's is a Revision.
   const primary =
-    kind === 'StatefulSet' ? undefined : workloadOf(deps.caches, kind, namespace, names.primary);
+    kind === 'StatefulSet' || kind === 'KnativeService'
+      ? undefined
+      : workloadOf(deps.caches, kind, namespace, names.primary);
   if (primary && !ownedBy(primary, canary)) {
     return {
       reason: 'NameConflict',
@@ -155,12 +181,13 @@ export function observe(canary: Canary, deps: ObserveDeps): World | Blocked {
       ? daemonSetUnsupported(workloads.target)
       : workloads.kind === 'StatefulSet'
         ? statefulSetUnsupported(workloads.target)
-        : undefined;
+        : workloads.kind === 'KnativeService'
+          ? knativeUnsupported(workloads.target)
+          : undefined;
   if (unsupportedTarget) return { reason: 'TargetNotSupported', message: unsupportedTarget };
-  // A StatefulSet names no provider: the kubernetes provider's partition is its only way.
-  const provider =
-    canary.spec.provider ?? (kind === 'StatefulSet' ? 'kubernetes' : deps.defaultProvider);
-  const inPlace = statefulSetProviderProblem(canary, provider);
+  // A StatefulSet or a Knative Service has a provider of its own, its default.
+  const provider = canary.spec.provider ?? ownProviderOf(canary) ?? deps.defaultProvider;
+  const inPlace = targetProviderProblem(canary, provider);
   if (inPlace) return { reason: 'UnsupportedStrategy', message: inPlace };
   const resolved = deps.routers.resolve(provider);
   if ('error' in resolved) return { reason: 'UnknownProvider', message: resolved.error };
@@ -168,18 +195,18 @@ export function observe(canary: Canary, deps: ObserveDeps): World | Blocked {
   const unsupported = resolved.unsupported(canary, strategyOf(analysis));
   if (unsupported) return { reason: 'UnsupportedStrategy', message: unsupported };
 
-  const { template, ready, primaryRevision } = releaseView(workloads);
+  const { template, ready, primaryRevision, revision: named } = releaseView(workloads);
   // A StatefulSet's pods all mount the same configs, with no -primary copies to release
-  // a change to by the partition: its revision is its pod template's.
+  // a change to by the partition: its revision is its pod template's. Knative names its own.
   const configs =
-    kind === 'StatefulSet'
+    kind === 'StatefulSet' || kind === 'KnativeService'
       ? { configMaps: [], secrets: [] }
       : trackedConfigs(template, {
           configMap: (n) => deps.caches.configMap(namespace, n),
           secret: (n) => deps.caches.secret(namespace, n),
         });
   const hasConfigs = configs.configMaps.length + configs.secrets.length > 0;
-  const revision = revisionOf(template, hasConfigs ? configContent(configs) : undefined);
+  const revision = named ?? revisionOf(template, hasConfigs ? configContent(configs) : undefined);
   const annotations = canary.metadata.annotations ?? {};
   return {
     canary,
@@ -219,6 +246,8 @@ function releaseView(w: Workloads): {
   template: k8s.V1PodTemplateSpec | undefined;
   ready: { primary: boolean; canary: boolean };
   primaryRevision: string | undefined;
+  /** The revision of the release, when the workload names it (a Knative Revision). */
+  revision?: string;
 } {
   const annotated = w.primary?.metadata?.annotations?.[revisionAnnotation];
   if (w.kind === 'DaemonSet') {
@@ -230,6 +259,15 @@ function releaseView(w: Workloads): {
         canary: !isParked(w.target) && daemonSetRolledOut(w.target),
       },
       primaryRevision: annotated,
+    };
+  }
+  if (w.kind === 'KnativeService') {
+    const view = knativeView(w.target);
+    return {
+      template: w.target.spec?.template,
+      ready: { primary: view.primaryReady, canary: view.canaryReady },
+      primaryRevision: view.primaryRevision,
+      revision: view.revision,
     };
   }
   if (w.kind === 'StatefulSet') {

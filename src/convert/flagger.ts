@@ -59,10 +59,20 @@ function convertCanary(spec: Obj, note: (path: string, msg: string) => void): vo
       `was ${String(ingressVersion)}, which Kubernetes 1.22 and later do not serve: set to networking.k8s.io/v1, the same Ingress`,
     );
   }
-  if (spec.targetRef && !['Deployment', 'DaemonSet'].includes(spec.targetRef.kind)) {
+  const knative =
+    spec.targetRef?.kind === 'Service' && spec.targetRef.apiVersion === 'serving.knative.dev/v1';
+  if (knative) {
+    note(
+      'spec.targetRef',
+      'a Knative Service: the controller must run with --knative (Helm: routers.knative=true); Weir keeps the primary Revision in the weir.dev/primary-revision annotation and reads Flagger’s flagger.app/primary-revision until then',
+    );
+  } else if (
+    spec.targetRef &&
+    !['Deployment', 'DaemonSet', 'StatefulSet'].includes(spec.targetRef.kind)
+  ) {
     note(
       'spec.targetRef.kind',
-      `Weir releases Deployments and DaemonSets only; ${String(spec.targetRef.kind)} cannot be carried over`,
+      `Weir releases Deployments, DaemonSets, StatefulSets and Knative Services only; ${String(spec.targetRef.apiVersion)} ${String(spec.targetRef.kind)} cannot be carried over`,
     );
   }
   if (spec.targetRef?.kind === 'DaemonSet' && spec.autoscalerRef) {

@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Canary } from '../api/types.js';
 import { providerProblem } from '../routers/capabilities.js';
+import { ownProviderOf } from '../routers/target-providers.js';
 import { controllerDefaultWarnings } from './controller-defaults.js';
 import { checkReferences } from './references.js';
 import { isWeirDocument, validateDocument, type Violation } from './validate.js';
@@ -156,10 +157,8 @@ export async function lintPaths(targets: string[]): Promise<LintResult> {
 function providerProblemOf(value: unknown): string | undefined {
   const canary = value as Canary;
   if (canary.kind !== 'Canary') return undefined;
-  // A StatefulSet is released by the kubernetes provider when it names none (ADR 0019).
-  const provider =
-    canary.spec?.provider ??
-    (canary.spec?.targetRef?.kind === 'StatefulSet' ? 'kubernetes' : undefined);
+  // A StatefulSet or a Knative Service has its own provider when it names none.
+  const provider = canary.spec?.provider ?? ownProviderOf(canary);
   if (typeof provider !== 'string') return undefined;
   return providerProblem(provider, canary);
 }

@@ -1,6 +1,6 @@
 import type { Canary } from '../api/types.js';
 import { strategyOf, type Strategy } from '../api/strategy.js';
-import { statefulSetProviderProblem } from './kubernetes-router.js';
+import { targetProviderProblem } from './target-providers.js';
 import { routerFamily } from './routers.js';
 
 /**
@@ -21,7 +21,5 @@ export function providerProblem(provider: string, canary: Canary): string | unde
   const check = unsupportedBy[provider.split(':')[0]!];
   if (!check)
     return `unknown provider "${provider}": Weir supports ${Object.keys(unsupportedBy).sort().join(', ')}`;
-  return (
-    statefulSetProviderProblem(canary, provider) ?? check(canary, strategyOf(canary.spec.analysis))
-  );
+  return targetProviderProblem(canary, provider) ?? check(canary, strategyOf(canary.spec.analysis));
 }

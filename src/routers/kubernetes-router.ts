@@ -63,15 +63,8 @@ function partitionUnsupported(canary: Canary, strategy: Strategy): string | unde
   return undefined;
 }
 
-/** Why a provider other than kubernetes cannot release a StatefulSet, or undefined. */
-export function statefulSetProviderProblem(canary: Canary, provider: string): string | undefined {
-  if (canary.spec.targetRef?.kind !== 'StatefulSet' || provider.split(':')[0] === 'kubernetes')
-    return undefined;
-  return `${inPlace}, with no primary copy for the ${provider} provider to route to: set spec.provider to kubernetes, or leave it out`;
-}
-
 /** The workloads the kubernetes provider routes: the target, from the cache. */
-type Target = k8s.V1Deployment | k8s.V1DaemonSet | k8s.V1StatefulSet;
+export type Target = k8s.V1Deployment | k8s.V1DaemonSet | k8s.V1StatefulSet;
 
 /**
  * No mesh: blue/green by pointing the apex Service at the primary or the canary

@@ -38,6 +38,12 @@ export interface Router {
    * are left to garbage collection through their owner reference.
    */
   finalize(canary: Canary): Promise<void>;
+  /**
+   * Makes `revision` the primary, for routers whose primary is a revision of the
+   * target itself (Knative's Revisions); other targets are promoted by copying the
+   * template to `<name>-primary`, or a StatefulSet's partition by `setRoutes` at 100.
+   */
+  promote?(canary: Canary, revision: string): Promise<void>;
   /** Drops what the router remembers of a Canary that is gone (optional). */
   forget?(namespace: string, name: string): void;
 }

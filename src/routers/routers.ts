@@ -8,7 +8,13 @@ import { ContourRouter, contourUnsupported } from './contour-router.js';
 import { GatewayApiRouter, gatewayApiUnsupported } from './gateway-api-router.js';
 import { istioUnsupported } from './istio-objects.js';
 import { IstioRouter } from './istio-router.js';
-import { KubernetesRouter, kubernetesUnsupported } from './kubernetes-router.js';
+import type { KnativeService } from '../workloads/knative.js';
+import { KnativeRouter, knativeUnsupported } from './knative-router.js';
+import {
+  KubernetesRouter,
+  kubernetesUnsupported,
+  type Target as KubernetesTarget,
+} from './kubernetes-router.js';
 import { KumaRouter, kumaUnsupported, trafficRouteReader } from './kuma-router.js';
 import { LinkerdRouter, trafficSplitUnsupported } from './linkerd-router.js';
 import { ingressReader } from './ingress-clone-router.js';
@@ -23,7 +29,9 @@ export interface RouterDeps {
   kube: KubeAccess;
   kubeConfig: k8s.KubeConfig;
   /** The target workload of a Canary, from the cache (the plain-Service router selects by its label). */
-  target(canary: Canary): k8s.V1Deployment | k8s.V1DaemonSet | k8s.V1StatefulSet | undefined;
+  target(
+    canary: Canary,
+  ): k8s.V1Deployment | k8s.V1DaemonSet | k8s.V1StatefulSet | KnativeService | undefined;
   /** For what a router does outside a reconcile (kuma deletes a TrafficRoute when its Canary is gone). */
   logger?: Logger;
 }
@@ -93,9 +101,14 @@ export const routerFamily: readonly RouterEntry[] = [
     build: (d) => new KumaRouter(d.kube, trafficRouteReader(d.kubeConfig), d.logger),
   },
   {
+    name: 'knative',
+    unsupported: knativeUnsupported,
+    build: (d) => new KnativeRouter(d.kube, (c) => d.target(c) as KnativeService | undefined),
+  },
+  {
     name: 'kubernetes',
     unsupported: kubernetesUnsupported,
-    build: (d) => new KubernetesRouter(d.kube, (c) => d.target(c)),
+    build: (d) => new KubernetesRouter(d.kube, (c) => d.target(c) as KubernetesTarget | undefined),
   },
 ];
 

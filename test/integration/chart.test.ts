@@ -16,6 +16,8 @@ import { NginxRouter } from '../../src/routers/nginx-router.js';
 import { SkipperRouter } from '../../src/routers/skipper-router.js';
 import { ApisixRouter, apisixRouteReader } from '../../src/routers/apisix-router.js';
 import { KumaRouter, trafficRouteReader } from '../../src/routers/kuma-router.js';
+import { KnativeRouter } from '../../src/routers/knative-router.js';
+import { knativeApiVersion, type KnativeService } from '../../src/workloads/knative.js';
 import type { Router } from '../../src/routers/router.js';
 import { TraefikRouter } from '../../src/routers/traefik-router.js';
 import { ManualClock } from '../../src/util/clock.js';
@@ -159,6 +161,7 @@ describe('the Helm chart', () => {
     skipper: 'networking.k8s.io',
     apisix: 'apisix.apache.org',
     kuma: 'kuma.io',
+    knative: 'serving.knative.dev',
   } as const;
   type Flag = keyof typeof routerFlags;
   const chartValues = { replicaCount: 0, metricsServer: '' };
@@ -179,6 +182,34 @@ describe('the Helm chart', () => {
       const added = [...(await groups({ 'routers.gatewayapi': false, [`routers.${flag}`]: true }))];
       expect(added.filter((g) => !none.has(g))).toEqual([group]);
     }
+  });
+
+  it('targets.statefulSets adds StatefulSets and the pods a rollback deletes, and the flag that watches them', async () => {
+    const render = async (set: Record<string, boolean>) => {
+      const docs = yaml.loadAll(await renderChart(system, { ...chartValues, ...set })) as {
+        kind?: string;
+        rules?: { resources: string[]; verbs: string[] }[];
+        spec?: { template: { spec: { containers: { args: string[] }[] } } };
+      }[];
+      const role = docs.find((d) => d?.kind === 'ClusterRole')!;
+      const deployment = docs.find((d) => d?.kind === 'Deployment')!;
+      return {
+        rules: role.rules!.filter((r) =>
+          r.resources.some((x) => ['statefulsets', 'pods'].includes(x)),
+        ),
+        args: deployment.spec!.template.spec.containers[0]!.args,
+      };
+    };
+    const off = await render({});
+    expect(off.rules).toEqual([]);
+    expect(off.args).not.toContain('--statefulsets');
+    const on = await render({ 'targets.statefulSets': true });
+    expect(on.rules.map((r) => [r.resources, r.verbs])).toEqual([
+      [['statefulsets'], ['get', 'list', 'watch', 'patch']],
+      [['pods'], ['list', 'delete']],
+    ]);
+    expect(on.args).toContain('--statefulsets');
+    expect((await render({ 'routers.knative': true })).args).toContain('--knative');
   });
 
   it('limits the V8 heap through NODE_OPTIONS, 256 MiB unless heapLimitMiB says otherwise', async () => {
@@ -237,6 +268,20 @@ describe('the Helm chart', () => {
         ],
       },
     } as k8s.KubernetesObject);
+    // The user's Knative Service the knative router splits (no Knative controller runs here).
+    await objects.create({
+      apiVersion: knativeApiVersion,
+      kind: 'Service',
+      metadata: { name: 'podinfo', namespace: team },
+      spec: { template: { spec: { containers: [{ image: 'example.test/podinfo:1' }] } } },
+    } as k8s.KubernetesObject);
+    const knativeService: KnativeService = {
+      metadata: { name: 'podinfo', namespace: team },
+      status: {
+        latestCreatedRevisionName: 'podinfo-00002',
+        latestReadyRevisionName: 'podinfo-00002',
+      },
+    };
     const stored = await readCanary(objects, team, 'podinfo');
     const canary: Canary = {
       ...stored,
@@ -258,6 +303,7 @@ describe('the Helm chart', () => {
         skipper: new SkipperRouter(kube, ingressReader(sa)),
         apisix: new ApisixRouter(kube, apisixRouteReader(sa)),
         kuma: new KumaRouter(kube, trafficRouteReader(sa)),
+        knative: new KnativeRouter(kube, () => knativeService),
       };
     };
     const status = (p: Promise<unknown>) =>
@@ -308,8 +354,9 @@ describe('the Helm chart', () => {
         read('projectcontour.io/v1', 'HTTPProxy', 'podinfo'),
         read('networking.k8s.io/v1', 'Ingress', 'podinfo-canary'),
         read('apisix.apache.org/v2', 'ApisixRoute', 'podinfo-podinfo-canary'),
+        read(knativeApiVersion, 'Service', 'podinfo'),
       ]),
-    ).toEqual([true, true, true, true, true, true, true]);
+    ).toEqual([true, true, true, true, true, true, true, true]);
     // Kuma's TrafficRoute is cluster-scoped; finalize hands traffic back and keeps it.
     expect(
       await objects

@@ -137,7 +137,11 @@ describe('a StatefulSet release on the real control plane', () => {
         },
       },
     });
-    app = await startInProcess(clients.kubeConfig, { clock, webhookBackoff: { backoffMs: 10 } });
+    app = await startInProcess(clients.kubeConfig, {
+      clock,
+      webhookBackoff: { backoffMs: 10 },
+      flags: ['--statefulsets'],
+    });
   }, 240_000);
 
   afterAll(async () => {

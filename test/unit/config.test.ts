@@ -12,6 +12,8 @@ describe('parseConfig', () => {
       maxMetricsResponseBytes: 4 * 1024 * 1024,
       allowInlineQueries: false,
       allowMetricsServerHeaders: false,
+      knative: false,
+      statefulSets: false,
       metricsAddress: { host: '0.0.0.0', port: 8080 },
       probeAddress: { host: '0.0.0.0', port: 8081 },
       logLevel: 'info',

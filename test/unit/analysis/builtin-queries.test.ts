@@ -18,6 +18,13 @@ const model = (role: QueryModel['role']): QueryModel => ({
   interval: '1m',
   role,
   variables: {},
+  // A StatefulSet's pods and a Knative Service's Revisions (the statefulset and knative rows).
+  pods: {
+    canaryPods: 'podinfo-(2)',
+    stablePods: 'podinfo-(0|1)',
+    pods: role === 'canary' ? 'podinfo-(2)' : 'podinfo-(0|1)',
+  },
+  revision: role === 'canary' ? 'podinfo-00002' : 'podinfo-00001',
 });
 
 describe('built-in queries', () => {
@@ -36,7 +43,11 @@ describe('built-in queries', () => {
       expect(canary).toContain('shop');
       // ingress-nginx labels both sides with the user's Ingress and apex Service (see below).
       // APISIX's labels cannot tell the backends of the canary route apart (see below).
-      if (router !== 'nginx' && router !== 'apisix') expect(primary).toMatch(/podinfo-primary/);
+      // A StatefulSet's roles are its pods by name, a Knative Service's its Revisions.
+      if (router === 'statefulset') expect(primary).toContain('pod=~"podinfo-(0|1)"');
+      else if (router === 'knative') expect(primary).toContain('"shop/podinfo-00001"');
+      else if (router !== 'nginx' && router !== 'apisix')
+        expect(primary).toMatch(/podinfo-primary/);
       if (router !== 'apisix') expect(canary).not.toBe(primary);
       if (metric === 'request-duration') expect(canary).toMatch(/^histogram_quantile\(0\.99,/);
       else expect(canary).toMatch(/\* 100$/);

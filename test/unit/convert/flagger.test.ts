@@ -367,7 +367,7 @@ ${extra}  service: { port: 9100 }
       ),
     );
     expect(r.notes.map((n) => `${n.path}: ${n.message}`)).toEqual([
-      'spec.targetRef.kind: Weir releases Deployments and DaemonSets only; Service cannot be carried over',
+      'spec.targetRef.kind: Weir releases Deployments, DaemonSets, StatefulSets and Knative Services only; v1 Service cannot be carried over',
     ]);
     const doc = yaml.load(r.yaml) as Record<string, any>;
     expect(

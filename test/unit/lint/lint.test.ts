@@ -66,7 +66,7 @@ describe('lintPaths', () => {
 
     it('names the providers Weir has when the Canary names another', async () => {
       expect(await providerErrors(withProvider('appmesh'))).toEqual([
-        'error 8:3 unknown provider "appmesh": Weir supports apisix, contour, gatewayapi, istio, kubernetes, kuma, linkerd, nginx, skipper, smi, traefik',
+        'error 8:3 unknown provider "appmesh": Weir supports apisix, contour, gatewayapi, istio, knative, kubernetes, kuma, linkerd, nginx, skipper, smi, traefik',
       ]);
     });
 

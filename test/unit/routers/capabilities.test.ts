@@ -6,6 +6,7 @@ import { providerProblem, unsupportedBy } from '../../../src/routers/capabilitie
 import { ContourRouter } from '../../../src/routers/contour-router.js';
 import { GatewayApiRouter } from '../../../src/routers/gateway-api-router.js';
 import { IstioRouter } from '../../../src/routers/istio-router.js';
+import { KnativeRouter } from '../../../src/routers/knative-router.js';
 import { KubernetesRouter } from '../../../src/routers/kubernetes-router.js';
 import { KumaRouter } from '../../../src/routers/kuma-router.js';
 import { LinkerdRouter } from '../../../src/routers/linkerd-router.js';
@@ -33,6 +34,7 @@ const routers: Router[] = [
   new ApisixRouter(kube, async () => undefined),
   new KumaRouter(kube, async () => undefined),
   new KubernetesRouter(kube, () => undefined),
+  new KnativeRouter(kube, () => undefined),
 ];
 
 const canaries = [
@@ -92,7 +94,7 @@ describe('unsupportedBy', () => {
   it('resolves gatewayapi:v1 to the gatewayapi provider and names the known ones otherwise', () => {
     expect(providerProblem('gatewayapi:v1', canaryWith({}))).toBeUndefined();
     expect(providerProblem('appmesh', canaryWith({}))).toBe(
-      'unknown provider "appmesh": Weir supports apisix, contour, gatewayapi, istio, kubernetes, kuma, linkerd, nginx, skipper, smi, traefik',
+      'unknown provider "appmesh": Weir supports apisix, contour, gatewayapi, istio, knative, kubernetes, kuma, linkerd, nginx, skipper, smi, traefik',
     );
   });
 });
