@@ -115,7 +115,10 @@ export function podGroups(sts: k8s.V1StatefulSet): { canary: string; stable: str
 /** Whether the StatefulSet's status says a pod below the partition may not run the current revision. */
 export function mayNeedRestore(sts: k8s.V1StatefulSet): boolean {
   const s = sts.status;
-  if (!s?.currentRevision || s.currentRevision === s.updateRevision) return false;
+  if (!s?.currentRevision) return false;
+  // One revision (Git reverted the template mid-rollback): a pod on any other still needs it,
+  // and the controller counts it neither as current nor as updated.
+  if (s.currentRevision === s.updateRevision) return (s.currentReplicas ?? 0) < (s.replicas ?? 0);
   const replicas = replicasOf(sts);
   const partition = Math.min(partitionOf(sts), replicas);
   return (

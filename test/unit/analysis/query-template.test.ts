@@ -52,6 +52,56 @@ describe('renderQuery', () => {
     );
   });
 
+  describe('the pods of a StatefulSet target (ADR 0019)', () => {
+    const pods = { canaryPods: 'web-(2)', stablePods: 'web-(0|1)', pods: 'web-(0|1)' };
+
+    it('renders canaryPods, stablePods and the measured role’s pods from the model, with or without a leading dot', () => {
+      expect(
+        renderQuery(
+          'x{c=~"{{ canaryPods }}",s=~"{{stablePods}}",p=~"{{ .pods }}",t="{{ target }}"}',
+          { ...model, role: 'primary', target: 'web', pods },
+        ),
+      ).toBe('x{c=~"web-(2)",s=~"web-(0|1)",p=~"web-(0|1)",t="web"}');
+    });
+
+    it.each(['canaryPods', 'stablePods', 'pods'])(
+      'refuses {{ %s }} for a target that is not a StatefulSet, naming it',
+      (placeholder) => {
+        const render = () => renderQuery(`x{pod=~"{{ ${placeholder} }}"}`, model);
+        expect(render).toThrow(QueryTemplateError);
+        expect(render).toThrow(
+          `{{ ${placeholder} }} names pods of a StatefulSet target, which is released a share of its pods at a time; this Canary's target is not a StatefulSet: select its pods by {{ target }}`,
+        );
+      },
+    );
+
+    it('lists them among the known placeholders when one is unknown', () => {
+      expect(() => renderQuery('{{ canaryPod }}', model)).toThrow(
+        'unknown placeholder {{ canaryPod }}: use {{ name }}, {{ namespace }}, {{ target }}, {{ service }}, {{ backend }}, {{ ingress }}, {{ route }}, {{ interval }}, {{ role }}, {{ canaryPods }}, {{ stablePods }}, {{ pods }}, {{ revision }} or {{ variables.<key> }}',
+      );
+    });
+  });
+
+  describe('the Revision of a Knative Service target (ADR 0020)', () => {
+    it('renders {{ revision }} from the model', () => {
+      expect(
+        renderQuery(
+          'envoy_cluster_upstream_rq{envoy_cluster_name="{{ namespace }}/{{ revision }}"}',
+          {
+            ...model,
+            revision: 'hello-00002',
+          },
+        ),
+      ).toBe('envoy_cluster_upstream_rq{envoy_cluster_name="test/hello-00002"}');
+    });
+
+    it('refuses it for a target that is not a Knative Service, naming it', () => {
+      expect(() => renderQuery('x{r="{{ revision }}"}', model)).toThrow(
+        "{{ revision }} names the Knative Revision measured; this Canary's target is not a Knative Service",
+      );
+    });
+  });
+
   describe('values from an untrusted Canary (ADR 0012)', () => {
     const render = (template: string, value: string) =>
       renderQuery(template, { ...model, variables: { v: value } });

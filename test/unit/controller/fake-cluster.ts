@@ -20,7 +20,7 @@ export type Call =
   | { verb: 'patchJson'; kind: string; name: string; body: unknown }
   | { verb: 'scale'; name: string; replicas: number }
   | { verb: 'patchWorkload'; kind: string; name: string; body: unknown }
-  | { verb: 'deletePod'; name: string }
+  | { verb: 'deletePod'; name: string; uid: string }
   | { verb: 'event'; reason: string; type: string; message: string }
   | { verb: 'delete'; kind: string; name: string }
   | { verb: 'setRoutes'; routes: Routes }
@@ -220,8 +220,8 @@ export class FakeCluster {
       });
     },
     listPods: async () => [...this.pods.values()],
-    deletePod: async (ref) => {
-      this.record({ verb: 'deletePod', name: ref.name });
+    deletePod: async (ref, uid) => {
+      this.record({ verb: 'deletePod', name: ref.name, uid });
       this.pods.delete(ref.name);
     },
     deleteObject: async (obj) => {
@@ -295,8 +295,12 @@ export class ScriptedChecks implements CheckRunner {
   }
 }
 
-/** A reconciler on a {@link FakeCluster}, a manual clock and scripted checks. */
-export function reconcilerOn(cluster: FakeCluster) {
+/**
+ * A reconciler on a {@link FakeCluster}, a manual clock and scripted checks. Its one
+ * router is the cluster's recording fake unless `options.router` names a real one
+ * (a StatefulSet's partition is written by the kubernetes router itself).
+ */
+export function reconcilerOn(cluster: FakeCluster, options: { router?: Router } = {}) {
   const clock = new ManualClock(Date.parse('2026-12-01T10:00:00Z'));
   const checks = new ScriptedChecks();
   const logger = createLogger('error', new Writable({ write: (_c, _e, done) => done() }));
@@ -312,7 +316,7 @@ export function reconcilerOn(cluster: FakeCluster) {
       configMap: () => undefined,
       secret: () => undefined,
     },
-    routers: new RouterRegistry().register(cluster.router),
+    routers: new RouterRegistry().register(options.router ?? cluster.router),
     checks,
     recorder: new Recorder({
       kube: cluster.kube,

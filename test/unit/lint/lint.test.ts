@@ -324,6 +324,91 @@ spec:
     ]);
   });
 
+  describe('a StatefulSet target (ADR 0019)', () => {
+    const statefulSetCanary = (spec = '', analysis = '    stepWeights: [20, 50]\n') =>
+      canary()
+        .replace('kind: Deployment, name: web', 'kind: StatefulSet, name: web')
+        .replace('    stepWeight: 10\n    maxWeight: 50\n', analysis)
+        .replace('  service: { port: 80 }', `${spec}  service: { port: 80 }`);
+    const statefulSet = (updateStrategy = '') => `apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: web, namespace: team }
+spec:
+  replicas: 3
+  serviceName: web
+  selector: { matchLabels: { app: web } }
+${updateStrategy}  template:
+    metadata: { labels: { app: web } }
+    spec: { containers: [{ name: app, image: web:1 }] }
+`;
+    const findings = async (c: string, sts?: string) =>
+      (
+        await lintPaths([
+          folder({ 'c.yaml': c, 't.yaml': errorsTemplate, ...(sts ? { 's.yaml': sts } : {}) }),
+        ])
+      ).findings.map(
+        (f) => `${path.basename(f.file)}:${f.line} ${f.severity} ${f.path} ${f.message}`,
+      );
+
+    it('is valid with stepWeights and no provider (kubernetes is its own), the StatefulSet found by its kind', async () => {
+      expect(await findings(statefulSetCanary(), statefulSet())).toEqual([]);
+      expect(await findings(statefulSetCanary('  provider: kubernetes\n'), statefulSet())).toEqual(
+        [],
+      );
+      expect(await findings(statefulSetCanary())).toEqual([
+        'c.yaml:7 warning spec.targetRef.name StatefulSet team/web is not in the scanned files (it must exist in the cluster)',
+      ]);
+    });
+
+    it('is an error with another provider: set spec.provider to kubernetes', async () => {
+      expect(await findings(statefulSetCanary('  provider: istio\n'), statefulSet())).toEqual([
+        'c.yaml:8 error spec.provider a StatefulSet is released in place, a share of its pods at a time (ADR 0019), with no primary copy for the istio provider to route to: set spec.provider to kubernetes, or leave it out',
+      ]);
+    });
+
+    it('is an error with iterations alone (blue/green): a step is a share of the pods', async () => {
+      // No spec.provider in the file: the finding points at spec (line 6).
+      expect(await findings(statefulSetCanary('', '    iterations: 3\n'), statefulSet())).toEqual([
+        'c.yaml:6 error spec.provider a StatefulSet is released in place, a share of its pods at a time (ADR 0019): set analysis.stepWeight or stepWeights for the share of pods each step updates, instead of iterations',
+      ]);
+    });
+
+    it('is an error where the scanned StatefulSet has updateStrategy OnDelete', async () => {
+      expect(
+        await findings(statefulSetCanary(), statefulSet('  updateStrategy: { type: OnDelete }\n')),
+      ).toEqual([
+        's.yaml:8 error spec.updateStrategy.type a Canary releases this StatefulSet by its update partition, which only holds pods back under RollingUpdate: use RollingUpdate',
+      ]);
+    });
+
+    it('warns where the scanned StatefulSet declares a partition, which a GitOps agent would put back', async () => {
+      const partition =
+        '  updateStrategy:\n    type: RollingUpdate\n    rollingUpdate: { partition: 0 }\n';
+      const found = await findings(statefulSetCanary(), statefulSet(partition));
+      expect(found).toEqual([
+        expect.stringMatching(
+          /^s\.yaml:10 warning spec\.updateStrategy\.rollingUpdate\.partition a Canary releases this StatefulSet by its update partition: declared here, a GitOps agent puts it back after every step Weir takes; remove it$/,
+        ),
+      ]);
+    });
+
+    it('does not warn about the replicas a StatefulSet declares (Weir never scales it)', async () => {
+      const found = await findings(statefulSetCanary(), statefulSet());
+      expect(found.filter((f) => f.includes('spec.replicas'))).toEqual([]);
+      // The same declaration on a Deployment target is warned about.
+      const deployment = statefulSet()
+        .replace('kind: StatefulSet', 'kind: Deployment')
+        .replace('  serviceName: web\n', '');
+      expect(
+        (await findings(canary(), deployment)).filter((f) => f.includes('spec.replicas')),
+      ).toEqual([
+        expect.stringMatching(
+          /^s\.yaml:5 warning spec\.replicas Canary team\/web releases this Deployment/,
+        ),
+      ]);
+    });
+  });
+
   it('ignores documents of other projects and reports YAML errors per file', async () => {
     const result = await lintPaths([
       folder({
