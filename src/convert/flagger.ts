@@ -151,7 +151,7 @@ function convertMetricTemplate(spec: Obj, note: (path: string, msg: string) => v
   if (type && !(metricProviderTypes as readonly string[]).includes(String(type)))
     note(
       'spec.provider.type',
-      `metric provider "${String(type)}" is planned in Weir; this template will be rejected until then`,
+      `Weir has no metric provider "${String(type)}" (it has ${metricProviderTypes.join(', ')}): this template will be rejected`,
     );
   if (type !== 'cloudwatch')
     drop(spec.provider, { path: 'spec.provider', key: 'region' }, 'only used by CloudWatch', note);

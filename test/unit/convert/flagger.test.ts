@@ -90,6 +90,25 @@ spec:
     expect(validateDocument(doc).filter((v) => v.severity === 'error')).toEqual([]);
   });
 
+  it('says which providers Weir has for one it has not (Splunk), and validation refuses the type', () => {
+    const r = convertFlagger(`apiVersion: flagger.app/v1beta1
+kind: MetricTemplate
+metadata: { name: errors, namespace: test }
+spec:
+  provider: { type: splunk, address: 'https://splunk.example.test', secretRef: { name: splunk } }
+  query: sf.org.numDatapointsReceived
+`);
+    expect(r.notes.map((n) => `${n.path}: ${n.message}`)).toContain(
+      'spec.provider.type: Weir has no metric provider "splunk" (it has prometheus, datadog, dynatrace, newrelic, graphite, cloudwatch, stackdriver, influxdb): this template will be rejected',
+    );
+    const doc = yaml.load(r.yaml) as Record<string, any>;
+    expect(
+      validateDocument(doc)
+        .filter((v) => v.severity === 'error')
+        .map((v) => v.path),
+    ).toContain('spec.provider.type');
+  });
+
   it('carries a stackdriver template over, and the result validates', () => {
     const r = convertFlagger(`apiVersion: flagger.app/v1beta1
 kind: MetricTemplate
