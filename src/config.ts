@@ -89,7 +89,7 @@ Flags (each also read from the environment variable shown):
   --max-metrics-response-bytes N    bytes of one Prometheus answer read at most (WEIR_MAX_METRICS_RESPONSE_BYTES);
                                     default 4194304 (4 MiB), from 1024 to 67108864
   --statefulsets                    watch StatefulSets, so that Canaries can target them; a rollback
-                                    deletes their updated pods (RBAC: pods list and delete); default off
+                                    evicts their updated pods (RBAC: pods list, pods/eviction create); default off
                                     (WEIR_STATEFULSETS=true)
   --knative                         watch Knative Services (serving.knative.dev/v1), so that Canaries can
                                     target them; default off (WEIR_KNATIVE=true)

@@ -400,8 +400,9 @@ export class MetricChecks implements CheckRunner {
       const m: QueryModel = {
         ...base,
         role,
-        // Released in place, a StatefulSet is its own primary: its pods tell the roles apart.
-        target: role === 'canary' || inPlace ? target : names.primary,
+        // Without a primary copy (a StatefulSet, a Knative Service) the target is its own
+        // primary: its pods or Revisions tell the roles apart.
+        target: role === 'canary' || inPlace || knative ? target : names.primary,
         backend: role === 'canary' ? names.apexCanary : names.apexPrimary,
         ...(knative ? { revision: role === 'canary' ? revisions.canary : revisions.primary } : {}),
         ...(inPlace

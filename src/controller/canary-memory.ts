@@ -18,6 +18,12 @@ export interface CanaryMemory {
   validation?: { input: string; problem: string | undefined };
   /** The routes last written or found in place, and since when (epoch ms). */
   routes?: { fingerprint: string; since: number };
+  /**
+   * Since when a StatefulSet's canary pods are all Ready (epoch ms): a step's window
+   * starts there, not at the partition write, since its pods restart under the same
+   * names and a query over the window would mix the old pod with the new.
+   */
+  canaryReadySince?: number;
   /** The primary last applied: a hash of what was applied and the generation it got. */
   primary?: string;
   /**

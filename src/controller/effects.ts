@@ -7,13 +7,55 @@ import type { Effect, Routes } from '../machine/canary-machine.js';
 import type { Clock } from '../util/clock.js';
 import { primaryConfigs } from '../workloads/configs.js';
 import { isParked, parkingPatch, primaryDaemonSet } from '../workloads/daemonsets.js';
-import { mayNeedRestore, nextPodToRestore } from '../workloads/statefulsets.js';
+import {
+  knativeTraffic,
+  primaryRevisionOf,
+  type KnativeTrafficTarget,
+} from '../workloads/knative.js';
+import {
+  mayNeedRestore,
+  nextPodToRestore,
+  partitionFor,
+  partitionOf,
+  replicasOf,
+} from '../workloads/statefulsets.js';
 import { primaryDeployment, services } from '../workloads/workloads.js';
 import type { CanaryMemory } from './canary-memory.js';
 import type { World } from './observe.js';
 
 /** Holds a Canary with revertOnDeletion until its target is restored. */
 export const finalizer = 'weir.dev/finalizer';
+
+/**
+ * For a target routed in place, what its routes should be (from the target's
+ * replicas or Revisions) and whether the cached target holds something else (a
+ * scale, a lagging cache when the routes were last written, someone else's write).
+ */
+function inPlaceRoute(
+  world: World,
+  routes: Routes,
+): { want: unknown; drifted: boolean } | undefined {
+  if (world.kind === 'StatefulSet') {
+    const want = partitionFor(replicasOf(world.target), routes.canaryWeight);
+    const held = world.target.spec?.updateStrategy?.rollingUpdate
+      ? partitionOf(world.target)
+      : undefined;
+    return { want, drifted: held !== want };
+  }
+  if (world.kind === 'KnativeService') {
+    const svc = world.target;
+    const newest = svc.status?.latestCreatedRevisionName ?? '';
+    const primary = primaryRevisionOf(svc) ?? svc.status?.latestReadyRevisionName ?? newest;
+    const split = (t: KnativeTrafficTarget[] | undefined) =>
+      (t ?? []).map((e) => `${e.latestRevision ? 'latest' : e.revisionName}=${e.percent ?? 0}`);
+    const want = split(knativeTraffic(primary, newest, routes.canaryWeight));
+    const drifted =
+      primaryRevisionOf(svc) !== primary ||
+      JSON.stringify(split(svc.spec?.traffic)) !== JSON.stringify(want);
+    return { want: [primary, want], drifted };
+  }
+  return undefined;
+}
 
 /** The world of a target released through a `<name>-primary` copy. */
 type CopiedWorld = World & { kind: 'Deployment' | 'DaemonSet' };
@@ -95,25 +137,24 @@ export class EffectRunner {
     // (a partition lowered again, a split to the previous primary from a stale cache).
     const promoting = effects.some((e) => e.type === 'promote' && e.revision === world.revision);
     let requeueAt: number | undefined;
-    let acted = false;
     for (const e of effects) {
       switch (e.type) {
         case 'bootstrap':
         case 'setWeight':
-          acted = true;
           if (!promoting) await this.route(world, memory, e.routes);
           break;
-        case 'promote':
-          acted = true;
+        case 'promote': {
           if (!promoting) break;
+          // Promoted already, as far as the cache knows: all of it on the new revision.
+          const all = { canaryWeight: 100, matchToCanary: false };
+          if (!inPlaceRoute(world, all)?.drifted) break;
           memory.routes = undefined;
           if (world.router.promote) await world.router.promote(world.canary, e.revision);
-          else
-            await world.router.setRoutes(world.canary, { canaryWeight: 100, matchToCanary: false });
+          else await world.router.setRoutes(world.canary, all);
           break;
+        }
         case 'scaleCanaryUp':
         case 'scaleCanaryDown':
-          acted = true;
           break;
         case 'finalize':
           if (e.revert) await world.router.finalize(world.canary);
@@ -127,7 +168,9 @@ export class EffectRunner {
           break;
       }
     }
-    if (acted && !promoting && world.kind === 'StatefulSet')
+    // Every reconcile but a promotion's (and a deletion's, which returned above): a rollback
+    // goes on whatever the machine waits for (a gate, a new revision).
+    if (!promoting && world.kind === 'StatefulSet')
       await this.restoreOnePod(world.target, world.canary);
     return { ...(requeueAt !== undefined ? { requeueAt } : {}), finalized: false };
   }
@@ -142,7 +185,7 @@ export class EffectRunner {
     if (!selector) return;
     const pod = nextPodToRestore(sts, await this.deps.kube.listPods(namespace, selector));
     if (pod)
-      await this.deps.kube.deletePod({ namespace, name: pod.metadata!.name! }, pod.metadata!.uid!);
+      await this.deps.kube.evictPod({ namespace, name: pod.metadata!.name! }, pod.metadata!.uid!);
   }
 
   /** Adds or removes Weir's finalizer (only with revertOnDeletion: deletion then waits for the revert). */
@@ -159,18 +202,25 @@ export class EffectRunner {
 
   /** Writes the routes unless this process already put exactly these in place. */
   private async route(world: World, memory: CanaryMemory, routes: Routes): Promise<void> {
+    // A target routed in place: what it should hold depends on the target too (its
+    // replicas, its Revisions), and what it holds can be changed under Weir.
+    const inPlace = inPlaceRoute(world, routes);
     const fingerprint = JSON.stringify([
       world.router.name,
       routes,
       world.canary.metadata.generation,
+      ...(inPlace ? [inPlace.want] : []),
     ]);
-    if (memory.routes?.fingerprint === fingerprint) return;
+    const same = memory.routes?.fingerprint === fingerprint;
+    if (same && !inPlace?.drifted) return;
+    // Putting back what someone else changed is no new step: the step's time stands.
+    const since = same ? memory.routes!.since : undefined;
     // Unknown until the write is answered: a write that failed or timed out may still
     // land, so the next reconcile writes the routes again whatever they were.
     memory.routes = undefined;
     await world.router.setRoutes(world.canary, routes);
     // In place from when the write was answered: the next step waits a full interval from here.
-    memory.routes = { fingerprint, since: this.deps.clock.now() };
+    memory.routes = { fingerprint, since: since ?? this.deps.clock.now() };
   }
 
   /** The primary (with its config copies) from the target's current template. */

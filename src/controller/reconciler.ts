@@ -140,10 +140,13 @@ export class Reconciler {
 
     // 2. Decide.
     const stored = statusMachine(canary.status);
+    if (world.kind === 'StatefulSet' && world.observation.canaryReady)
+      memory.canaryReadySince ??= now;
+    else memory.canaryReadySince = undefined;
     const observation: Observation = {
       ...world.observation,
       now,
-      routedAt: memory.routes?.since ?? now,
+      routedAt: Math.max(memory.routes?.since ?? now, memory.canaryReadySince ?? -Infinity),
     };
     const { decision, recorded, checksPending } = decideStep(
       {

@@ -60,10 +60,12 @@ export interface KubeAccess {
   /** The pods `labelSelector` selects (a read: a StatefulSet's pods, on a rollback only). */
   listPods(namespace: string, labelSelector: string): Promise<k8s.V1Pod[]>;
   /**
-   * Deletes a pod of a StatefulSet for its controller to recreate it at the current
-   * revision; `uid` makes sure it is that pod, not one recreated under its name.
+   * Evicts a pod of a StatefulSet for its controller to recreate it at the current
+   * revision. An eviction honours the pod's PodDisruptionBudgets: when one refuses
+   * (429), it resolves false and the pod is tried again at a later reconcile. `uid`
+   * makes sure it is that pod, not one recreated under its name.
    */
-  deletePod(ref: ObjectRef, uid: string): Promise<void>;
+  evictPod(ref: ObjectRef, uid: string): Promise<boolean>;
   createEvent(event: k8s.CoreV1Event): Promise<void>;
   deleteObject(obj: {
     apiVersion: string;
@@ -172,15 +174,23 @@ export function createKubeAccess(
     async listPods(namespace, labelSelector) {
       return (await core.listNamespacedPod({ namespace, labelSelector })).items;
     },
-    async deletePod(ref, uid) {
+    async evictPod(ref, uid) {
       guard();
-      await core
-        .deleteNamespacedPod({ ...ref, body: { preconditions: { uid } } })
-        .catch((err: unknown) => {
-          // Gone already, or already another pod under that name: nothing left to do.
-          const code = (err as { code?: number }).code;
-          if (code !== 404 && code !== 409) throw err;
-        });
+      const body: k8s.V1Eviction = {
+        apiVersion: 'policy/v1',
+        kind: 'Eviction',
+        metadata: { name: ref.name, namespace: ref.namespace },
+        deleteOptions: { preconditions: { uid } },
+      };
+      try {
+        await core.createNamespacedPodEviction({ ...ref, body });
+        return true;
+      } catch (err) {
+        const code = (err as { code?: number }).code;
+        // A disruption budget says not now; gone already, or another pod under that name.
+        if (code === 429 || code === 404 || code === 409) return false;
+        throw err;
+      }
     },
     async createEvent(event) {
       guard();

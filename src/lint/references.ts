@@ -113,7 +113,11 @@ export function checkReferences(docs: SourceDocument[]): Found[] {
     };
     // The schema pass reports a kind Weir cannot release; look the target up by the kind named.
     const named = spec.targetRef?.kind;
-    const targetKind = named === 'DaemonSet' || named === 'StatefulSet' ? named : 'Deployment';
+    // A Knative Service is indexed by kind as any Service: its name is what lint can check.
+    const targetKind =
+      named === 'DaemonSet' || named === 'StatefulSet' || named === 'Service'
+        ? named
+        : 'Deployment';
     expect('spec.targetRef.name', targetKind, spec.targetRef?.name);
     const targetDoc =
       typeof spec.targetRef?.name === 'string'

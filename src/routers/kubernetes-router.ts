@@ -88,8 +88,8 @@ export class KubernetesRouter implements Router {
       // The weight is the share of pods updated: the partition holds the others back.
       const sts = target as k8s.V1StatefulSet | undefined;
       if (!sts) return;
+      // Written whatever the cache says: the effects decide when (the cache may lag).
       const partition = partitionFor(replicasOf(sts), routes.canaryWeight);
-      if (partitionOf(sts) === partition && sts.spec?.updateStrategy?.rollingUpdate) return;
       await this.kube.patchWorkload(
         'StatefulSet',
         { namespace: canary.metadata.namespace!, name: sts.metadata!.name! },

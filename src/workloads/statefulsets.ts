@@ -134,22 +134,38 @@ const isReady = (p: k8s.V1Pod) =>
 
 /**
  * The next pod to delete so that the StatefulSet controller recreates it at the
- * current revision: a pod below the partition that runs another revision, highest
- * ordinal first, and only while every pod of the StatefulSet is there and Ready
- * (one pod is down at a time, as a rolling update would have it). Undefined when
- * there is none, or it is not yet time.
+ * current revision: a pod below the partition that runs another revision, one
+ * that is not Ready first (it serves nothing: a crash-looping canary), then the
+ * highest ordinal. Only while every pod of the StatefulSet is there and not
+ * terminating, and every pod that stays is Ready, so no more than the pods being
+ * put back are down at a time. Only pods the StatefulSet controls count. Undefined
+ * when there is none, or it is not yet time.
  */
 export function nextPodToRestore(sts: k8s.V1StatefulSet, pods: k8s.V1Pod[]): k8s.V1Pod | undefined {
   const current = sts.status?.currentRevision;
   if (!current) return undefined;
   const replicas = replicasOf(sts);
   const partition = Math.min(partitionOf(sts), replicas);
+  const controlled = (p: k8s.V1Pod) =>
+    (p.metadata?.ownerReferences ?? []).some(
+      (o) => o.controller && o.kind === 'StatefulSet' && o.uid === sts.metadata?.uid,
+    );
   const mine = pods
+    .filter(controlled)
     .map((pod) => ({ pod, ordinal: ordinalOf(sts, pod) }))
     .filter((p): p is { pod: k8s.V1Pod; ordinal: number } => p.ordinal !== undefined);
-  const present = new Set(mine.filter((p) => p.ordinal < replicas).map((p) => p.ordinal));
-  if (present.size < replicas || !mine.every((p) => isReady(p.pod))) return undefined;
+  const present = new Set(
+    mine
+      .filter((p) => p.ordinal < replicas && !p.pod.metadata?.deletionTimestamp)
+      .map((p) => p.ordinal),
+  );
+  if (present.size < replicas || mine.some((p) => p.pod.metadata?.deletionTimestamp))
+    return undefined;
+  const stale = (p: { pod: k8s.V1Pod; ordinal: number }) =>
+    p.ordinal < partition && p.pod.metadata?.labels?.[podRevisionLabel] !== current;
+  if (!mine.every((p) => stale(p) || isReady(p.pod))) return undefined;
   return mine
-    .filter((p) => p.ordinal < partition && p.pod.metadata?.labels?.[podRevisionLabel] !== current)
-    .sort((a, b) => b.ordinal - a.ordinal)[0]?.pod;
+    .filter(stale)
+    .sort((a, b) => Number(isReady(a.pod)) - Number(isReady(b.pod)) || b.ordinal - a.ordinal)[0]
+    ?.pod;
 }

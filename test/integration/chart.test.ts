@@ -195,7 +195,7 @@ describe('the Helm chart', () => {
       const deployment = docs.find((d) => d?.kind === 'Deployment')!;
       return {
         rules: role.rules!.filter((r) =>
-          r.resources.some((x) => ['statefulsets', 'pods'].includes(x)),
+          r.resources.some((x) => ['statefulsets', 'pods', 'pods/eviction'].includes(x)),
         ),
         args: deployment.spec!.template.spec.containers[0]!.args,
       };
@@ -206,7 +206,8 @@ describe('the Helm chart', () => {
     const on = await render({ 'targets.statefulSets': true });
     expect(on.rules.map((r) => [r.resources, r.verbs])).toEqual([
       [['statefulsets'], ['get', 'list', 'watch', 'patch']],
-      [['pods'], ['list', 'delete']],
+      [['pods'], ['list']],
+      [['pods/eviction'], ['create']],
     ]);
     expect(on.args).toContain('--statefulsets');
     expect((await render({ 'routers.knative': true })).args).toContain('--knative');

@@ -20,7 +20,7 @@ export type Call =
   | { verb: 'patchJson'; kind: string; name: string; body: unknown }
   | { verb: 'scale'; name: string; replicas: number }
   | { verb: 'patchWorkload'; kind: string; name: string; body: unknown }
-  | { verb: 'deletePod'; name: string; uid: string }
+  | { verb: 'evictPod'; name: string; uid: string }
   | { verb: 'event'; reason: string; type: string; message: string }
   | { verb: 'delete'; kind: string; name: string }
   | { verb: 'setRoutes'; routes: Routes }
@@ -220,9 +220,9 @@ export class FakeCluster {
       });
     },
     listPods: async () => [...this.pods.values()],
-    deletePod: async (ref, uid) => {
-      this.record({ verb: 'deletePod', name: ref.name, uid });
-      this.pods.delete(ref.name);
+    evictPod: async (ref, uid) => {
+      this.record({ verb: 'evictPod', name: ref.name, uid });
+      return this.pods.delete(ref.name);
     },
     deleteObject: async (obj) => {
       this.record({ verb: 'delete', kind: obj.kind, name: obj.metadata.name });

@@ -66,6 +66,15 @@ function runStatefulSetController(cluster: FakeCluster, unready: string[] = []):
         name,
         namespace: 'shop',
         uid: `uid-${name}-${podUids}`,
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'StatefulSet',
+            name: 'podinfo',
+            uid: 'uid-podinfo',
+            controller: true,
+          },
+        ],
         labels: { app: 'podinfo', [podRevisionLabel]: revision },
       },
       status: readyStatus(ready),
@@ -149,7 +158,7 @@ const partitionIn = (body: unknown) =>
 const summary = (c: Call) =>
   c.verb === 'patchWorkload'
     ? `${c.kind}/${c.name} partition ${partitionIn(c.body)}`
-    : c.verb === 'deletePod'
+    : c.verb === 'evictPod'
       ? `delete pod ${c.name}`
       : c.verb === 'apply' || c.verb === 'delete'
         ? `${c.verb} ${c.kind}/${c.name}`
@@ -225,6 +234,22 @@ describe('Reconciler, a StatefulSet target released in place (ADR 0019)', () => 
     expect(writes.flat().filter((x) => x.startsWith('apply'))).toEqual([]);
     expect(actions(writes.flat())).toEqual([partition(replicas)]);
     expect(status(w).canaryWeight ?? 0).toBe(0);
+  });
+
+  it('follows the replicas at rest (an autoscaler, a scale) and puts back a partition someone else changed, without a new step', async () => {
+    const w = world();
+    await until(w, phaseIs('Initialized'));
+    w.cluster.take();
+    const sts = () => w.cluster.statefulSets.get('podinfo')!;
+    // Scaled to 5: a partition of 3 would let podinfo-3 and -4 take the next template unjudged.
+    sts().spec!.replicas = 5;
+    expect(actions(await reconcile(w))).toEqual([partition(5)]);
+    // Someone lowers it by hand: Weir holds it at the replicas again.
+    sts().spec!.updateStrategy!.rollingUpdate!.partition = 1;
+    expect(actions(await reconcile(w))).toEqual([partition(5)]);
+    // Held as wanted: nothing more to write.
+    expect(actions(await reconcile(w))).toEqual([]);
+    expect(status(w).phase).toBe('Initialized');
   });
 
   it('releases a share of the pods per step weight, highest ordinals first, and judges the pods the partition names', async () => {
@@ -349,8 +374,8 @@ describe('Reconciler, a StatefulSet target released in place (ADR 0019)', () => 
     await until(w, phaseIs('Failed'));
     const listed = w.cluster.pods.get('podinfo-2')!.metadata!.uid!;
     await w.reconciler.reconcile(key);
-    expect(w.cluster.take().filter((c) => c.verb === 'deletePod')).toEqual([
-      { verb: 'deletePod', name: 'podinfo-2', uid: listed },
+    expect(w.cluster.take().filter((c) => c.verb === 'evictPod')).toEqual([
+      { verb: 'evictPod', name: 'podinfo-2', uid: listed },
     ]);
   });
 
@@ -366,7 +391,11 @@ describe('Reconciler, a StatefulSet target released in place (ADR 0019)', () => 
     w.reconciler.stop();
     const restarted = withReconciler(w.cluster);
     restarted.clock.advance(w.clock.now() - restarted.clock.now());
-    expect(actions(await reconcile(restarted))).toEqual(['delete pod podinfo-1']);
+    // Its memory is empty: it writes the partition it wants once more (the same 3), and goes on.
+    expect(actions(await reconcile(restarted))).toEqual([
+      `StatefulSet/podinfo partition ${replicas}`,
+      'delete pod podinfo-1',
+    ]);
     runStatefulSetController(w.cluster);
     expect(actions(await reconcile(restarted))).toEqual([]);
     expect(podRevisions(w.cluster)).toEqual(['podinfo-1', 'podinfo-1', 'podinfo-1']);

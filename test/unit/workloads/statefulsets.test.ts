@@ -23,7 +23,7 @@ function web(
   status?: k8s.V1StatefulSetStatus,
 ): k8s.V1StatefulSet {
   return {
-    metadata: { name: 'web', namespace: 'shop', generation: 2 },
+    metadata: { name: 'web', namespace: 'shop', uid: 'uid-web', generation: 2 },
     spec: {
       ...(replicas !== undefined ? { replicas } : {}),
       serviceName: 'web',
@@ -62,12 +62,21 @@ function status(
 function pod(
   name: string,
   revision: string,
-  state: { ready?: boolean; terminating?: boolean } = {},
+  state: { ready?: boolean; terminating?: boolean; owner?: string } = {},
 ): k8s.V1Pod {
   return {
     metadata: {
       name,
       uid: `uid-${name}`,
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'StatefulSet',
+          name: 'web',
+          uid: state.owner ?? 'uid-web',
+          controller: true,
+        },
+      ],
       labels: { app: 'web', [podRevisionLabel]: revision },
       ...(state.terminating ? { deletionTimestamp: new Date('2026-12-01T10:00:00Z') } : {}),
     },
@@ -371,10 +380,24 @@ describe('nextPodToRestore', () => {
         pods({ 'web-2': pod('web-2', 'web-rev2', { terminating: true }) }),
       ),
     ).toBe(undefined);
-    // A pod with no conditions yet is not Ready.
+    // A pod that stays (the current revision) with no conditions yet is not Ready.
+    const pending = pod('web-0', 'web-rev1');
+    delete pending.status;
+    expect(nextPodToRestore(rolledBack, pods({ 'web-0': pending }))).toBe(undefined);
+  });
+
+  it('puts back a pod of the failed revision that is not Ready first: a crash-looping canary serves nothing', () => {
+    const crashing = pod('web-1', 'web-rev2', { ready: false });
+    expect(nextPodToRestore(rolledBack, pods({ 'web-1': crashing }))?.metadata?.name).toBe('web-1');
     const pending = pod('web-1', 'web-rev2');
     delete pending.status;
-    expect(nextPodToRestore(rolledBack, pods({ 'web-1': pending }))).toBe(undefined);
+    expect(nextPodToRestore(rolledBack, pods({ 'web-1': pending }))?.metadata?.name).toBe('web-1');
+  });
+
+  it('counts only pods the StatefulSet controls: another owner’s pod of the same name is neither put back nor waited for', () => {
+    const foreign = pod('web-2', 'web-rev2', { owner: 'uid-other' });
+    // web-2 is not the StatefulSet's: it is missing, so nothing happens yet.
+    expect(nextPodToRestore(rolledBack, pods({ 'web-2': foreign }))).toBeUndefined();
   });
 
   it('is none when every pod below the partition runs the current revision', () => {
