@@ -8,7 +8,7 @@ import type { Clock } from '../util/clock.js';
 import { primaryConfigs } from '../workloads/configs.js';
 import { isParked, parkingPatch, primaryDaemonSet } from '../workloads/daemonsets.js';
 import {
-  knativeTraffic,
+  knativeSplit,
   primaryRevisionOf,
   type KnativeTrafficTarget,
 } from '../workloads/knative.js';
@@ -44,11 +44,10 @@ function inPlaceRoute(
   }
   if (world.kind === 'KnativeService') {
     const svc = world.target;
-    const newest = svc.status?.latestCreatedRevisionName ?? '';
-    const primary = primaryRevisionOf(svc) ?? svc.status?.latestReadyRevisionName ?? newest;
+    const { primary, traffic } = knativeSplit(svc, routes.canaryWeight);
     const split = (t: KnativeTrafficTarget[] | undefined) =>
       (t ?? []).map((e) => `${e.latestRevision ? 'latest' : e.revisionName}=${e.percent ?? 0}`);
-    const want = split(knativeTraffic(primary, newest, routes.canaryWeight));
+    const want = split(traffic);
     const drifted =
       primaryRevisionOf(svc) !== primary ||
       JSON.stringify(split(svc.spec?.traffic)) !== JSON.stringify(want);
@@ -76,88 +75,52 @@ export interface Performed {
 export class EffectRunner {
   constructor(private readonly deps: { kube: KubeAccess; clock: Clock }) {}
 
+  /**
+   * A target with a `<name>-primary` copy gets it applied, its Services and its
+   * replicas. A target released without one (a StatefulSet by its partition, ADR
+   * 0019; a Knative Service by its traffic split, ADR 0020) has none of these: a
+   * promotion moves its routes to the new revision, and while promoting the weight
+   * the machine holds is not written over it (a partition lowered again, a split to
+   * the previous primary from a stale cache). After the effects, unless promoting,
+   * one StatefulSet pod below the partition that does not run the current revision
+   * (after a rollback, or a release restarted by a newer revision) is evicted for
+   * the StatefulSet controller to recreate at the current revision.
+   */
   async perform(effects: Effect[], world: World, memory: CanaryMemory): Promise<Performed> {
-    if (world.kind === 'StatefulSet' || world.kind === 'KnativeService')
-      return this.performInPlace(effects, world, memory);
+    const copied: CopiedWorld | undefined =
+      world.kind === 'Deployment' || world.kind === 'DaemonSet' ? world : undefined;
+    const promoting =
+      !copied && effects.some((e) => e.type === 'promote' && e.revision === world.revision);
     let requeueAt: number | undefined;
     for (const e of effects) {
       switch (e.type) {
         case 'bootstrap':
-          await this.applyPrimary(world, memory);
-          for (const svc of services(world.canary, world.label)) await this.deps.kube.apply(svc);
-          await this.route(world, memory, e.routes);
+          if (copied) {
+            await this.applyPrimary(copied, memory);
+            for (const svc of services(world.canary, world.label)) await this.deps.kube.apply(svc);
+          }
+          if (!promoting) await this.route(world, memory, e.routes);
           break;
         case 'scaleCanaryUp':
-          await this.scaleTargetUp(world);
+          if (copied) await this.scaleTargetUp(copied);
           break;
         case 'scaleCanaryDown':
-          await this.scaleTargetDown(world);
+          if (copied) await this.scaleTargetDown(copied);
           break;
         case 'setWeight':
-          await this.route(world, memory, e.routes);
+          if (!promoting) await this.route(world, memory, e.routes);
           break;
         case 'promote':
-          if (e.revision === world.revision) await this.applyPrimary(world, memory);
+          if (e.revision !== world.revision) break;
+          if (copied) await this.applyPrimary(copied, memory);
+          else await this.promoteInPlace(world, memory, e.revision);
           break;
         case 'finalize':
           if (e.revert) {
             // Give the target back its replicas and its traffic before the generated objects go.
-            await this.scaleTargetUp(world);
+            if (copied) await this.scaleTargetUp(copied);
             await world.router.finalize(world.canary);
           }
-          await this.setFinalizer(world.canary, false);
-          return { finalized: true };
-        case 'requeue':
-          requeueAt = Math.min(requeueAt ?? Infinity, e.at);
-          break;
-        case 'record':
-        case 'runChecks':
-          break;
-      }
-    }
-    return { ...(requeueAt !== undefined ? { requeueAt } : {}), finalized: false };
-  }
-
-  /**
-   * The effects for a target released without a primary copy, no Services and no
-   * scaling: a StatefulSet by its partition (ADR 0019), where a weight is a
-   * partition and promotion partition 0; a Knative Service by its traffic split
-   * (ADR 0020), where promotion makes the newest Revision the primary. After them,
-   * unless promoting, one StatefulSet pod below the partition that does not run
-   * the current revision (after a rollback, or a release restarted by a newer
-   * revision) is deleted for the StatefulSet controller to recreate at the current
-   * revision.
-   */
-  private async performInPlace(
-    effects: Effect[],
-    world: World & { kind: 'StatefulSet' | 'KnativeService' },
-    memory: CanaryMemory,
-  ): Promise<Performed> {
-    // While promoting, the weight the machine holds must not be written over the promotion
-    // (a partition lowered again, a split to the previous primary from a stale cache).
-    const promoting = effects.some((e) => e.type === 'promote' && e.revision === world.revision);
-    let requeueAt: number | undefined;
-    for (const e of effects) {
-      switch (e.type) {
-        case 'bootstrap':
-        case 'setWeight':
-          if (!promoting) await this.route(world, memory, e.routes);
-          break;
-        case 'promote': {
-          if (!promoting) break;
-          // Promoted already, as far as the cache knows: all of it on the new revision.
-          const all = { canaryWeight: 100, matchToCanary: false };
-          if (!inPlaceRoute(world, all)?.drifted) break;
-          memory.routes = undefined;
-          if (world.router.promote) await world.router.promote(world.canary, e.revision);
-          else await world.router.setRoutes(world.canary, all);
-          break;
-        }
-        case 'scaleCanaryUp':
-        case 'scaleCanaryDown':
-          break;
-        case 'finalize':
-          if (e.revert) await world.router.finalize(world.canary);
           await this.setFinalizer(world.canary, false);
           return { finalized: true };
         case 'requeue':
@@ -173,6 +136,16 @@ export class EffectRunner {
     if (!promoting && world.kind === 'StatefulSet')
       await this.restoreOnePod(world.target, world.canary);
     return { ...(requeueAt !== undefined ? { requeueAt } : {}), finalized: false };
+  }
+
+  /** All of it on the new revision: partition 0, or the new Revision as the primary. */
+  private async promoteInPlace(world: World, memory: CanaryMemory, revision: string) {
+    const all = { canaryWeight: 100, matchToCanary: false };
+    // Promoted already, as far as the cache knows.
+    if (!inPlaceRoute(world, all)?.drifted) return;
+    memory.routes = undefined;
+    if (world.router.promote) await world.router.promote(world.canary, revision);
+    else await world.router.setRoutes(world.canary, all);
   }
 
   /** Deletes the next pod below the partition that runs another revision than the current one. */

@@ -3,9 +3,9 @@ import type { Canary } from '../api/types.js';
 import type { KubeAccess } from '../kube/access.js';
 import {
   knativeApply,
+  knativeSplit,
   knativeTraffic,
   knativeWeightOf,
-  primaryRevisionOf,
   type KnativeService,
 } from '../workloads/knative.js';
 import type { Router, Routes } from './router.js';
@@ -64,12 +64,10 @@ export class KnativeRouter implements Router {
 
   async setRoutes(canary: Canary, routes: Routes): Promise<void> {
     const svc = this.target(canary);
-    const newest = svc?.status?.latestCreatedRevisionName;
-    if (!svc || !newest) return;
-    // Before the first promotion the primary is the Revision Knative serves: the newest ready one.
-    const primary = primaryRevisionOf(svc) ?? svc.status?.latestReadyRevisionName ?? newest;
-    const traffic = knativeTraffic(primary, newest, routes.canaryWeight);
-    await this.kube.apply(knativeApply(canary, svc.metadata!.name!, { primary, traffic }));
+    if (!svc?.status?.latestCreatedRevisionName) return;
+    await this.kube.apply(
+      knativeApply(canary, svc.metadata!.name!, knativeSplit(svc, routes.canaryWeight)),
+    );
   }
 
   /** Makes `revision` the primary, with all the traffic (what a promotion is for Knative). */

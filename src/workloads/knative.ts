@@ -96,6 +96,20 @@ export function knativeTraffic(
   ];
 }
 
+/**
+ * The primary and the traffic a weight asks of this Service: the newest Revision
+ * against the primary, which before the first promotion is the Revision Knative
+ * serves (the newest ready one).
+ */
+export function knativeSplit(
+  svc: KnativeService,
+  weight: number,
+): { primary: string; traffic: KnativeTrafficTarget[] } {
+  const newest = svc.status?.latestCreatedRevisionName ?? '';
+  const primary = primaryRevisionOf(svc) ?? svc.status?.latestReadyRevisionName ?? newest;
+  return { primary, traffic: knativeTraffic(primary, newest, weight) };
+}
+
 /** The canary's share in a Service's `spec.traffic`: what a router reads back. */
 export function knativeWeightOf(svc: KnativeService): number | undefined {
   const primary = primaryRevisionOf(svc);
