@@ -2,7 +2,8 @@
 # Builds the pinned Go tools Weir's tests and demo need (etcd, kube-apiserver,
 # kube-controller-manager, kube-scheduler, kubectl, kwok, helm, Flux's
 # source-controller and kustomize-controller, VictoriaMetrics, a second
-# PromQL store for the metric provider's tests, and InfluxDB 1.8) from the Go module
+# PromQL store for the metric provider's tests, InfluxDB 1.8, and Traefik, the
+# gateway that carries real traffic in the demo and the data-plane tests) from the Go module
 # proxy, as static version-stamped binaries, into a cache outside git, and copies
 # beside them the assets the local cluster installs (KWOK stages, router CRDs).
 # Everything is rebuilt only when a pin in hack/tools/**/go.{mod,sum} or this
@@ -74,6 +75,19 @@ module_dir() {
     sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'
 }
 
+# Traefik's go.mod has replace directives, so it is built inside its own unpacked
+# module (read-only, verified by hack/tools/traefik/go.sum), whose go.sum pins
+# every dependency.
+if [[ ! -x "$bin/traefik" ]]; then
+  echo "build-tools: building traefik (traefik) ..." >&2
+  t0=$SECONDS
+  (cd "$(module_dir traefik github.com/traefik/traefik/v3)" && CGO_ENABLED=0 GOFLAGS=-mod=readonly \
+    GOTOOLCHAIN=local go build -trimpath -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION#v}" \
+    -o "$bin/traefik.tmp" ./cmd/traefik)
+  mv "$bin/traefik.tmp" "$bin/traefik"
+  echo "build-tools: built traefik in $((SECONDS - t0))s" >&2
+fi
+
 kwok_dir="$(module_dir kwok sigs.k8s.io/kwok)"
 stages=(node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml
   pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml)
@@ -81,7 +95,8 @@ for s in "${stages[@]}"; do cat "$kwok_dir/kustomize/stage/$s"; echo "---"; done
 
 mkdir -p "$dir/crds"
 gw="$(module_dir crds sigs.k8s.io/gateway-api)"
-cp "$gw"/config/crd/standard/gateway.networking.k8s.io_{gatewayclasses,gateways,httproutes,referencegrants}.yaml "$dir/crds/"
+# The whole standard channel: Traefik's Gateway provider watches every kind in it.
+cp "$gw"/config/crd/standard/gateway.networking.k8s.io_*.yaml "$dir/crds/"
 istio="$(module_dir crds istio.io/api)"
 cp "$istio/kubernetes/customresourcedefinitions.gen.yaml" "$dir/crds/istio.yaml"
 smi="$(module_dir crds github.com/servicemeshinterface/smi-sdk-go)"

@@ -9,4 +9,5 @@ FLUX_SOURCE_CONTROLLER_VERSION="$(_pin flux/source-controller github.com/fluxcd/
 FLUX_KUSTOMIZE_CONTROLLER_VERSION="$(_pin flux/kustomize-controller github.com/fluxcd/kustomize-controller)"
 VICTORIAMETRICS_VERSION="$(_pin victoriametrics github.com/VictoriaMetrics/VictoriaMetrics)"
 INFLUXDB_VERSION="$(_pin influxdb github.com/influxdata/influxdb)"
+TRAEFIK_VERSION="$(_pin traefik github.com/traefik/traefik/v3)"
 unset -f _pin

@@ -14,6 +14,9 @@ import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
 
+/** The pod network: KWOK gives pods addresses in it (the data plane's namespace holds it). */
+export const podCidr = '10.244.0.0/16';
+
 /** Options for {@link startCluster}. */
 export interface ClusterOptions {
   /** KWOK nodes to register (default 3). */
@@ -39,6 +42,13 @@ export interface ClusterOptions {
    * what it selects to {@link Cluster.auditLogPath}.
    */
   auditPolicy?: string;
+  /**
+   * Pods whose first container has an HTTP readiness probe are left to a
+   * {@link PodRunner} (the kubelet's part): KWOK makes them Running with a pod IP but
+   * not Ready, and deletes them only when their grace period has run out. Others
+   * behave as without it.
+   */
+  podRunner?: boolean;
 }
 
 /** The components {@link startCluster} runs. */
@@ -215,10 +225,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     ]);
     await start('kwok', [
       `--kubeconfig=${kubeconfigPath}`,
-      `--config=${await kwokStages(dir)}`,
+      `--config=${await kwokStages(dir, options.podRunner ?? false)}`,
       '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
       `--server-address=127.0.0.1:${kwokPort}`,
-      '--cidr=10.244.0.1/16',
+      // KWOK's --cidr names the first address; the network is podCidr.
+      `--cidr=${podCidr.replace('.0/', '.1/')}`,
       '--node-ip=10.0.0.1',
       // KWOK keeps node Leases fresh: without them the node-lifecycle controller decides the
       // nodes are unhealthy after its grace period (~40 s) and marks every pod NotReady for good.
@@ -370,11 +381,59 @@ function adminKubeconfig(
  * (as it does when node leases go stale, e.g. while the API server was frozen);
  * KWOK's stages alone would leave them NotReady for good.
  */
-async function kwokStages(dir: string): Promise<string> {
+async function kwokStages(dir: string, podRunner: boolean): Promise<string> {
   const target = path.join(dir, 'kwok-stages.yaml');
   const upstream = await readFile(path.join(toolsDir(), 'kwok-stages.yaml'), 'utf8');
-  await writeFile(target, `${upstream}\n---\n${podReadyAgain}`);
+  const stages = `${upstream}\n---\n${podReadyAgain}`;
+  await writeFile(target, podRunner ? withPodRunner(stages) : stages);
   return target;
+}
+
+interface Stage {
+  metadata: { name: string };
+  spec: {
+    resourceRef: { kind: string };
+    selector?: { matchExpressions?: { key: string; operator: string; values?: string[] }[] };
+    delay?: Record<string, unknown>;
+    next: { statusTemplate?: string; delete?: boolean };
+  };
+}
+
+/**
+ * The stages for a cluster whose probed pods a PodRunner serves: KWOK's own pod
+ * stages skip them; one stage starts them (Running, pod IP, not Ready) and one
+ * deletes them when their grace period ends, should the runner not have done so.
+ */
+function withPodRunner(stages: string): string {
+  const probed = '.spec.containers.[0].readinessProbe.httpGet';
+  const docs = yaml.loadAll(stages).filter(Boolean) as Stage[];
+  const extra: Stage[] = [];
+  for (const stage of docs) {
+    if (stage.spec.resourceRef.kind !== 'Pod') continue;
+    const expressions = (stage.spec.selector ??= {}).matchExpressions ?? [];
+    stage.spec.selector.matchExpressions = expressions;
+    if (stage.metadata.name === 'pod-ready') {
+      const start = structuredClone(stage);
+      start.metadata.name = 'weir-pod-runner-start';
+      start.spec.selector!.matchExpressions!.push({ key: probed, operator: 'Exists' });
+      start.spec.next.statusTemplate = start.spec.next
+        .statusTemplate!.replace(
+          /status: "True"(\s+type: (?:Ready|ContainersReady))/g,
+          'status: "False"$1',
+        )
+        .replace(/ready: true/g, 'ready: false');
+      extra.push(start);
+    }
+    if (stage.metadata.name === 'pod-delete') {
+      const late = structuredClone(stage);
+      late.metadata.name = 'weir-pod-runner-grace-over';
+      late.spec.selector!.matchExpressions!.push({ key: probed, operator: 'Exists' });
+      late.spec.delay = { durationFrom: { expressionFrom: '.metadata.deletionTimestamp' } };
+      extra.push(late);
+    }
+    expressions.push({ key: probed, operator: 'DoesNotExist' });
+  }
+  return [...docs, ...extra].map((d) => yaml.dump(d)).join('---\n');
 }
 
 const podReadyAgain = `apiVersion: kwok.x-k8s.io/v1alpha1

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as yaml from 'js-yaml';
@@ -21,6 +21,11 @@ export interface PrometheusOptions {
   scrapeIntervalSeconds?: number;
   runtime?: ComponentRuntime;
   timeoutMs?: number;
+  /**
+   * Scrape configurations passed as they are (e.g. Kubernetes service discovery),
+   * for a Prometheus inside the data plane's network namespace only.
+   */
+  scrapeConfigs?: Record<string, unknown>[];
 }
 
 /** One sample of an instant-query result vector. */
@@ -60,6 +65,8 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     }
   }
   const runtime = options.runtime ?? selectRuntime();
+  if (options.scrapeConfigs?.length && !runtime.reach)
+    throw new Error('scrapeConfigs need a Prometheus inside a network namespace of the harness');
   const dir = await mkdtemp(path.join(tmpdir(), 'weir-prometheus-'));
   let running: Running | undefined;
   const stop = async () => {
@@ -68,7 +75,6 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   };
   try {
     const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
     const configFile = path.join(dir, 'prometheus.yml');
     await writeFile(
       configFile,
@@ -77,11 +83,14 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
           scrape_interval: `${scrapeIntervalSeconds}s`,
           evaluation_interval: `${scrapeIntervalSeconds}s`,
         },
-        scrape_configs: jobs.map((j) => ({
-          job_name: j.job,
-          metrics_path: j.metricsPath ?? '/metrics',
-          static_configs: [{ targets: j.targets, labels: j.labels ?? {} }],
-        })),
+        scrape_configs: [
+          ...jobs.map((j) => ({
+            job_name: j.job,
+            metrics_path: j.metricsPath ?? '/metrics',
+            static_configs: [{ targets: j.targets, labels: j.labels ?? {} }],
+          })),
+          ...(options.scrapeConfigs ?? []),
+        ],
       }),
     );
     running = await runtime.start({
@@ -96,13 +105,18 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
       shareDir: dir,
       logFile: path.join(dir, 'prometheus.log'),
     });
+    const url = `http://127.0.0.1:${runtime.reach ? await runtime.reach(port) : port}`;
     await waitFor(
       async () =>
         (await fetch(`${url}/-/ready`, { signal: AbortSignal.timeout(2_000) })).ok
           ? true
           : undefined,
       { timeoutMs, what: 'Prometheus to be ready' },
-    );
+    ).catch(async (err: Error) => {
+      const log = await readFile(path.join(dir, 'prometheus.log'), 'utf8').catch(() => '');
+      err.message += `\n--- prometheus.log (last lines) ---\n${log.split('\n').slice(-10).join('\n')}`;
+      throw err;
+    });
     const server = running;
     return {
       url,

@@ -106,6 +106,11 @@ export interface Running {
 export interface ComponentRuntime {
   readonly kind: 'container' | 'process';
   start(spec: RunSpec): Promise<Running>;
+  /**
+   * For a runtime whose loopback is not the host's (a network namespace): makes the
+   * component's 127.0.0.1:port reachable from the host and returns the host port.
+   */
+  reach?(port: number): Promise<number>;
 }
 
 /** Label on every container the harness starts, valued with the owning process id. */
