@@ -51,6 +51,11 @@ export interface DataPlane {
   readonly logDir: string;
   /** Requests Traefik counted per service and status code, from its own metrics. */
   serviceRequests(): Promise<Record<string, Record<string, number>>>;
+  /**
+   * The weights Traefik applies now, per weighted service: { wrr service: { backend: weight } },
+   * backend names without the provider suffix (e.g. `shop-frontend-canary-http-80`).
+   */
+  appliedWeights(): Promise<Record<string, Record<string, number>>>;
   stop(): Promise<void>;
 }
 
@@ -120,8 +125,8 @@ export async function startDataPlane(
     cleanups.push(() => prometheus.stop());
 
     const gatewayUrl = `http://127.0.0.1:${await ns.expose('127.0.0.1', gatewayPort)}`;
-    const metricsPort = await ns.expose('127.0.0.1', 9100);
-    const traefikMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    const internal = `http://127.0.0.1:${await ns.expose('127.0.0.1', 9100)}`;
+    const traefikMetricsUrl = `${internal}/metrics`;
     return {
       ns,
       gatewayUrl,
@@ -133,6 +138,24 @@ export async function startDataPlane(
           await fetch(traefikMetricsUrl, { signal: AbortSignal.timeout(5_000) })
         ).text();
         return parseServiceRequests(text);
+      },
+      async appliedWeights() {
+        const res = await fetch(`${internal}/api/http/services`, {
+          signal: AbortSignal.timeout(5_000),
+        });
+        const services = (await res.json()) as {
+          name: string;
+          weighted?: { services?: { name: string; weight?: number }[] };
+        }[];
+        const strip = (n: string) => n.replace(/@[a-z]+$/, '');
+        return Object.fromEntries(
+          services
+            .filter((s) => s.weighted?.services)
+            .map((s) => [
+              strip(s.name),
+              Object.fromEntries(s.weighted!.services!.map((b) => [strip(b.name), b.weight ?? 1])),
+            ]),
+        );
       },
       stop,
     };
@@ -163,6 +186,8 @@ function traefikArgs(options: DataPlaneOptions): string[] {
     `--entryPoints.web.address=:${gatewayPort}`,
     `--entryPoints.traefik.address=${traefikInternal}`,
     '--ping=true',
+    // Traefik's API (read-only, inside the namespace): what it has applied, for tests to wait on.
+    '--api.insecure=true',
     '--ping.entryPoint=traefik',
     '--metrics.prometheus=true',
     '--metrics.prometheus.entryPoint=traefik',
