@@ -103,7 +103,8 @@ smi="$(module_dir crds github.com/servicemeshinterface/smi-sdk-go)"
 # Served as apiextensions/v1 at the versions Linkerd's SMI extension serves; see
 # test/harness/smi-crd.ts, which converts this legacy v1beta1 manifest.
 cp "$smi/crds/split.yaml" "$dir/crds/smi-split.v1beta1.yaml.in"
-traefik="$(module_dir crds github.com/traefik/traefik/v3)"
+# The CRDs of the Traefik that runs in the data plane, so its CRD provider finds its own kinds.
+traefik="$(module_dir traefik github.com/traefik/traefik/v3)"
 cp "$traefik/docs/content/reference/dynamic-configuration/kubernetes-crd-definition-v1.yml" "$dir/crds/traefik.yaml"
 contour="$(module_dir crds github.com/projectcontour/contour)"
 cp "$contour/examples/contour/01-crds.yaml" "$dir/crds/contour.yaml"

@@ -1,3 +1,5 @@
+import { Agent, request } from 'node:http';
+
 /** What a load generator saw: answers per body (trimmed) and status, and failures. */
 export interface LoadCounts {
   /** `<status> <body>` → count, e.g. `200 hello from 1.0.1`. */
@@ -7,9 +9,42 @@ export interface LoadCounts {
   total: number;
   /** The first few failures, for the error message. */
   examples: string[];
+  /** `<body> | <Set-Cookie>` → count, for answers that set a cookie. */
+  setCookies: Record<string, number>;
 }
 
-const empty = (): LoadCounts => ({ answers: {}, failed: 0, total: 0, examples: [] });
+const empty = (): LoadCounts => ({
+  answers: {},
+  failed: 0,
+  total: 0,
+  examples: [],
+  setCookies: {},
+});
+
+// Keep-alive connections, as a browser or a service client would hold them.
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+/** One GET with node:http (fetch cannot set Host, which routes by hostname need). */
+function get(
+  url: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<{ status: number; body: string; setCookie: string[] }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers, agent, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body, setCookie: res.headers['set-cookie'] ?? [] }),
+      );
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 async function once(
   url: string,
@@ -20,9 +55,13 @@ async function once(
   let key: string;
   let ok = false;
   try {
-    const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
-    key = `${res.status} ${(await res.text()).trim()}`;
+    const res = await get(url, headers, timeoutMs);
+    key = `${res.status} ${res.body.trim()}`;
     ok = res.status >= 200 && res.status < 300;
+    for (const cookie of res.setCookie) {
+      const k = `${res.body.trim()} | ${cookie}`;
+      counts.setCookies[k] = (counts.setCookies[k] ?? 0) + 1;
+    }
   } catch (err) {
     key = `no answer: ${(err as Error).message}`;
   }

@@ -70,11 +70,17 @@ export async function startRouterTestbed(options: {
   startTime: string;
   /** False for routers that write only built-in kinds (no router CRDs installed). */
   routerCrds?: boolean;
+  /** Leave probed pods to a PodRunner (a real data plane; see startCluster). */
+  podRunner?: boolean;
 }): Promise<RouterTestbed> {
   const { namespace } = options;
   const clock = new ManualClock(Date.parse(options.startTime));
   const checks = new ScriptedChecks();
-  const cluster = await startCluster({ nodes: 1, routerCrds: options.routerCrds ?? true });
+  const cluster = await startCluster({
+    nodes: 1,
+    routerCrds: options.routerCrds ?? true,
+    podRunner: options.podRunner ?? false,
+  });
   let app: App | undefined;
   try {
     await installWeirCrds(cluster);

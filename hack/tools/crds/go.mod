@@ -10,7 +10,6 @@ require (
 	github.com/kumahq/kuma v1.8.1
 	github.com/projectcontour/contour v1.33.8
 	github.com/servicemeshinterface/smi-sdk-go v0.5.0
-	github.com/traefik/traefik/v3 v3.7.13
 	istio.io/api v1.31.1
 	knative.dev/serving v0.51.0
 	sigs.k8s.io/gateway-api v1.4.1
