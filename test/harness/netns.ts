@@ -32,6 +32,8 @@ export interface NetnsProcess {
 export interface NetworkNamespace {
   /** Scratch directory (Unix sockets, logs). */
   readonly dir: string;
+  /** The agent's process id (the namespace lives while it and its processes do). */
+  readonly agentPid: number;
   /** Makes the host's 127.0.0.1:port reachable at 127.0.0.1:port inside the namespace. */
   reachHost(port: number): Promise<void>;
   /** Makes host:port inside the namespace reachable from the host; returns the host port. */
@@ -168,6 +170,7 @@ export async function startNetworkNamespace(options: {
 
   return {
     dir,
+    agentPid: agent.pid!,
     async reachHost(port) {
       const unixPath = path.join(dir, `h${port}.sock`);
       await listening(
