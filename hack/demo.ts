@@ -1,9 +1,12 @@
 /**
  * Weir's main job on an embedded default: the whole release story on a laptop.
- * A local control plane, Prometheus, a Slack-compatible receiver and the Weir
- * controller; then a Git server and Flux, which applies each commit pushed to it:
- * v1 bootstraps, v2 is promoted step by step, v3 (30 % errors) is rolled back. Prints progress, the Slack messages and each release's timeline, then
- * stops everything (or keeps it running with --keep until Ctrl-C).
+ * A local control plane, a data plane (Traefik as the Gateway API implementation, the
+ * pods as processes on their pod IPs, Prometheus), a Slack-compatible receiver and the
+ * Weir controller; then a Git server and Flux, which applies each commit pushed to it:
+ * v1 bootstraps, v2 is promoted step by step, v3 (30 % errors) is rolled back, all under
+ * steady load through the gateway. Prints progress, the split the gateway made, the Slack
+ * messages and each release's timeline, then stops everything (or keeps it running with
+ * --keep until Ctrl-C).
  *
  * Usage: hack/demo.sh [--keep] [--exit-after SECONDS]
  */
@@ -61,13 +64,16 @@ Everything runs locally (set up in ${setUpSeconds} s):
   export KUBECONFIG=${story.cluster.kubeconfigPath}
   ${toolPath('kubectl')} get canaries -n shop -w
   Kubernetes API   ${story.cluster.server}
-  Prometheus       ${story.prometheus.url}   (try: weir_canary_weight, weir_canary_metric_value)
+  Gateway          ${story.gatewayUrl}   (try: curl ${story.gatewayUrl}/)
+  Prometheus       ${story.prometheus.url}   (try: weir_canary_weight, traefik_service_requests_total)
   Weir /metrics    ${story.metricsUrl}
   Controller log   ${story.controllerLog}
 
-The local cluster has no service mesh or gateway: KWOK pods run as local processes, and a
-traffic generator splits requests between them by the weights Weir writes into the HTTPRoute,
-read back from the API server. Everything else is real.`);
+The data plane is real: in a network namespace holding the pod network, each pod runs as a
+process of the demo app on its pod IP (a pod runner plays the kubelet: readiness probe, preStop,
+SIGTERM), and Traefik, a real Gateway API implementation (hack/tools/traefik), programs the
+Gateway and the HTTPRoute Weir writes. Steady load goes through the Gateway; Prometheus scrapes
+Traefik, the pods and the controller. Only the nodes are simulated (KWOK).`);
   say('ready');
   const storyStarted = Date.now();
   const { v2, v3 } = await story.play();

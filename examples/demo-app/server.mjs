@@ -5,9 +5,10 @@
 //   ERROR_RATE     fraction of requests answered with 500, 0..1 (default 0)
 //   LATENCY_MS     added to every answer (default 0)
 //   PORT           listen port (default 8080); HOST (default 0.0.0.0)
-//   POD_NAME, POD_NAMESPACE   when set, added as `pod` and `namespace` labels. In a
-//                  cluster Prometheus adds these itself; the local demo runs pods as
-//                  plain processes, so the app labels its own series.
+//
+// The `pod` and `namespace` labels come from Prometheus (Kubernetes discovery, or the
+// local demo's pod runner), for pods annotated prometheus.io/scrape. On SIGTERM it
+// stops accepting connections and exits once the requests in flight are answered.
 import { createServer } from 'node:http';
 import { setTimeout } from 'node:timers';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -22,11 +23,7 @@ if (!(errorRate >= 0 && errorRate <= 1))
 if (!(latencyMs >= 0)) throw new Error(`LATENCY_MS must be 0 or more, got ${env.LATENCY_MS}`);
 
 const registry = new Registry();
-registry.setDefaultLabels({
-  version,
-  ...(env.POD_NAME ? { pod: env.POD_NAME } : {}),
-  ...(env.POD_NAMESPACE ? { namespace: env.POD_NAMESPACE } : {}),
-});
+registry.setDefaultLabels({ version });
 collectDefaultMetrics({ register: registry });
 const requests = new Counter({
   name: 'http_requests_total',
@@ -44,15 +41,19 @@ const duration = new Histogram({
 
 // Failures are spread evenly, so a 5 % error rate shows as 5 % in any window.
 let served = 0;
+let stopping = false;
+/** Once stopping, every answer closes its connection: none is reused for another request. */
+const answer = (res, code, headers, body) =>
+  res.writeHead(code, stopping ? { ...headers, connection: 'close' } : headers).end(body);
 const server = createServer((req, res) => {
   if (req.url === '/metrics') {
     void registry
       .metrics()
-      .then((body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body));
+      .then((body) => answer(res, 200, { 'content-type': registry.contentType }, body));
     return;
   }
   if (req.url === '/healthz') {
-    res.writeHead(200).end('ok\n');
+    answer(res, 200, {}, 'ok\n');
     return;
   }
   const end = duration.startTimer();
@@ -61,14 +62,21 @@ const server = createServer((req, res) => {
     errorRate > 0 && Math.floor(served * errorRate) !== Math.floor((served - 1) * errorRate);
   const code = fail ? 500 : 200;
   setTimeout(() => {
-    res
-      .writeHead(code, { 'content-type': 'text/plain' })
-      .end(fail ? `error from ${version}\n` : `hello from ${version}\n`);
+    answer(
+      res,
+      code,
+      { 'content-type': 'text/plain' },
+      fail ? `error from ${version}\n` : `hello from ${version}\n`,
+    );
     requests.inc({ code: String(code) });
     end({ code: String(code) });
   }, latencyMs);
 });
 server.listen(port, env.HOST ?? '0.0.0.0');
-const stop = () => server.close(() => process.exit(0));
+// Stops accepting connections, closes idle ones, and exits once the answers in flight are sent.
+const stop = () => {
+  stopping = true;
+  server.close(() => process.exit(0));
+};
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

@@ -14,15 +14,15 @@ import * as k8s from '@kubernetes/client-node';
 import type { Canary, CanaryRun } from '../../src/api/types.js';
 import { history } from '../../src/cli/kube-commands.js';
 import { startCluster, type Cluster } from '../../test/harness/cluster.js';
+import { startDataPlane } from '../../test/harness/data-plane.js';
 import { fluxNamespace, startFlux } from '../../test/harness/flux.js';
 import { startGitServer, WorkingCopy } from '../../test/harness/git-server.js';
+import { SteadyLoad, type LoadCounts } from '../../test/harness/load.js';
 import { freePort } from '../../test/harness/ports.js';
-import { startPrometheus, type PrometheusServer } from '../../test/harness/prometheus.js';
+import type { PrometheusServer } from '../../test/harness/prometheus.js';
 import { repoRoot, toolPath } from '../../test/harness/tools.js';
 import { waitFor } from '../../test/harness/wait.js';
-import { LocalPods } from './local-pods.js';
 import { startSlackReceiver, type ReceivedMessage } from './slack-receiver.js';
-import { TrafficSplitter } from './traffic.js';
 
 export const namespace = 'shop';
 export const app = 'frontend';
@@ -34,10 +34,27 @@ export interface StoryOutput {
   block(text: string): void;
 }
 
+/** What went through the gateway during one release (from its commit to its end). */
+export interface ReleaseTraffic {
+  /** Requests Traefik counted per backend Service (`frontend-primary`, `frontend-canary`), from its own metrics. */
+  gateway: Record<string, number>;
+  /** Requests the load generator sent to the gateway. */
+  sent: number;
+  /** Those without a 2xx answer. */
+  failed: number;
+  /** The failed ones by `<status> <body>` (or `no answer: <why>`). */
+  failures: Record<string, number>;
+}
+
 /** What the story leaves for callers (the CLI and the test) to look at and stop. */
 export interface Story {
   cluster: Cluster;
+  /** The Prometheus inside the data plane (scrapes Traefik, the pods and the controller). */
   prometheus: PrometheusServer;
+  /** The Gateway's HTTP entry (Traefik), from the host. */
+  gatewayUrl: string;
+  /** Traffic per release, keyed by version (`1.0.0`, `1.0.1`, `1.0.2`). */
+  traffic: Record<string, ReleaseTraffic>;
   slackMessages: ReceivedMessage[];
   kubeConfig: k8s.KubeConfig;
   metricsUrl: string;
@@ -45,7 +62,7 @@ export interface Story {
   workDir: string;
   /** Runs the three commits; resolves with the final phases of v2 and v3. */
   play(): Promise<{ v2: string; v3: string }>;
-  /** Process ids of every local pod process started so far (to check none outlives stop()). */
+  /** Process ids of every pod process the data plane started so far (to check none outlives stop()). */
   localPids(): number[];
   stop(): Promise<void>;
 }
@@ -55,12 +72,15 @@ export interface Story {
  * Slack-compatible receiver and the controller; a Git server on loopback and
  * Flux's source-controller and kustomize-controller applying what is pushed to
  * it; v1 bootstraps, v2 (healthy) is promoted step by step, v3 (30 % errors) is
- * rolled back. Every part is real except the data plane: KWOK pods run as local
- * processes and a traffic generator splits requests by the weights in the HTTPRoute.
+ * rolled back. The data plane is real too: in a network namespace holding the pod
+ * network, the pods run as processes on their pod IPs (a pod runner plays the
+ * kubelet), Traefik implements the Gateway API, and steady load goes through it.
  */
 export async function setUpStory(out: StoryOutput): Promise<Story> {
   const cleanups: (() => Promise<void>)[] = [];
+  let stopping = false;
   const stop = async () => {
+    stopping = true;
     for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
   };
   try {
@@ -70,7 +90,7 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
     out.say(
       'starting the local cluster (etcd, kube-apiserver, controller-manager, scheduler, KWOK) ...',
     );
-    const cluster = await startCluster({ nodes: 2 });
+    const cluster = await startCluster({ nodes: 2, podRunner: true });
     cleanups.push(() => cluster.stop());
     out.say(
       `cluster ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (${cluster.runtime} runtime)`,
@@ -86,22 +106,47 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
       `Flux's source-controller and kustomize-controller are running; a Git server listens at ${gitServer.url('shop')}`,
     );
 
-    const [metricsPort, probePort, primaryPort, canaryPort] = await Promise.all([
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-    ]);
-    const prometheus = await startPrometheus({
-      jobs: [
-        { job: 'weir', targets: [`127.0.0.1:${metricsPort}`] },
-        { job: 'frontend-primary', targets: [`127.0.0.1:${primaryPort}`] },
-        { job: 'frontend-canary', targets: [`127.0.0.1:${canaryPort}`] },
-      ],
+    const [metricsPort, probePort] = await Promise.all([freePort(), freePort()]);
+    const podPids = new Set<number>();
+    const podIps = new Map<string, string>();
+    const terminating = new Set<string>();
+    const dataPlane = await startDataPlane(cluster, {
+      hostJobs: [{ job: 'weir', targets: [`127.0.0.1:${metricsPort}`] }],
       scrapeIntervalSeconds: 2,
+      onPodEvent: (e) => {
+        // Stopping ends every pod process: no news.
+        if (e.namespace !== namespace || stopping) return;
+        switch (e.what) {
+          case 'started':
+            podIps.set(e.pod, e.detail?.split(':')[0] ?? '?');
+            if (e.pid) podPids.add(e.pid);
+            break;
+          case 'ready':
+            out.say(`pod ${e.pod} is Ready at ${podIps.get(e.pod)}`);
+            break;
+          case 'terminating':
+            terminating.add(e.pod);
+            out.say(`pod ${e.pod} is terminating (preStop sleep, then SIGTERM)`);
+            break;
+          case 'exited':
+            if (!terminating.has(e.pod)) out.say(`pod ${e.pod} exited on its own: ${e.detail}`);
+            break;
+          case 'unknown-image':
+            out.say(`pod ${e.pod} does not run here: unknown image ${e.detail}`);
+            break;
+          case 'deleted':
+            podIps.delete(e.pod);
+            terminating.delete(e.pod);
+        }
+      },
     });
-    cleanups.push(() => prometheus.stop());
-    out.say(`Prometheus is up at ${prometheus.url}, scraping the controller and the app`);
+    cleanups.push(() => dataPlane.stop());
+    const prometheus = dataPlane.prometheus;
+    out.say(
+      'the data plane is up: in a network namespace holding the pod network, ' +
+        `Traefik serves the Gateway API at ${dataPlane.gatewayUrl} and Prometheus (${prometheus.url}) ` +
+        'scrapes Traefik, the controller and every pod annotated prometheus.io/scrape',
+    );
 
     const slack = await startSlackReceiver((m) => out.slack(m));
     cleanups.push(() => slack.stop());
@@ -144,34 +189,71 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
     kubeConfig.loadFromFile(cluster.kubeconfigPath);
     const objects = k8s.KubernetesObjectApi.makeApiClient(kubeConfig);
 
-    const pods = new LocalPods({
-      kubeConfig,
-      namespace,
-      roles: [
-        { deployment: app, port: canaryPort },
-        { deployment: `${app}-primary`, port: primaryPort },
-      ],
-      logDir: workDir,
-      onChange: (d, pod, env) =>
-        out.say(
-          pod
-            ? `pod ${pod} (${d}) runs locally: version ${env.APP_VERSION ?? '?'}, error rate ${env.ERROR_RATE ?? '0'}`
-            : `${d} has no pods: its local process stopped`,
-        ),
+    // Steady load on the Gateway, as users would send it; Traefik splits it by the HTTPRoute.
+    const load = new SteadyLoad(`${dataPlane.gatewayUrl}/`, 20);
+    let loadStarted = false;
+    cleanups.push(async () => {
+      if (loadStarted) await load.stop();
     });
-    cleanups.push(() => pods.stop());
-    const traffic = new TrafficSplitter({
-      objects,
-      namespace,
-      route: app,
-      backends: {
-        [`${app}-primary`]: `http://127.0.0.1:${primaryPort}/`,
-        [`${app}-canary`]: `http://127.0.0.1:${canaryPort}/`,
-      },
-      fallback: `${app}-primary`,
-      rps: 20,
-    });
-    cleanups.push(() => traffic.stop());
+    const backends = [`${app}-primary`, `${app}-canary`];
+    /** Requests Traefik counted per backend Service so far (its services are `<ns>-<svc>-<port>@<provider>`). */
+    const gatewayTotals = async (): Promise<Record<string, number>> => {
+      const totals: Record<string, number> = {};
+      for (const [service, codes] of Object.entries(await dataPlane.serviceRequests())) {
+        const backend = backends.find((b) => service.startsWith(`${namespace}-${b}-`));
+        if (backend)
+          totals[backend] =
+            (totals[backend] ?? 0) + Object.values(codes).reduce((a, c) => a + c, 0);
+      }
+      return totals;
+    };
+    const traffic: Record<string, ReleaseTraffic> = {};
+    let release: ReleaseTraffic | undefined;
+    let seen: Record<string, number> = {};
+    let lastReport = Date.now();
+    /**
+     * Prints what the gateway did since the last report, from Traefik's own counters,
+     * next to the weight Weir set, and what the load generator saw; adds it to the release.
+     */
+    const reportTraffic = async (canaryWeight: number | undefined) => {
+      const seconds = (Date.now() - lastReport) / 1000;
+      lastReport = Date.now();
+      const totals = await gatewayTotals().catch(() => undefined);
+      if (!totals) return;
+      const sent = Object.fromEntries(
+        backends.map((b) => [b, Math.max(0, (totals[b] ?? 0) - (seen[b] ?? 0))]),
+      );
+      seen = totals;
+      const counts: LoadCounts = load.take();
+      if (release) {
+        for (const [b, n] of Object.entries(sent))
+          release.gateway[b] = (release.gateway[b] ?? 0) + n;
+        release.sent += counts.total;
+        release.failed += counts.failed;
+        for (const [answer, n] of Object.entries(counts.answers))
+          if (!/^2\d\d /.test(answer))
+            release.failures[answer] = (release.failures[answer] ?? 0) + n;
+      }
+      const total = Object.values(sent).reduce((a, n) => a + n, 0);
+      // A moment's traffic (a release starting right after a report) only goes on the record.
+      if ((total === 0 && counts.total === 0) || seconds < 2) return;
+      const split = total
+        ? backends.map((b) => `${b} ${Math.round((100 * sent[b]!) / total)} %`).join(', ')
+        : 'nothing';
+      const failures = describeAnswers(
+        Object.entries(counts.answers).filter(([answer]) => !/^2\d\d /.test(answer)),
+      );
+      out.say(
+        `last ${seconds.toFixed(0)} s through the gateway (Traefik's counts): ${split} of ${total} | ` +
+          `Weir's canary weight now ${canaryWeight ?? 0} % | ` +
+          `load: ${counts.failed} of ${counts.total} failed${failures ? ` (${failures})` : ''}`,
+      );
+    };
+    /** Closes the previous release's traffic record and opens one for `version`. */
+    const beginRelease = async (version: string, canaryWeight: number | undefined) => {
+      if (loadStarted) await reportTraffic(canaryWeight);
+      release = traffic[version] = { gateway: {}, sent: 0, failed: 0, failures: {} };
+    };
 
     gitServer.createRepo('shop');
     const repo = new WorkingCopy(gitServer.url('shop'));
@@ -231,7 +313,6 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
      */
     const follow = async (phases: string[], what: string): Promise<string> => {
       let last = '';
-      let lastTraffic = Date.now();
       const settled: Record<string, string> = {
         Initialized: 'True',
         Succeeded: 'True',
@@ -247,15 +328,7 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
             out.say(`frontend: ${line}`);
             last = line;
           }
-          if (Date.now() - lastTraffic > 5_000) {
-            const counts = traffic.take();
-            const parts = Object.entries(counts).map(
-              ([b, c]) => `${b} ${c.ok} ok${c.failed ? `, ${c.failed} failed` : ''}`,
-            );
-            if (parts.length)
-              out.say(`traffic (last 5 s, split by the HTTPRoute weights): ${parts.join('; ')}`);
-            lastTraffic = Date.now();
-          }
+          if (loadStarted && Date.now() - lastReport >= 5_000) await reportTraffic(s?.canaryWeight);
           if (!s?.phase || !phases.includes(s.phase) || ready?.status !== settled[s.phase])
             return undefined;
           if (ready?.status === 'False') out.say(`Flux says: ${ready.message}`);
@@ -316,18 +389,30 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
       out.say(
         `Flux syncs ${gitServer.url('shop')} (deploy/${app}) every 5 s, health checks on (wait: true)`,
       );
+      await beginRelease('1.0.0', 0);
       await commitAndPush('frontend 1.0.0: first deployment with a Canary');
-      pods.start();
-      traffic.start();
+      load.start();
+      loadStarted = true;
+      lastReport = Date.now();
+      out.say(`steady load: 20 requests/s to the Gateway (${dataPlane.gatewayUrl}/)`);
       await follow(['Initialized'], 'frontend to be initialized');
       out.say('bootstrapped: frontend-primary serves all traffic, frontend is scaled to zero');
 
+      await beginRelease('1.0.1', (await canary()).status?.canaryWeight);
+      const boot = traffic['1.0.0'];
+      if (boot?.failed)
+        out.say(
+          `${boot.failed} of ${boot.sent} requests failed during the first deployment, before the ` +
+            'gateway could reach a Ready frontend-primary (Traefik answers 404 without a route, ' +
+            '500 for a backend Service it does not know yet, 503 for one without Ready endpoints)',
+        );
       await commitAndPush('frontend 1.0.1: faster product listing', (y) =>
         y
           .replace('weir-demo-app:1.0.0', 'weir-demo-app:1.0.1')
           .replace("value: '1.0.0'", "value: '1.0.1'"),
       );
       const v2 = await follow(['Succeeded', 'Failed'], 'the 1.0.1 release to finish');
+      await beginRelease('1.0.2', (await canary()).status?.canaryWeight);
       await commitAndPush('frontend 1.0.2: new checkout (with a bug: 30 % of requests fail)', (y) =>
         y
           .replace('weir-demo-app:1.0.1', 'weir-demo-app:1.0.2')
@@ -336,6 +421,9 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
       );
       const v3 = await follow(['Succeeded', 'Failed'], 'the 1.0.2 release to finish');
       await new Promise((r) => setTimeout(r, 1_500)); // let the last Slack message arrive
+      await reportTraffic((await canary()).status?.canaryWeight);
+      for (const [version, t] of Object.entries(traffic))
+        out.say(`traffic during ${version}: ${describeTraffic(t)}`);
       out.block(await history({ kubeConfig, namespace }, app));
       return { v2, v3 };
     };
@@ -343,13 +431,15 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
     return {
       cluster,
       prometheus,
+      gatewayUrl: dataPlane.gatewayUrl,
+      traffic,
       slackMessages: slack.received,
       kubeConfig,
       metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
       controllerLog,
       workDir,
       play,
-      localPids: () => [...pods.pids],
+      localPids: () => [...podPids],
       stop,
     };
   } catch (err) {
@@ -368,6 +458,25 @@ export async function demoRuns(kubeConfig: k8s.KubeConfig): Promise<CanaryRun[]>
     plural: 'canaryruns',
   })) as { items: CanaryRun[] };
   return list.items.sort((a, b) => a.spec.startTime.localeCompare(b.spec.startTime));
+}
+
+/** One release's traffic in a line: the gateway's split and the failed requests. */
+export function describeTraffic(t: ReleaseTraffic): string {
+  const split = Object.entries(t.gateway)
+    .map(([b, n]) => `${b} ${n}`)
+    .join(', ');
+  const failures = describeAnswers(Object.entries(t.failures));
+  return `${t.sent} sent, Traefik routed ${split || 'none'}, ${t.failed} failed${failures ? ` (${failures})` : ''}`;
+}
+
+/** Answers by `<status> <body>` (or `no answer: <why>`) and count, as `503 "no available server" ×41`. */
+function describeAnswers(answers: [string, number][]): string {
+  return answers
+    .map(([answer, n]) => {
+      const m = /^(\d{3}) (.*)$/s.exec(answer);
+      return `${m ? `${m[1]} "${m[2]!.slice(0, 50)}"` : answer.slice(0, 60)} ×${n}`;
+    })
+    .join('; ');
 }
 
 export { toolPath };

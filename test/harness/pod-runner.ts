@@ -18,6 +18,8 @@ export interface PodEvent {
   namespace: string;
   what: 'started' | 'ready' | 'terminating' | 'exited' | 'deleted' | 'unknown-image';
   detail?: string;
+  /** The pod's process (on `started`). */
+  pid?: number;
 }
 
 interface Managed {
@@ -110,12 +112,13 @@ export class PodRunner {
     this.timers.add(t);
   }
 
-  private event(pod: k8s.V1Pod, what: PodEvent['what'], detail?: string): void {
+  private event(pod: k8s.V1Pod, what: PodEvent['what'], detail?: string, pid?: number): void {
     this.options.onEvent?.({
       pod: pod.metadata!.name!,
       namespace: pod.metadata!.namespace!,
       what,
       ...(detail ? { detail } : {}),
+      ...(pid ? { pid } : {}),
     });
   }
 
@@ -179,7 +182,7 @@ export class PodRunner {
         `${pod.metadata!.namespace}_${pod.metadata!.name}.log`,
       ),
     });
-    this.event(pod, 'started', `${ip}:${port}`);
+    this.event(pod, 'started', `${ip}:${port}`, m.process.pid);
     const managed = m;
     void managed.process!.exited.then((e) => {
       this.event(pod, 'exited', e.error ?? `code ${e.code} signal ${e.signal}`);

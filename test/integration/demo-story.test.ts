@@ -1,6 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCanary, clientsFor } from '../harness/weir.js';
-import { app, demoRuns, namespace, setUpStory, type Story } from '../../hack/demo/story.js';
+import {
+  app,
+  demoRuns,
+  describeTraffic,
+  namespace,
+  setUpStory,
+  type Story,
+} from '../../hack/demo/story.js';
 import * as k8s from '@kubernetes/client-node';
 
 // The README's first command tells this story; this runs the same story in-process
@@ -14,7 +21,7 @@ describe('the demo story', () => {
   it(
     'promotes 1.0.1 step by step, rolls back 1.0.2, and tells Slack both',
     { timeout: 900_000 },
-    async () => {
+    async ({ annotate }) => {
       const lines: string[] = [];
       story = await setUpStory({
         say: (l) => lines.push(l),
@@ -72,13 +79,26 @@ describe('the demo story', () => {
       ]);
       expect(story.slackMessages.at(-1)!.text).toContain('Revert the commit or push a fix');
 
+      // The traffic went through the real gateway: Traefik's own counters show both the
+      // primary and the canary Service answering during the 1.0.1 release, and (about) every
+      // request the load generator sent there.
+      const v101 = story.traffic['1.0.1']!;
+      expect(v101.sent).toBeGreaterThan(200);
+      expect(v101.gateway['frontend-primary']).toBeGreaterThan(0);
+      expect(v101.gateway['frontend-canary']).toBeGreaterThan(0);
+      const routed = Object.values(v101.gateway).reduce((a, n) => a + n, 0);
+      expect(Math.abs(routed - v101.sent)).toBeLessThan(v101.sent * 0.1);
+      expect((await fetch(`${story.gatewayUrl}/`)).status).toBe(200);
+      for (const [version, t] of Object.entries(story.traffic))
+        await annotate(`${version}: ${describeTraffic(t)}`);
+
       const prometheus = story.prometheus.url;
       const pids = story.localPids();
       expect(pids.length).toBeGreaterThanOrEqual(4);
       await story.stop();
       story = undefined;
       await expect(fetch(`${prometheus}/-/ready`)).rejects.toThrow();
-      // No local pod process outlives the story (one used to be started during stop).
+      // No pod process outlives the story (one used to be started during stop).
       const alive = pids.filter((pid) => {
         try {
           process.kill(pid, 0);
@@ -87,7 +107,7 @@ describe('the demo story', () => {
           return false;
         }
       });
-      expect(alive, 'local pod processes still running').toEqual([]);
+      expect(alive, 'pod processes still running').toEqual([]);
     },
   );
 });

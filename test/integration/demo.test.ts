@@ -35,11 +35,16 @@ describe('main-job command', () => {
       expect(kubeconfig, output).toMatch(/admin\.kubeconfig$/);
       expect(prometheusUrl, output).toBeDefined();
       expect((await fetch(`${prometheusUrl}/-/ready`)).ok).toBe(true);
+      // The gateway (Traefik) answers: 404 until the story's first release is routed.
+      const gatewayUrl = /Gateway\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
+      expect(gatewayUrl, output).toBeDefined();
+      expect([200, 404, 503]).toContain((await fetch(`${gatewayUrl}/`)).status);
 
       child.kill('SIGINT');
       expect(await exited).toBe(0);
       expect(output).toContain('stopped; nothing left running');
       await expect(fetch(`${prometheusUrl}/-/ready`)).rejects.toThrow();
+      await expect(fetch(`${gatewayUrl}/`)).rejects.toThrow();
       if ((process.env.WEIR_HARNESS_RUNTIME ?? 'container') === 'container') {
         const left = execFileSync(
           'docker',
