@@ -25,11 +25,13 @@ import {
   type SplitPoint,
   type UserRoute,
 } from './gateway-api-user-route.js';
+import { gatewayGap, routeFeatures, type GatewayParent } from './gateway-implementations.js';
 import type { Router, Routes } from './router.js';
 import { serviceFieldsUnsupported } from './service-fields.js';
 import { RoutingBlocked } from '../errors.js';
 
-const httpRoutes = { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' };
+const gatewayGroup = 'gateway.networking.k8s.io';
+const httpRoutes = { group: gatewayGroup, version: 'v1', plural: 'httproutes' };
 
 type Rule = Record<string, unknown>;
 
@@ -259,7 +261,9 @@ export class GatewayApiRouter implements Router {
 
   async setRoutes(canary: Canary, routes: Routes): Promise<void> {
     if (canary.spec.service.routeRef) return this.setWeights(canary, routes);
-    await this.kube.apply(httpRoute(canary, routes) as k8s.KubernetesObject);
+    const route = httpRoute(canary, routes);
+    await this.refuseKnownGaps(canary, routes, route);
+    await this.kube.apply(route as k8s.KubernetesObject);
   }
 
   async getRoutes(canary: Canary): Promise<Routes | undefined> {
@@ -292,11 +296,95 @@ export class GatewayApiRouter implements Router {
 
   async finalize(canary: Canary): Promise<void> {
     const all = { canaryWeight: 100, matchToCanary: false };
-    if (!canary.spec.service.routeRef) return this.setRoutes(canary, all);
+    if (!canary.spec.service.routeRef) {
+      // A route the Gateway would break is not written at deletion either: the route
+      // stays as it was until garbage collection takes it, and the deletion goes on.
+      await this.setRoutes(canary, all).catch((err: unknown) => {
+        if (!(err instanceof RoutingBlocked && err.reason === 'UnsupportedByGateway')) throw err;
+      });
+      return;
+    }
     // A user's route that is gone or no longer names Weir's Services has nothing to give back.
     await this.setWeights(canary, all).catch((err: unknown) => {
       if (!(err instanceof RoutingBlocked)) throw err;
     });
+  }
+
+  /**
+   * Refuses (RoutingBlocked `UnsupportedByGateway`) a route that a parent Gateway's
+   * implementation is known to break (src/routers/gateway-implementations.ts). Only
+   * a route with a feature some implementation lacks reads its Gateways and their
+   * GatewayClasses; one that cannot be read (absent, or forbidden) blocks nothing.
+   */
+  private async refuseKnownGaps(
+    canary: Canary,
+    routes: Routes,
+    route: Record<string, unknown>,
+  ): Promise<void> {
+    if (routeFeatures(route).length === 0) return;
+    const gap = gatewayGap(route, await this.parentGateways(canary));
+    if (!gap) return;
+    const s = canary.spec.service;
+    const fields =
+      gap.feature === 'requestMirror'
+        ? [
+            ...(routes.mirror ? ['analysis.mirror'] : []),
+            ...(s.mirror?.length ? ['spec.service.mirror'] : []),
+          ]
+        : ['analysis.sessionAffinity'];
+    throw new RoutingBlocked(
+      'UnsupportedByGateway',
+      `Gateway ${gap.gateway} is implemented by ${gap.controllerName}, which is known to break ${gap.what}: ${gap.reason}. ` +
+        `Weir did not write HTTPRoute ${canary.metadata.namespace}/${namesOf(canary).apex}, so its traffic stays where it was: ` +
+        `remove ${fields.join(' and ')} from the Canary, or name a Gateway of another implementation in spec.service.gatewayRefs`,
+    );
+  }
+
+  /** The Gateways of spec.service.gatewayRefs whose implementation Weir could read. */
+  private async parentGateways(canary: Canary): Promise<GatewayParent[]> {
+    const namespace = canary.metadata.namespace!;
+    const controllers = new Map<string, string | undefined>();
+    const parents = new Map<string, GatewayParent | undefined>();
+    for (const ref of canary.spec.service.gatewayRefs ?? []) {
+      if ((ref.group ?? gatewayGroup) !== gatewayGroup || (ref.kind ?? 'Gateway') !== 'Gateway')
+        continue;
+      const gateway = `${ref.namespace ?? namespace}/${ref.name}`;
+      if (parents.has(gateway)) continue;
+      const found = (await this.readIfAllowed('Gateway', ref.name, ref.namespace ?? namespace)) as
+        { spec?: { gatewayClassName?: string } } | undefined;
+      const className = found?.spec?.gatewayClassName;
+      if (className && !controllers.has(className)) {
+        const gatewayClass = (await this.readIfAllowed('GatewayClass', className)) as
+          { spec?: { controllerName?: string } } | undefined;
+        controllers.set(className, gatewayClass?.spec?.controllerName);
+      }
+      const controllerName = className ? controllers.get(className) : undefined;
+      parents.set(gateway, controllerName ? { gateway, controllerName } : undefined);
+    }
+    return [...parents.values()].filter((p) => p !== undefined);
+  }
+
+  /**
+   * A Gateway API object (`namespace` undefined: cluster-scoped), or undefined when it
+   * does not exist or Weir may not read it (a Role cannot grant GatewayClasses, nor
+   * Gateways in another namespace). Any other failure is thrown.
+   */
+  private async readIfAllowed(
+    kind: 'Gateway' | 'GatewayClass',
+    name: string,
+    namespace?: string,
+  ): Promise<k8s.KubernetesObject | undefined> {
+    return this.objects
+      .read({
+        apiVersion: `${gatewayGroup}/v1`,
+        kind,
+        metadata: namespace === undefined ? { name } : { name, namespace },
+      })
+      .catch((err: unknown) => {
+        const code = (err as { code?: number }).code;
+        if (code === 404 || code === 403) return undefined;
+        throw err;
+      });
   }
 
   /** The user's route and where Weir's backends sit in it; RoutingBlocked when it cannot be split. */
