@@ -11,6 +11,7 @@ const layers = [
   ['notifications'],
   ['lint', 'convert'],
   ['controller'],
+  ['dashboard'],
   ['http', 'cli', 'config.ts', 'app.ts', 'main.ts'],
 ];
 
