@@ -66,12 +66,31 @@ export async function deleteWatchingClone(
   what: (clone: Ingress) => string,
 ): Promise<string[]> {
   const seen: string[] = [];
-  const watch = await new k8s.Watch(bed.kubeConfig).watch(
-    `/apis/networking.k8s.io/v1/namespaces/${bed.namespace}/ingresses`,
-    { fieldSelector: `metadata.name=${name}-canary` },
-    (type, obj: Ingress) => seen.push(`${type} ${what(obj)}`),
-    () => undefined,
-  );
+  // The API server (or the connection) may end a watch at any time, and the garbage collector
+  // can take tens of seconds: the watch resumes from the last resourceVersion it saw, so no
+  // event in between is lost (a resume too old to serve fails with 410 and is reported).
+  let resourceVersion: string | undefined;
+  let stopped = false;
+  let current: AbortController | undefined;
+  const open = async (): Promise<void> => {
+    current = await new k8s.Watch(bed.kubeConfig).watch(
+      `/apis/networking.k8s.io/v1/namespaces/${bed.namespace}/ingresses`,
+      {
+        fieldSelector: `metadata.name=${name}-canary`,
+        ...(resourceVersion ? { resourceVersion } : {}),
+      },
+      (type, obj: Ingress) => {
+        resourceVersion = obj.metadata?.resourceVersion ?? resourceVersion;
+        if (type !== 'BOOKMARK') seen.push(`${type} ${what(obj)}`);
+      },
+      (err: unknown) => {
+        if (stopped) return;
+        if ((err as { code?: number } | undefined)?.code === 410) seen.push('WATCH-EXPIRED');
+        else void open().catch(() => seen.push('WATCH-FAILED'));
+      },
+    );
+  };
+  await open();
   try {
     await bed.deleteCanary(name);
     // The garbage collector runs on real time (and learns of Weir's kinds late in a
@@ -84,8 +103,14 @@ export async function deleteWatchingClone(
         what: `the garbage collector to remove ${name}-canary`,
       },
     );
+    // The DELETED event may trail the read that found the clone gone.
+    await waitFor(async () => (seen.some((e) => e.startsWith('DELETED')) ? true : undefined), {
+      timeoutMs: 10_000,
+      what: `the watch to report ${name}-canary deleted (seen: ${seen.join(' | ')})`,
+    }).catch(() => undefined);
   } finally {
-    watch.abort();
+    stopped = true;
+    current?.abort();
   }
   return seen;
 }
