@@ -1,5 +1,5 @@
 import type { CanaryRun } from '../api/types.js';
-import type { RecordEntry } from '../contracts/records.js';
+import { withPending, type RecordEntry } from '../contracts/records.js';
 import { sanitize } from '../util/text.js';
 import { terminalText } from './get-view.js';
 
@@ -9,19 +9,6 @@ function duration(from: string | undefined, to: string | undefined): string {
   if (!from || !to) return 'running';
   const s = Math.round((Date.parse(to) - Date.parse(from)) / 1000);
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
-}
-
-type Transition = NonNullable<NonNullable<CanaryRun['status']>['transitions']>[number];
-
-/**
- * A run's transitions with the entries of it still waiting in the Canary status
- * (its outbox: weight steps reach the run in batches, see Recorder.flush), by seq.
- */
-export function withPending(run: CanaryRun, pending: RecordEntry[]): Transition[] {
-  const recorded = run.status?.transitions ?? [];
-  const seqs = new Set(recorded.map((t) => (t as { seq?: number }).seq));
-  const waiting = pending.filter((e) => e.run === run.metadata.name && !seqs.has(e.seq));
-  return [...recorded, ...(waiting as Transition[])];
 }
 
 /**

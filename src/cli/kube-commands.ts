@@ -1,11 +1,14 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Canary, CanaryRun } from '../api/types.js';
 import { group, version } from '../api/crds.js';
-import { manualAnnotations } from '../api/annotations.js';
+import { readCanary } from '../kube/manual-actions.js';
 import { canaryLabel } from '../workloads/generated.js';
-import type { RecordEntry } from '../contracts/records.js';
-import { formatHistory, withPending } from './history.js';
+import { outboxOf, withPending } from '../contracts/records.js';
+import { formatHistory } from './history.js';
 import type { CanaryView } from './get-view.js';
+
+// The dashboard writes through the same code: it lives below both (src/kube/).
+export { requestAction } from '../kube/manual-actions.js';
 
 /** Where a command acts: a kubeconfig and a namespace, as kubectl resolves them. */
 export interface Target {
@@ -30,64 +33,6 @@ export function resolveTarget(options: {
   return { kubeConfig, namespace };
 }
 
-async function readCanary(t: Target, name: string): Promise<Canary> {
-  const custom = t.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-  return (await custom.getNamespacedCustomObject({
-    group,
-    version,
-    namespace: t.namespace,
-    plural: 'canaries',
-    name,
-  })) as Canary;
-}
-
-/**
- * promote / abort / retry: sets the annotation the controller reads, valued with
- * the revision it applies to, so a stale request never touches a later release.
- * The same annotation can be committed to Git instead (docs/adr/0004).
- */
-export async function requestAction(
-  t: Target,
-  name: string,
-  action: keyof typeof manualAnnotations,
-): Promise<string> {
-  const canary = await readCanary(t, name);
-  const revision = canary.status?.lastAppliedSpec;
-  if (!revision)
-    throw new Error(
-      `Canary ${t.namespace}/${name} has no release yet (status.lastAppliedSpec is empty)`,
-    );
-  const phase = canary.status?.phase ?? 'Unknown';
-  if (action === 'retry' && phase !== 'Failed')
-    throw new Error(
-      `Canary ${t.namespace}/${name} is ${phase}; only a Failed release can be retried`,
-    );
-  if (action !== 'retry' && !['Progressing', 'Waiting', 'WaitingPromotion'].includes(phase)) {
-    throw new Error(
-      `Canary ${t.namespace}/${name} is ${phase}; ${action} applies to a release in progress`,
-    );
-  }
-  // A value the controller has not seen: a request acts once (see docs/adr/0004).
-  const previous = canary.metadata.annotations?.[manualAnnotations[action]];
-  const value =
-    previous === revision || previous?.startsWith(`${revision}-`)
-      ? `${revision}-${Date.now().toString(36)}`
-      : revision;
-  const custom = t.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-  await custom.patchNamespacedCustomObject(
-    {
-      group,
-      version,
-      namespace: t.namespace,
-      plural: 'canaries',
-      name,
-      body: { metadata: { annotations: { [manualAnnotations[action]]: value } } },
-    },
-    k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
-  );
-  return `${action} requested for ${t.namespace}/${name} at revision ${revision} (annotation ${manualAnnotations[action]}=${value})`;
-}
-
 /** The CanaryRuns of a Canary as a readable timeline. */
 export async function history(t: Target, name: string): Promise<string> {
   const custom = t.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
@@ -100,7 +45,7 @@ export async function history(t: Target, name: string): Promise<string> {
   })) as { items: CanaryRun[] };
   // Weight steps wait in the Canary status until their run is written (see Recorder.flush).
   const outbox = await readCanary(t, name).then(
-    (c) => (c.status?.machine as { outbox?: RecordEntry[] } | undefined)?.outbox ?? [],
+    (c) => outboxOf(c),
     () => [],
   );
   return formatHistory(`${t.namespace}/${name}`, list.items, outbox);
@@ -136,7 +81,7 @@ export async function getView(t: Target, name: string): Promise<CanaryView> {
   ]);
   const images = (d: k8s.V1Deployment | undefined) =>
     (d?.spec?.template.spec?.containers ?? []).map((c) => c.image ?? '');
-  const outbox = (canary.status?.machine as { outbox?: RecordEntry[] } | undefined)?.outbox ?? [];
+  const outbox = outboxOf(canary);
   return {
     canary,
     ...(run

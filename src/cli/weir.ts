@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `weir` command for people: `weir lint` and `weir convert` (more
- * subcommands join as the controller grows). Exit codes: 0 fine, 1 findings or
+ * The `weir` command for people: lint and convert manifests, follow and steer
+ * releases (get, history, promote, abort, retry, approve), and the dashboard. Exit codes: 0 fine, 1 findings or
  * failure, 2 usage error.
  */
 import { readFile } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { convertFlagger } from '../convert/flagger.js';
 import { formatText, lintPaths } from '../lint/lint.js';
 import { sanitize } from '../util/text.js';
+import { UsageError } from './usage-error.js';
 
 const usage = `Usage: weir <command> [options]
 
@@ -24,8 +25,12 @@ Commands:
   promote <canary>        Promote the release in progress now, skipping the rest of the analysis.
   abort <canary>          Roll the release in progress back now.
   retry <canary>          Release the revision that failed again.
+  approve <canary>        Approve the confirm gates of the release in progress (weir.dev/approve).
+  dashboard               A live web dashboard on 127.0.0.1, with the actions your RBAC allows.
+        --address ADDR, --port PORT, --allowed-host HOST..., --read-only;
+        -n NS... watches only those namespaces (all by default).
 
-Cluster options (get, history, promote, abort, retry), as kubectl reads them:
+Cluster options (get, history, promote, abort, retry, approve, dashboard), as kubectl reads them:
   -n, --namespace NS      --kubeconfig PATH      --context NAME
 
 Run 'weir <command> --help' for a command's options.
@@ -80,7 +85,7 @@ async function convert(args: string[]): Promise<number> {
 }
 
 async function cluster(
-  command: 'history' | 'promote' | 'abort' | 'retry',
+  command: 'history' | 'promote' | 'abort' | 'retry' | 'approve',
   args: string[],
 ): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -161,8 +166,6 @@ function clusterValues(values: { namespace?: string; kubeconfig?: string; contex
   };
 }
 
-class UsageError extends Error {}
-
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -177,7 +180,10 @@ async function main(argv: string[]): Promise<number> {
       case 'promote':
       case 'abort':
       case 'retry':
+      case 'approve':
         return await cluster(command, rest);
+      case 'dashboard':
+        return await (await import('./dashboard-command.js')).dashboard(rest);
       case undefined:
       case '--help':
       case '-h':

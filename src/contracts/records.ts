@@ -1,4 +1,5 @@
 import type { CanaryPhase } from '../api/canary-schema.js';
+import type { Canary, CanaryRun } from '../api/types.js';
 import type { TransitionCause, TransitionReason } from '../machine/reasons.js';
 import { bounded } from '../util/text.js';
 
@@ -114,4 +115,23 @@ export function stripped(entry: RecordEntry): RecordEntry {
   delete rest.metrics;
   delete rest.webhooks;
   return rest;
+}
+
+/** One transition as a CanaryRun records it. */
+export type RunTransition = NonNullable<NonNullable<CanaryRun['status']>['transitions']>[number];
+
+/** The entries waiting in a Canary's status (its outbox) to be written to their runs. */
+export function outboxOf(canary: Canary): RecordEntry[] {
+  return (canary.status?.machine as { outbox?: RecordEntry[] } | undefined)?.outbox ?? [];
+}
+
+/**
+ * A run's transitions with the entries of it still waiting in the Canary status
+ * (its outbox: weight steps reach the run in batches, see Recorder.flush), by seq.
+ */
+export function withPending(run: CanaryRun, pending: RecordEntry[]): RunTransition[] {
+  const recorded = run.status?.transitions ?? [];
+  const seqs = new Set(recorded.map((t) => t.seq));
+  const waiting = pending.filter((e) => e.run === run.metadata.name && !seqs.has(e.seq));
+  return [...recorded, ...(waiting as RunTransition[])];
 }

@@ -23,6 +23,11 @@ export interface InformerOptions<T extends k8s.KubernetesObject> {
   list: k8s.ListPromise<T>;
   logger: Logger;
   labelSelector?: string;
+  /**
+   * Only objects matching this field selector (e.g. `involvedObject.kind=Canary`), on
+   * the watch; `list` must apply the same selector.
+   */
+  fieldSelector?: string;
   /** First and largest delay before restarting a failed watch, in ms. */
   backoff?: { initialMs: number; maxMs: number };
   /** Drops more of a cached object than `slim` does; runs on every add and update. */
@@ -58,7 +63,15 @@ export function createInformer<T extends k8s.KubernetesObject>(
       throw err;
     }
   };
-  const informer = k8s.makeInformer<T>(kubeConfig, path, listed, labelSelector);
+  // What k8s.makeInformer builds, with the field selector it does not pass on.
+  const informer = new k8s.ListWatch<T>(
+    path,
+    new k8s.Watch(kubeConfig),
+    listed,
+    false,
+    labelSelector,
+    options.fieldSelector,
+  );
   const handlers: ((obj: T) => void)[] = [];
   let stopped = false;
   let retryTimer: NodeJS.Timeout | undefined;
