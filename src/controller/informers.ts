@@ -1,9 +1,14 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { group, version } from '../api/crds.js';
 import type { AlertProvider, Canary, CanaryRun, MetricTemplate } from '../api/types.js';
-import { createInformer, type ResilientInformer } from '../kube/informer.js';
+import {
+  createInformer,
+  deploymentKind,
+  scopedPath,
+  weirKind,
+  type ResilientInformer,
+} from '../kube/informer.js';
 import { controllerKubeConfig } from '../kube/kube-config.js';
 import { canaryLabel } from '../workloads/generated.js';
 import { knativeResource, type KnativeService } from '../workloads/knative.js';
@@ -52,28 +57,11 @@ export function createInformers(scope: InformerScope): Informers {
   const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
   const apps = kubeConfig.makeApiClient(k8s.AppsV1Api);
   const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
-  const listCustom = (plural: string, selector?: string) => () =>
-    (ns
-      ? custom.listNamespacedCustomObject({
-          group,
-          version,
-          namespace: ns,
-          plural,
-          ...(selector ? { labelSelector: selector } : {}),
-        })
-      : custom.listClusterCustomObject({
-          group,
-          version,
-          plural,
-          ...(selector ? { labelSelector: selector } : {}),
-        })) as Promise<k8s.KubernetesListObject<never>>;
-  const path = (prefix: string, plural: string) =>
-    ns ? `${prefix}/namespaces/${ns}/${plural}` : `${prefix}/${plural}`;
-  const weir = (plural: string) => ({
+  const path = (prefix: string, plural: string) => scopedPath(ns, prefix, plural);
+  const weir = (plural: string, selector?: string) => ({
     kubeConfig,
     logger,
-    path: path(`/apis/${group}/${version}`, plural),
-    list: listCustom(plural),
+    ...weirKind(kubeConfig, ns, plural, selector),
   });
 
   // Secrets: a metadata-only watch (that one exists or changed, never its contents),
@@ -84,8 +72,8 @@ export function createInformers(scope: InformerScope): Informers {
   }).makeApiClient(k8s.CoreV1Api);
   return {
     canaries: createInformer<Canary>({
-      ...weir('canaries'),
-      ...(labelSelector ? { list: listCustom('canaries', labelSelector), labelSelector } : {}),
+      ...weir('canaries', labelSelector),
+      ...(labelSelector ? { labelSelector } : {}),
     }),
     runs: createInformer<CanaryRun>({
       ...weir('canaryruns'),
@@ -98,11 +86,7 @@ export function createInformers(scope: InformerScope): Informers {
     deployments: createInformer<k8s.V1Deployment>({
       kubeConfig,
       logger,
-      path: path('/apis/apps/v1', 'deployments'),
-      list: () =>
-        ns
-          ? apps.listNamespacedDeployment({ namespace: ns })
-          : apps.listDeploymentForAllNamespaces(),
+      ...deploymentKind(kubeConfig, ns),
     }),
     daemonSets: createInformer<k8s.V1DaemonSet>({
       kubeConfig,

@@ -4,6 +4,7 @@
  * pages show. Every string in it came from the cluster and is rendered as text only.
  */
 import type { canaryPhases } from '../api/canary-schema.js';
+import type { JudgeRecord, MetricResult } from '../contracts/records.js';
 
 type CanaryPhase = (typeof canaryPhases)[number];
 
@@ -31,18 +32,10 @@ export interface CanaryRow {
   lastTransition?: { time: string; to: string; reason?: string };
 }
 
-/** One metric at one step: its value against its bound, or the judge's interval. */
-export interface MetricPoint {
-  name: string;
-  value?: number;
-  primaryValue?: number;
-  min?: number;
-  max?: number;
-  passed: boolean;
-  inconclusive?: boolean;
-  message?: string;
-  judge?: { estimate?: number; lower?: number; upper?: number; tolerance?: number };
-}
+/** One metric at one step: its value against its bound, or the judge's interval (as recorded, without sample counts). */
+export type MetricPoint = Omit<MetricResult, 'judge'> & {
+  judge?: Pick<JudgeRecord, 'estimate' | 'lower' | 'upper' | 'tolerance'>;
+};
 
 /** One transition of a release (a CanaryRun's status.transitions entry, trimmed). */
 export interface TransitionView {

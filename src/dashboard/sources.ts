@@ -5,9 +5,9 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { apiVersion, group, version } from '../api/crds.js';
+import { apiVersion } from '../api/crds.js';
 import type { Canary, CanaryRun } from '../api/types.js';
-import { createInformer } from '../kube/informer.js';
+import { createInformer, deploymentKind, scopedPath, weirKind } from '../kube/informer.js';
 import { eventKey, runKey, type DashboardSources, type Source } from './hub.js';
 import { capped } from './views.js';
 
@@ -37,39 +37,21 @@ export function createSources(options: SourcesOptions): DashboardSources {
 
 function sourcesIn(options: SourcesOptions, ns: string | undefined): DashboardSources {
   const { kubeConfig, logger } = options;
-  const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-  const apps = kubeConfig.makeApiClient(k8s.AppsV1Api);
   const core = kubeConfig.makeApiClient(k8s.CoreV1Api);
-  const path = (prefix: string, plural: string) =>
-    ns ? `${prefix}/namespaces/${ns}/${plural}` : `${prefix}/${plural}`;
-  const weir = (plural: string) => ({
-    kubeConfig,
-    logger,
-    path: path(`/apis/${group}/${version}`, plural),
-    list: () =>
-      (ns
-        ? custom.listNamespacedCustomObject({ group, version, namespace: ns, plural })
-        : custom.listClusterCustomObject({ group, version, plural })) as Promise<
-        k8s.KubernetesListObject<never>
-      >,
-  });
+  const weir = (plural: string) => ({ kubeConfig, logger, ...weirKind(kubeConfig, ns, plural) });
   return {
     canaries: createInformer<Canary>({ ...weir('canaries'), trim: trimCanary }),
     runs: createInformer<CanaryRun>({ ...weir('canaryruns'), trim: trimRun, indexBy: runKey }),
     deployments: createInformer<k8s.V1Deployment>({
       kubeConfig,
       logger,
-      path: path('/apis/apps/v1', 'deployments'),
-      list: () =>
-        ns
-          ? apps.listNamespacedDeployment({ namespace: ns })
-          : apps.listDeploymentForAllNamespaces(),
+      ...deploymentKind(kubeConfig, ns),
       trim: trimDeployment,
     }),
     events: createInformer<k8s.CoreV1Event>({
       kubeConfig,
       logger,
-      path: path('/api/v1', 'events'),
+      path: scopedPath(ns, '/api/v1', 'events'),
       fieldSelector: canaryEventSelector,
       list: () =>
         ns

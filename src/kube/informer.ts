@@ -1,5 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { group, version } from '../api/crds.js';
 import { slimManagedFields } from './managed-fields.js';
 
 /** A watch-backed cache of one kind, restarted with backoff when its watch fails. */
@@ -177,4 +178,42 @@ export function slim<T extends k8s.KubernetesObject>(obj: T): T {
   else delete metadata.managedFields;
   if (metadata.annotations) delete metadata.annotations[lastApplied];
   return obj;
+}
+
+/** The API path of `plural` under `prefix`, in namespace `ns` (all namespaces when undefined). */
+export function scopedPath(ns: string | undefined, prefix: string, plural: string): string {
+  return ns ? `${prefix}/namespaces/${ns}/${plural}` : `${prefix}/${plural}`;
+}
+
+/** Path and list call of one of Weir's kinds, in `ns` (all when undefined), for {@link createInformer}. */
+export function weirKind(
+  kubeConfig: k8s.KubeConfig,
+  ns: string | undefined,
+  plural: string,
+  labelSelector?: string,
+): Pick<InformerOptions<never>, 'path' | 'list'> {
+  const custom = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+  const selector = labelSelector ? { labelSelector } : {};
+  return {
+    path: scopedPath(ns, `/apis/${group}/${version}`, plural),
+    list: () =>
+      (ns
+        ? custom.listNamespacedCustomObject({ group, version, namespace: ns, plural, ...selector })
+        : custom.listClusterCustomObject({ group, version, plural, ...selector })) as Promise<
+        k8s.KubernetesListObject<never>
+      >,
+  };
+}
+
+/** Path and list call of Deployments, in `ns` (all when undefined), for {@link createInformer}. */
+export function deploymentKind(
+  kubeConfig: k8s.KubeConfig,
+  ns: string | undefined,
+): Pick<InformerOptions<k8s.V1Deployment>, 'path' | 'list'> {
+  const apps = kubeConfig.makeApiClient(k8s.AppsV1Api);
+  return {
+    path: scopedPath(ns, '/apis/apps/v1', 'deployments'),
+    list: () =>
+      ns ? apps.listNamespacedDeployment({ namespace: ns }) : apps.listDeploymentForAllNamespaces(),
+  };
 }
