@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createLogger } from '../logger.js';
-import type { DashboardAssets } from '../dashboard/server.js';
+import { pageAssets } from '../dashboard/ui/bundle.js';
 import { UsageError } from './usage-error.js';
 
 export const dashboardUsage = `Usage: weir dashboard [--kubeconfig path] [--context name] [-n namespace]...
@@ -73,11 +73,4 @@ export async function dashboard(args: string[]): Promise<number> {
   logger.info({ signal }, 'Stopping the dashboard');
   await running.close();
   return 0;
-}
-
-/** The page's bundle, built in memory by the UI's own module (src/dashboard/ui/bundle.ts). */
-async function pageAssets(): Promise<DashboardAssets> {
-  const bundle = '../dashboard/ui/bundle.js';
-  const { buildAssets } = (await import(bundle)) as { buildAssets(): Promise<DashboardAssets> };
-  return buildAssets();
 }

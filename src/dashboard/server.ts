@@ -211,6 +211,9 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
 
   const route = async (req: IncomingMessage, res: ServerResponse) => {
     hosts ??= ownHosts(address, (server.address() as AddressInfo).port, options.allowedHosts);
+    // The one path any Host may ask for: a kubelet probes the pod's IP. It reveals nothing.
+    if (req.url === '/healthz' && req.method === 'GET')
+      return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
     if (!hostAllowed(req.headers.host, hosts))
       return send(
         res,

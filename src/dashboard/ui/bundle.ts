@@ -1,14 +1,33 @@
 /**
- * Builds the page's two assets in memory with esbuild: one ES module (`main.ts` and
- * what it imports) and one stylesheet (`app.css`). Runs in Node, at the dashboard's
- * start (`weir dashboard`); esbuild is a build-time dependency (ADR 0022), imported only
- * when called, so loading this module needs none.
+ * The page's two assets: one ES module (`main.ts` and what it imports) and one
+ * stylesheet (`app.css`). From a source checkout they are built in memory with esbuild
+ * at the dashboard's start; `npm run build` writes them next to the compiled module
+ * (`assets/`), which is how the image ships them: esbuild is a build-time dependency
+ * (ADR 0022), imported only when called, so loading this module needs none.
  */
 import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DashboardAssets } from '../server.js';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+const assetNames = ['app.js', 'app.css'] as const;
+
+/** The prebuilt assets next to this module when there are any, else built from the sources. */
+export async function pageAssets(): Promise<DashboardAssets> {
+  const dir = here('./assets/');
+  if (!existsSync(join(dir, 'app.js'))) return buildAssets();
+  const [js, css] = await Promise.all(assetNames.map((n) => readFile(join(dir, n), 'utf8')));
+  return { 'app.js': js!, 'app.css': css! };
+}
+
+/** Builds the assets and writes them into `dir` (`npm run build`: dist/src/dashboard/ui/assets). */
+export async function writeAssets(dir: string): Promise<void> {
+  const assets = await buildAssets();
+  await mkdir(dir, { recursive: true });
+  await Promise.all(assetNames.map((n) => writeFile(join(dir, n), assets[n])));
+}
 
 /** Bundles and minifies the page; throws esbuild's errors when a source does not build. */
 export async function buildAssets(): Promise<DashboardAssets> {

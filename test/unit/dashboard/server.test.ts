@@ -243,6 +243,10 @@ describe('the dashboard server', () => {
     const refused = await send(port, 'GET', '/', { host: 'rebound.attacker.example' });
     expect(refused.body).toContain('--allowed-host');
     expect(refused.body).not.toContain('<');
+    // A kubelet probes the pod IP: /healthz answers any Host, and tells nothing.
+    const probe = await send(port, 'GET', '/healthz', { host: '10.244.0.7:8090' });
+    expect(probe).toMatchObject({ status: 200, body: 'ok\n' });
+    expect((await send(port, 'GET', '/healthz?x', { host: '10.244.0.7:8090' })).status).toBe(403);
   });
 
   it('takes an action only with JSON, its own Origin and X-Weir-Action, through the CLI code', async () => {
