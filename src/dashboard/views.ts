@@ -18,6 +18,7 @@ import {
   type RecordEntry,
   type RunTransition,
 } from '../contracts/records.js';
+import { releaseResult } from '../machine/reasons.js';
 import type { ActionView, CanaryDetail, CanaryRow, ReleaseView, TransitionView } from './model.js';
 
 /** Bounds on what one detail carries. */
@@ -152,14 +153,20 @@ function transitionView(t: RunTransition): TransitionView {
  * of it still waiting in the Canary status) after the recorded ones.
  */
 export function releaseView(run: CanaryRun, outbox: RecordEntry[] = []): ReleaseView {
+  const transitions = withPending(run, outbox);
+  // The transition that ended it may still wait in the outbox: the run records its
+  // result with that transition, so the view does the same until then.
+  const ending = run.status?.result
+    ? undefined
+    : transitions.findLast((t) => releaseResult(t) !== undefined);
   return defined({
     name: run.metadata.name ?? '',
     revision: run.spec.revision,
     images: { from: [...(run.spec.images?.from ?? [])], to: [...(run.spec.images?.to ?? [])] },
     startTime: run.spec.startTime,
-    endTime: run.status?.endTime,
-    result: run.status?.result,
-    transitions: withPending(run, outbox).map(transitionView),
+    endTime: run.status?.endTime ?? ending?.time,
+    result: run.status?.result ?? (ending && releaseResult(ending)),
+    transitions: transitions.map(transitionView),
   });
 }
 

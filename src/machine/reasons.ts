@@ -57,8 +57,7 @@ export type ReleaseResult = 'Promoted' | 'RolledBack' | 'Aborted';
  * revert to the promoted revision ends no release: the run it lands in keeps its result.
  */
 export function releaseResult(transition: {
-  reason: string;
-  from: CanaryPhase;
+  reason?: string;
   to: CanaryPhase;
 }): ReleaseResult | undefined {
   if (transition.reason === 'Reverted') return undefined;

@@ -43,8 +43,18 @@ function axes(box: Box, xTicks: Tick[], yTicks: Tick[], xTitle: string) {
         ),
       ),
     ),
+    // A label at the right edge ends there, rather than run out of the picture.
     ...xTicks.map((t) =>
-      s('text', { class: 'tick', x: t.at, y: bottom + 14, 'text-anchor': 'middle' }, t.label),
+      s(
+        'text',
+        {
+          class: 'tick',
+          x: t.at,
+          y: bottom + 14,
+          'text-anchor': t.at > right - 30 ? 'end' : 'middle',
+        },
+        t.label,
+      ),
     ),
     s('line', { class: 'axis', x1: left, x2: right, y1: bottom, y2: bottom }),
     s('line', { class: 'axis', x1: left, x2: left, y1: top, y2: bottom }),

@@ -50,7 +50,7 @@ function summary(d: CanaryDetail, now: number): Node[] {
       ...entry('Primary replicas', replicas),
       ...entry(
         'Last transition',
-        t ? `${t.to}${t.reason ? ` · ${t.reason}` : ''} ` : '–',
+        t ? `${t.to}${t.reason && t.reason !== t.to ? ` · ${t.reason}` : ''} ` : '–',
         t ? age(t.time, now) : null,
       ),
     ),

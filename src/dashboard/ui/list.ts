@@ -96,7 +96,7 @@ const columns: Column[] = [
       const t = r.lastTransition;
       if (!t) return ['–'];
       return [
-        h('div', {}, t.reason ? `${t.to} · ${t.reason}` : t.to),
+        h('div', {}, t.reason && t.reason !== t.to ? `${t.to} · ${t.reason}` : t.to),
         h('div', { class: 'sub' }, age(t.time, now) ?? formatDateTime(t.time)),
       ];
     },

@@ -92,6 +92,32 @@ describe('canaryRow', () => {
     expect(releaseView(r, [pending]).transitions.map((t) => t.weight)).toEqual([0, 10, 20]);
   });
 
+  it('ends a release whose ending transition still waits in the outbox, as the run will', () => {
+    const rolledBack: RecordEntry = {
+      seq: 6,
+      run: 'web-2',
+      time: '2026-11-22T10:00:30Z',
+      from: 'Progressing',
+      to: 'Failed',
+      event: 'checks',
+      reason: 'RolledBack',
+      message: 'Failed checks reached the threshold',
+      weight: 0,
+      failedChecks: 3,
+    };
+    const r = run('web', 'web-2', '2026-11-22T10:00:00Z', transitions);
+    expect(releaseView(r)).toMatchObject({ name: 'web-2' });
+    expect(releaseView(r).result).toBeUndefined();
+    expect(releaseView(r).endTime).toBeUndefined();
+    expect(releaseView(r, [rolledBack])).toMatchObject({
+      result: 'RolledBack',
+      endTime: '2026-11-22T10:00:30Z',
+    });
+    // Once recorded, the run's own result stands.
+    const recorded = { ...r, status: { ...r.status, result: 'Aborted' as const, endTime: 'x' } };
+    expect(releaseView(recorded, [rolledBack])).toMatchObject({ result: 'Aborted', endTime: 'x' });
+  });
+
   it('gives a blocked Canary its Ready reason and message, the message capped at 2 KiB', () => {
     const long = 'x'.repeat(10_000);
     const c = canary('web', {
