@@ -13,9 +13,10 @@ root="$(dirname "$here")"
 # (hack/node.sh), libatomic1 which Node's binary links, lua5.1 to test the Argo CD
 # health check (Argo CD runs Lua 5.1), tinyproxy as a real HTTP proxy for the alert
 # providers' `proxy`, graphite-carbon and graphite-web as a real Graphite for its provider,
-# iproute2 and util-linux (unshare, setpriv) for the data plane's network namespace.
+# iproute2 and util-linux (unshare, setpriv) for the data plane's network namespace,
+# chromium and a font for the dashboard's browser tests (playwright-core drives it).
 debs=(docker.io prometheus git tmux ca-certificates busybox-static curl openssl libatomic1 lua5.1 tinyproxy
-  graphite-carbon graphite-web iproute2 util-linux)
+  graphite-carbon graphite-web iproute2 util-linux chromium fonts-dejavu-core)
 missing=()
 for p in "${debs[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if ((${#missing[@]})); then
