@@ -87,6 +87,7 @@ describe('the dashboard in a real browser', () => {
   let cluster: Cluster;
   let app: App;
   let admin: Dashboard;
+  let adminConfig: k8s.KubeConfig;
   let viewer: Dashboard;
   let browser: HeadlessBrowser;
   let objects: k8s.KubernetesObjectApi;
@@ -161,6 +162,7 @@ describe('the dashboard in a real browser', () => {
     await installWeirCrds(cluster);
     const clients = clientsFor(cluster);
     ({ objects, apps } = clients);
+    adminConfig = clients.kubeConfig;
     await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
     app = await startController({ kubeConfig: clients.kubeConfig, clock, checks });
     for (const name of ['checkout', 'payments', 'search']) {
@@ -386,6 +388,42 @@ describe('the dashboard in a real browser', () => {
     await list.waitForURL(/\/canaries\//);
     await list.locator('main h1:focus').waitFor();
   });
+
+  it('says when its stream is lost, and catches up once the server is back', async () => {
+    const logger = createLogger('silent');
+    const assets = await pageAssets();
+    let restarting = await startDashboard({ kubeConfig: adminConfig, logger, assets });
+    const port = Number(new URL(restarting.url).port);
+    try {
+      const { page, trouble } = await browser.open(new URL(restarting.url).origin);
+      await page.goto(restarting.url);
+      await row(page, 'checkout').waitFor();
+      await page.locator('html[data-stream="live"]').waitFor();
+
+      await restarting.close();
+      await page
+        .locator('html[data-stream="reconnecting"], html[data-stream="retrying"]')
+        .waitFor();
+      await page.locator('header .stream', { hasText: 'may be out of date' }).waitFor();
+      // Meanwhile a release starts; the page still shows the rows as they were.
+      await setImage(apps, namespace, 'checkout', 'registry.example/checkout:1.5.0');
+      await until('checkout at 10 %', weightIs('checkout', 10));
+      expect(await row(page, 'checkout').locator('td.col-phase').innerText()).toContain(
+        'Succeeded',
+      );
+
+      restarting = await startDashboard({ kubeConfig: adminConfig, logger, assets, port });
+      await page.locator('html[data-stream="live"]').waitFor({ timeout: 40_000 });
+      await row(page, 'checkout').locator('td.col-phase', { hasText: 'Progressing' }).waitFor();
+      await row(page, 'checkout').locator('td.col-images', { hasText: 'checkout:1.5.0' }).waitFor();
+      // Only the refused connections were logged while the server was away.
+      expect(trouble.errors).toEqual([]);
+      expect(trouble.console.filter((m) => !m.includes('ERR_CONNECTION_REFUSED'))).toEqual([]);
+      await page.context().close();
+    } finally {
+      await restarting.close();
+    }
+  }, 90_000);
 
   it('did nothing a test did not ask for: no script error, no dialog, no request elsewhere', () => {
     for (const { trouble } of pages)
