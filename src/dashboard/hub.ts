@@ -82,8 +82,8 @@ export interface DashboardHub {
   /** The detail of one Canary, undefined when it does not exist (or is not watched). */
   detail(namespace: string, name: string): Promise<CanaryDetail | undefined>;
   /**
-   * Sends `listener` a snapshot at once, then every change, and the detail of
-   * `follow` when given. Returns the unsubscribe function. Throws
+   * Sends `listener` a snapshot at once, then every change; with `follow`, only that
+   * Canary's row and changes, and its detail whenever it changes. Returns the unsubscribe function. Throws
    * {@link TooManySubscribers} when full.
    */
   subscribe(listener: Listener, follow?: Follow): () => void;
@@ -126,7 +126,14 @@ export function createHub(options: HubOptions): DashboardHub {
       unsubscribe(s);
     }
   };
-  const broadcast = (message: StreamMessage) => [...subscribers].forEach((s) => send(s, message));
+  /**
+   * A row's change goes to every list page, and to the pages following that Canary only:
+   * a page on one Canary needs its row (to know it still exists), not 2,000 others.
+   */
+  const broadcast = (message: StreamMessage & { type: 'upsert' | 'delete' }, key: string) => {
+    for (const s of [...subscribers])
+      if (s.follow === undefined || s.follow === key) send(s, message);
+  };
 
   const schedule = () => {
     if (timer || flushing || stopped) return;
@@ -185,13 +192,13 @@ export function createHub(options: HubOptions): DashboardHub {
     for (const key of takeAll(dirtyRows)) {
       const row = rowOf(key);
       if (!row) {
-        if (rows.delete(key)) broadcast({ type: 'delete', ...splitKey(key) });
+        if (rows.delete(key)) broadcast({ type: 'delete', ...splitKey(key) }, key);
         continue;
       }
       const json = JSON.stringify(row);
       if (rows.get(key)?.json === json) continue;
       rows.set(key, { row, json });
-      broadcast({ type: 'upsert', row });
+      broadcast({ type: 'upsert', row }, key);
     }
     for (const key of takeAll(dirtyDetails)) {
       const { namespace, name } = splitKey(key);
@@ -260,9 +267,14 @@ export function createHub(options: HubOptions): DashboardHub {
       if (subscribers.size >= maxSubscribers) throw new TooManySubscribers(maxSubscribers);
       const s: Subscriber = { listener };
       subscribers.add(s);
-      send(s, { type: 'snapshot', rows: sortedRows() });
+      const followed = follow && keyOf(follow.namespace, follow.name);
+      const all = sortedRows();
+      send(s, {
+        type: 'snapshot',
+        rows: followed ? all.filter((r) => keyOf(r.namespace, r.name) === followed) : all,
+      });
       if (follow) {
-        const key = keyOf(follow.namespace, follow.name);
+        const key = followed!;
         s.follow = key;
         followers.set(key, (followers.get(key) ?? new Set()).add(s));
         detail(follow.namespace, follow.name).then(

@@ -84,6 +84,8 @@ function navigate(moved: boolean) {
   if (route.page !== 'unknown' && url !== openUrl) {
     closeStream?.();
     openUrl = url;
+    // A page following one Canary gets that row only: the list waits for its own snapshot.
+    loaded = false;
     closeStream = openStream({ url, onMessage: receive, onState: setState });
   }
   if (moved) {

@@ -138,6 +138,33 @@ describe('the dashboard hub', () => {
     await hub.stop();
   });
 
+  it("sends a page following one Canary that Canary's row only, not every other's", async () => {
+    const { hub, sources } = await startedHub();
+    const follower = page();
+    const list = page();
+    hub.subscribe(follower.listener, { namespace: 'shop', name: 'api' });
+    hub.subscribe(list.listener);
+    await settle();
+    const snapshot = follower.messages.find((m) => m.type === 'snapshot');
+    expect(snapshot?.type === 'snapshot' && snapshot.rows.map((r) => r.name)).toEqual(['api']);
+
+    sources.canaries.set(
+      canary('web', { phase: 'Progressing', canaryWeight: 30, lastAppliedSpec: 'rev2' }),
+    );
+    sources.canaries.remove(canary('api'));
+    await settle();
+    const changes = (m: StreamMessage[]) =>
+      m.filter((x) => x.type === 'upsert' || x.type === 'delete');
+    expect(changes(list.messages)).toMatchObject([
+      { type: 'upsert', row: { name: 'web' } },
+      { type: 'delete', name: 'api' },
+    ]);
+    expect(changes(follower.messages)).toEqual([
+      { type: 'delete', namespace: 'shop', name: 'api' },
+    ]);
+    await hub.stop();
+  });
+
   it('sends no detail for a change that changes nothing it shows', async () => {
     const { hub, sources } = await startedHub();
     const follower = page();
