@@ -12,7 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { setUpStory, type Story } from './demo/story.js';
+import { app, namespace, setUpStory, type Story } from './demo/story.js';
 import { toolPath } from '../test/harness/tools.js';
 
 const { values } = parseArgs({
@@ -63,6 +63,7 @@ Everything runs locally (set up in ${setUpSeconds} s):
 
   export KUBECONFIG=${story.cluster.kubeconfigPath}
   ${toolPath('kubectl')} get canaries -n shop -w
+  Dashboard        ${story.dashboardUrl ?? 'did not start (see above)'}   (live while the demo runs)
   Kubernetes API   ${story.cluster.server}
   Gateway          ${story.gatewayUrl}   (try: curl ${story.gatewayUrl}/)
   Prometheus       ${story.prometheus.url}   (try: weir_canary_weight, traefik_service_requests_total)
@@ -81,9 +82,11 @@ Traefik, the pods and the controller. Only the nodes are simulated (KWOK).`);
   console.log(`
 The story took ${minutes} min: 1.0.1 ${v2 === 'Succeeded' ? 'was promoted' : `ended ${v2}`}, 1.0.2 ${v3 === 'Failed' ? 'was rolled back' : `ended ${v3}`}.
 Above: the Slack messages as the team got them, and each release's timeline (weir history).
-Next: run Weir on your own cluster with Helm (README, "Running Weir on your cluster").`);
+${story.dashboardUrl ? `The dashboard shows both releases: ${story.dashboardUrl}canaries/${namespace}/${app}\n` : ''}Next: run Weir on your own cluster with Helm (README, "Running Weir on your cluster").`);
   if (values.keep) {
-    say('--keep: everything stays up for exploration; press Ctrl-C to stop');
+    say(
+      `--keep: everything stays up for exploration${story.dashboardUrl ? `, the dashboard too (${story.dashboardUrl})` : ''}; press Ctrl-C to stop`,
+    );
   } else {
     await stopAll('story finished');
     process.exit(v2 === 'Succeeded' && v3 === 'Failed' ? 0 : 1);

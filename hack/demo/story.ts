@@ -13,6 +13,9 @@ import path from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import type { Canary, CanaryRun } from '../../src/api/types.js';
 import { history } from '../../src/cli/kube-commands.js';
+import { startDashboard } from '../../src/dashboard/server.js';
+import { pageAssets } from '../../src/dashboard/ui/bundle.js';
+import { createLogger } from '../../src/logger.js';
 import { startCluster, type Cluster } from '../../test/harness/cluster.js';
 import { startDataPlane } from '../../test/harness/data-plane.js';
 import { fluxNamespace, startFlux } from '../../test/harness/flux.js';
@@ -58,6 +61,8 @@ export interface Story {
   slackMessages: ReceivedMessage[];
   kubeConfig: k8s.KubeConfig;
   metricsUrl: string;
+  /** The live dashboard (read-only), or undefined when it could not start (the story goes on). */
+  dashboardUrl: string | undefined;
   controllerLog: string;
   workDir: string;
   /** Runs the three commits; resolves with the final phases of v2 and v3. */
@@ -188,6 +193,25 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
     const kubeConfig = new k8s.KubeConfig();
     kubeConfig.loadFromFile(cluster.kubeconfigPath);
     const objects = k8s.KubernetesObjectApi.makeApiClient(kubeConfig);
+
+    // The dashboard, live through the whole story. Read-only: the story is GitOps (each
+    // release is a commit), and a click must not change its ending; `weir dashboard` on
+    // the same KUBECONFIG offers the actions. The story is the main job: a dashboard that
+    // does not start is reported, not fatal.
+    let dashboardUrl: string | undefined;
+    try {
+      const dashboard = await startDashboard({
+        kubeConfig,
+        readOnly: true,
+        logger: createLogger('warn', createWriteStream(path.join(workDir, 'weir-dashboard.log'))),
+        assets: pageAssets,
+      });
+      cleanups.push(() => dashboard.close());
+      dashboardUrl = dashboard.url;
+      out.say(`the dashboard is live at ${dashboardUrl} (read-only)`);
+    } catch (err) {
+      out.say(`the dashboard did not start (${(err as Error).message}); going on without it`);
+    }
 
     // Steady load on the Gateway, as users would send it; Traefik splits it by the HTTPRoute.
     const load = new SteadyLoad(`${dataPlane.gatewayUrl}/`, 20);
@@ -436,6 +460,7 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
       slackMessages: slack.received,
       kubeConfig,
       metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+      dashboardUrl,
       controllerLog,
       workDir,
       play,

@@ -1,3 +1,4 @@
+import type { CanaryDetail } from '../../src/dashboard/model.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCanary, clientsFor } from '../harness/weir.js';
 import {
@@ -91,6 +92,21 @@ describe('the demo story', () => {
       expect((await fetch(`${story.gatewayUrl}/`)).status).toBe(200);
       for (const [version, t] of Object.entries(story.traffic))
         await annotate(`${version}: ${describeTraffic(t)}`);
+
+      // The dashboard followed the story: the Canary's page holds the promoted 1.0.1 and the
+      // rolled-back 1.0.2 with its reason.
+      expect(story.dashboardUrl).toBeDefined();
+      const detail = (await (
+        await fetch(`${story.dashboardUrl}api/canaries/${namespace}/${app}`)
+      ).json()) as CanaryDetail;
+      expect(detail.row.phase).toBe('Failed');
+      expect(detail.releases.slice(0, 2).map((r) => r.result)).toEqual(['RolledBack', 'Promoted']);
+      expect(detail.releases[0]!.transitions.at(-1)).toMatchObject({
+        to: 'Failed',
+        reason: 'RolledBack',
+      });
+      expect(detail.releases[0]!.transitions.at(-1)!.message).toMatch(/request-success-rate/);
+      expect(detail.actions).toEqual([]);
 
       const prometheus = story.prometheus.url;
       const pids = story.localPids();

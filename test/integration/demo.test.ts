@@ -39,12 +39,21 @@ describe('main-job command', () => {
       const gatewayUrl = /Gateway\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
       expect(gatewayUrl, output).toBeDefined();
       expect([200, 404, 503]).toContain((await fetch(`${gatewayUrl}/`)).status);
+      // The dashboard is live (and read-only): its API answers, its page is served.
+      const dashboardUrl = /Dashboard\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1];
+      expect(dashboardUrl, output).toBeDefined();
+      const rows = await fetch(`${dashboardUrl}api/canaries`);
+      expect(rows.status).toBe(200);
+      expect(Array.isArray(await rows.json())).toBe(true);
+      const page = await fetch(dashboardUrl!);
+      expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
 
       child.kill('SIGINT');
       expect(await exited).toBe(0);
       expect(output).toContain('stopped; nothing left running');
       await expect(fetch(`${prometheusUrl}/-/ready`)).rejects.toThrow();
       await expect(fetch(`${gatewayUrl}/`)).rejects.toThrow();
+      await expect(fetch(`${dashboardUrl}api/canaries`)).rejects.toThrow();
       if ((process.env.WEIR_HARNESS_RUNTIME ?? 'container') === 'container') {
         const left = execFileSync(
           'docker',
