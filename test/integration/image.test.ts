@@ -52,7 +52,11 @@ describe.skipIf(!containerRuntime)('the controller image', () => {
     await cluster.kubectl(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
     await cluster.kubectl(
       ['apply', '-f', '-'],
-      await renderChart(system, { replicaCount: 0, metricsServer: '' }),
+      await renderChart(system, {
+        replicaCount: 0,
+        metricsServer: '',
+        'webDashboard.enabled': true,
+      }),
     );
   }, 900_000);
   afterAll(async () => {
@@ -128,5 +132,68 @@ describe.skipIf(!containerRuntime)('the controller image', () => {
     expect(runObj.status?.result).toBe('Promoted');
     const body = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
     expect(body).toMatch(/weir_canary_releases_total\{result="Promoted"\} 1/);
+  });
+
+  it('serves the dashboard with the assets built into the image (no esbuild at run time)', async () => {
+    // As the chart runs it: the dashboard's own read-only ServiceAccount.
+    const kubeconfig = path.join(dir, 'dashboard-kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      (await serviceAccountKubeConfig(cluster, system, 'weir-dashboard')).exportConfig(),
+    );
+    chmodSync(kubeconfig, 0o644);
+    const port = await freePort();
+    const dashboard = (
+      await docker(
+        'run',
+        '-d',
+        '--pull=never',
+        '--network=host',
+        '--read-only',
+        '--cap-drop=ALL',
+        '--security-opt=no-new-privileges',
+        `--label=${ownerLabel}=${process.pid}`,
+        '-v',
+        `${kubeconfig}:/etc/weir/kubeconfig:ro`,
+        '--entrypoint',
+        'node',
+        image,
+        'dist/src/cli/weir.js',
+        'dashboard',
+        '--read-only',
+        '--kubeconfig=/etc/weir/kubeconfig',
+        `--port=${port}`,
+      )
+    ).stdout.trim();
+    try {
+      const page = await waitFor(
+        async () =>
+          (await fetch(`http://127.0.0.1:${port}/app.js`).catch(() => undefined)) ?? undefined,
+        { timeoutMs: 60_000, what: 'the dashboard in the image to answer' },
+      ).catch(async (err: Error) => {
+        const logs = await docker('logs', dashboard).catch(() => ({ stdout: '', stderr: '' }));
+        throw new Error(`${err.message}; its log:\n${logs.stdout}${logs.stderr}`);
+      });
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toContain('text/javascript');
+      expect((await page.text()).length).toBeGreaterThan(10_000);
+      const rows = (await (await fetch(`http://127.0.0.1:${port}/api/canaries`)).json()) as {
+        name: string;
+      }[];
+      expect(rows.map((r) => r.name)).toContain('shop');
+      expect(
+        (
+          await docker(
+            'exec',
+            dashboard,
+            'node',
+            '-e',
+            'import("esbuild").then(()=>console.log("present"),()=>console.log("absent"))',
+          )
+        ).stdout.trim(),
+      ).toBe('absent');
+    } finally {
+      await docker('rm', '-f', dashboard).catch(() => undefined);
+    }
   });
 });
