@@ -7,6 +7,7 @@ import type { Canary, CanaryStatus } from '../../src/api/types.js';
 import { createApp, type App } from '../../src/app.js';
 import { parseConfig } from '../../src/config.js';
 import { createKubeAccess } from '../../src/kube/access.js';
+import { startDashboard } from '../../src/dashboard/server.js';
 import { createLogger } from '../../src/logger.js';
 import { ContourRouter } from '../../src/routers/contour-router.js';
 import { IstioRouter } from '../../src/routers/istio-router.js';
@@ -229,6 +230,139 @@ describe('the Helm chart', () => {
     expect(await env({})).toBe('--max-old-space-size=256');
     expect(await env({ heapLimitMiB: 1024 })).toBe('--max-old-space-size=1024');
     expect(await env({ heapLimitMiB: 0 })).toBeUndefined();
+  });
+
+  it('renders the web dashboard only when asked: read-only, its own ServiceAccount reading what the pages show and nothing else', async () => {
+    type Doc = {
+      kind?: string;
+      metadata?: { name?: string };
+      rules?: unknown[];
+      spec?: {
+        selector?: { matchLabels: Record<string, string> };
+        template: {
+          spec: {
+            serviceAccountName: string;
+            containers: {
+              command: string[];
+              args: string[];
+              readinessProbe: { httpGet: { path: string } };
+              securityContext: { readOnlyRootFilesystem: boolean };
+            }[];
+          };
+        };
+      };
+    };
+    const render = async (set: Record<string, string | number | boolean>) =>
+      yaml.loadAll(await renderChart(system, { ...chartValues, ...set })) as Doc[];
+    const named = (docs: Doc[]) => docs.filter((d) => d?.metadata?.name === 'weir-dashboard');
+    expect(named(await render({}))).toEqual([]);
+
+    const on = named(
+      await render({
+        'webDashboard.enabled': true,
+        'webDashboard.allowedHosts[0]': 'releases.example.com',
+      }),
+    );
+    expect(on.map((d) => d.kind).sort()).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Deployment',
+      'Service',
+      'ServiceAccount',
+    ]);
+    expect(on.find((d) => d.kind === 'ClusterRole')!.rules).toEqual([
+      {
+        apiGroups: ['weir.dev'],
+        resources: ['canaries', 'canaryruns'],
+        verbs: ['get', 'list', 'watch'],
+      },
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    const deployment = on.find((d) => d.kind === 'Deployment')!.spec!;
+    const container = deployment.template.spec.containers[0]!;
+    expect(deployment.template.spec.serviceAccountName).toBe('weir-dashboard');
+    expect(container.command).toEqual(['node', 'dist/src/cli/weir.js']);
+    expect(container.args).toEqual([
+      'dashboard',
+      '--read-only',
+      '--address=0.0.0.0',
+      '--port=8090',
+      '--allowed-host=releases.example.com',
+    ]);
+    expect(container.readinessProbe.httpGet.path).toBe('/healthz');
+    expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
+    // The controller's Deployment never selects the dashboard's pods.
+    const controller = (await render({ 'webDashboard.enabled': true })).find(
+      (d) => d.kind === 'Deployment' && d.metadata?.name === 'weir',
+    )!;
+    expect(controller.spec!.selector!.matchLabels['app.kubernetes.io/name']).toBe('weir');
+    expect(deployment.selector!.matchLabels['app.kubernetes.io/name']).toBe('weir-dashboard');
+    // In one namespace, a Role there instead.
+    const namespaced = named(await render({ 'webDashboard.enabled': true, watchNamespace: team }));
+    expect(namespaced.map((d) => d.kind)).toContain('Role');
+    expect(namespaced.map((d) => d.kind)).not.toContain('ClusterRole');
+    await expect(render({ 'webDashboard.allowedHosts[0]': 'a b' })).rejects.toThrow(/allowedHosts/);
+
+    // On the API server: the ServiceAccount serves the dashboard and may do nothing else.
+    await cluster.kubectl(
+      ['apply', '-f', '-'],
+      await renderChart(system, { ...chartValues, 'webDashboard.enabled': true }),
+    );
+    const reader = await serviceAccountKubeConfig(cluster, system, 'weir-dashboard');
+    const code = (p: Promise<unknown>) =>
+      p.then(
+        () => 200,
+        (e: { code?: number }) => e.code,
+      );
+    const objects = k8s.KubernetesObjectApi.makeApiClient(reader);
+    const core = reader.makeApiClient(k8s.CoreV1Api);
+    const custom = reader.makeApiClient(k8s.CustomObjectsApi);
+    const weir = { group: 'weir.dev', version: 'v1alpha1' };
+    expect(await code(custom.listClusterCustomObject({ ...weir, plural: 'canaries' }))).toBe(200);
+    expect(await code(core.listEventForAllNamespaces())).toBe(200);
+    expect(
+      await code(
+        objects.patch(
+          {
+            apiVersion: 'weir.dev/v1alpha1',
+            kind: 'Canary',
+            metadata: {
+              name: 'podinfo',
+              namespace: team,
+              annotations: { 'weir.dev/promote': 'x' },
+            },
+          },
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          k8s.PatchStrategy.MergePatch,
+        ),
+      ),
+    ).toBe(403);
+    expect(await code(core.listNamespacedSecret({ namespace: system }))).toBe(403);
+    expect(await code(custom.listClusterCustomObject({ ...weir, plural: 'metrictemplates' }))).toBe(
+      403,
+    );
+    expect(await code(core.listNamespacedPod({ namespace: team }))).toBe(403);
+
+    const dashboard = await startDashboard({
+      kubeConfig: reader,
+      readOnly: true,
+      logger: createLogger('silent'),
+      assets: { 'app.js': '', 'app.css': '' },
+    });
+    try {
+      const rows = (await (await fetch(`${dashboard.url}api/canaries`)).json()) as {
+        name: string;
+      }[];
+      expect(rows.map((r) => r.name)).toContain('podinfo');
+      const detail = await fetch(`${dashboard.url}api/canaries/${team}/podinfo`);
+      expect(((await detail.json()) as { actions: unknown[] }).actions).toEqual([]);
+    } finally {
+      await dashboard.close();
+    }
   });
 
   it('lets the ServiceAccount do what each router does once its flag is set, and not before', async () => {

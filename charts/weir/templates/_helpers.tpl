@@ -25,6 +25,13 @@ app.kubernetes.io/name: {{ include "weir.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
+{{/* The dashboard's pods: a name of their own, so the controller's selectors never match them. */}}
+{{- define "weir.dashboardSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "weir.name" . }}-dashboard
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: dashboard
+{{- end -}}
+
 {{- define "weir.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- default (include "weir.fullname" .) .Values.serviceAccount.name -}}
