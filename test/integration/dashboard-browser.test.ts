@@ -292,7 +292,9 @@ describe('the dashboard in a real browser', () => {
     await until('payments Failed', phaseIs('payments', 'Failed'));
     checks.script = (_name, n) => healthy(n);
 
-    await detail.locator('.summary', { hasText: 'Failed' }).waitFor();
+    // The phase itself ("Failed checks", a label, is always there).
+    await detail.locator('.summary span.phase', { hasText: 'Failed' }).waitFor();
+    await detail.locator('.release .facts', { hasText: 'RolledBack' }).waitFor();
     const timeline = (await detail.locator('.release ol.timeline').innerText()).split('\n');
     expect(timeline.join('\n')).toContain('request-success-rate 91.2% < 99%');
     expect(timeline.join('\n')).toMatch(/Failed/);
@@ -319,7 +321,7 @@ describe('the dashboard in a real browser', () => {
 
   it('offers no action to a user whose RBAC does not allow the patch', async () => {
     const page = await open(viewer, `/canaries/${namespace}/payments`);
-    await page.locator('.summary', { hasText: 'Failed' }).waitFor();
+    await page.locator('.summary span.phase', { hasText: 'Failed' }).waitFor();
     await page.locator('#actions-note', { hasText: 'you may not patch Canaries' }).waitFor();
     expect(await page.locator('.action-buttons button:not([hidden])').count()).toBe(0);
     expect(await page.locator('.action-buttons').isHidden()).toBe(true);
