@@ -6,8 +6,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { convertFlagger } from '../convert/flagger.js';
-import { formatText, lintPaths } from '../lint/lint.js';
 import { sanitize } from '../util/text.js';
 import { UsageError } from './usage-error.js';
 
@@ -50,6 +48,9 @@ async function lint(args: string[]): Promise<number> {
   if (values.format !== 'text' && values.format !== 'json') {
     throw new UsageError(`--format: expected text or json, got "${values.format}"`);
   }
+  // Each command loads what it needs: Ajv, CEL and YAML positions only here and in
+  // convert, the Kubernetes client only in the cluster commands (ADR 0023).
+  const { formatText, lintPaths } = await import('../lint/lint.js');
   const result = await lintPaths(positionals);
   process.stdout.write(
     values.format === 'json' ? JSON.stringify(result, null, 2) + '\n' : formatText(result),
@@ -68,6 +69,7 @@ async function convert(args: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) throw new UsageError('weir convert needs at least one file');
+  const { convertFlagger } = await import('../convert/flagger.js');
   const parts: string[] = [];
   let notes = 0;
   for (const file of positionals) {
@@ -104,7 +106,6 @@ async function cluster(
   }
   if (positionals.length !== 1)
     throw new UsageError(`weir ${command} needs exactly one Canary name`);
-  // Loaded only here: the Kubernetes client is heavy, and lint in CI should not pay for it.
   const { history, requestAction, resolveTarget } = await import('./kube-commands.js');
   const target = resolveTarget(clusterValues(values));
   const name = positionals[0]!;
