@@ -282,7 +282,7 @@ describe('the Helm chart', () => {
     const deployment = on.find((d) => d.kind === 'Deployment')!.spec!;
     const container = deployment.template.spec.containers[0]!;
     expect(deployment.template.spec.serviceAccountName).toBe('weir-dashboard');
-    expect(container.command).toEqual(['node', 'dist/src/cli/weir.js']);
+    expect(container.command).toEqual(['node', 'dist/weir.mjs']);
     expect(container.args).toEqual([
       'dashboard',
       '--read-only',

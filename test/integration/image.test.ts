@@ -158,7 +158,7 @@ describe.skipIf(!containerRuntime)('the controller image', () => {
         '--entrypoint',
         'node',
         image,
-        'dist/src/cli/weir.js',
+        'dist/weir.mjs',
         'dashboard',
         '--read-only',
         '--kubeconfig=/etc/weir/kubeconfig',

@@ -1,9 +1,10 @@
 /**
  * The page's two assets: one ES module (`main.ts` and what it imports) and one
  * stylesheet (`app.css`). From a source checkout they are built in memory with esbuild
- * at the dashboard's start; `npm run build` writes them next to the compiled module
- * (`assets/`), which is how the image ships them: esbuild is a build-time dependency
- * (ADR 0022), imported only when called, so loading this module needs none.
+ * at the dashboard's start; `npm run build` writes them next to the bundles
+ * (`dist/assets/`, found from this module's URL, which is then the bundle's), which is
+ * how the image ships them: esbuild is a build-time dependency (ADR 0022, 0023),
+ * imported only when called, so loading this module needs none.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -14,15 +15,18 @@ import type { DashboardAssets } from '../server.js';
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const assetNames = ['app.js', 'app.css'] as const;
 
-/** The prebuilt assets next to this module when there are any, else built from the sources. */
+/**
+ * The prebuilt assets when there are any, else built from the sources. In the bundles
+ * this module's code sits in dist/chunks/, and the assets in dist/assets/.
+ */
 export async function pageAssets(): Promise<DashboardAssets> {
-  const dir = here('./assets/');
-  if (!existsSync(join(dir, 'app.js'))) return buildAssets();
+  const dir = ['./assets/', '../assets/'].map(here).find((d) => existsSync(join(d, 'app.js')));
+  if (!dir) return buildAssets();
   const [js, css] = await Promise.all(assetNames.map((n) => readFile(join(dir, n), 'utf8')));
   return { 'app.js': js!, 'app.css': css! };
 }
 
-/** Builds the assets and writes them into `dir` (`npm run build`: dist/src/dashboard/ui/assets). */
+/** Builds the assets and writes them into `dir` (`npm run build`: dist/assets, next to the bundles). */
 export async function writeAssets(dir: string): Promise<void> {
   const assets = await buildAssets();
   await mkdir(dir, { recursive: true });
@@ -32,8 +36,8 @@ export async function writeAssets(dir: string): Promise<void> {
 /** Bundles and minifies the page; throws esbuild's errors when a source does not build. */
 export async function buildAssets(): Promise<DashboardAssets> {
   const entries = { js: here('./main.ts'), css: here('./app.css') };
-  // tsc compiles this module into dist/ but not the page's sources (browser code, with
-  // their own tsconfig.json): a compiled Weir has to be given built assets instead.
+  // Outside a source checkout (the bundles in dist/) the page's sources are not there:
+  // a built Weir has to be given built assets instead.
   if (!existsSync(entries.js))
     throw new Error(
       `The dashboard page's sources are not next to ${here('.')}: build its assets from src/ (buildAssets) and serve those`,
