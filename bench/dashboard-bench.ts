@@ -3,7 +3,7 @@
  * memory and API watches with many Canaries and pages open (issue #19).
  *
  * A real API server holds N Canaries, each with its Deployment, a status and one ended
- * CanaryRun of eight transitions. `weir dashboard` runs compiled, as its own process, as
+ * CanaryRun of eight transitions. `weir dashboard` runs as it ships (the bundle), as its own process, as
  * the image runs it; P pages open its event stream (half the list, half one Canary each). Then
  * 100 Canaries change. Prints the dashboard's RSS, its open API watches (from the API
  * server's audit log), and how fast and how much each kind of page received.
@@ -223,26 +223,15 @@ try {
   });
   log(`created in ${((Date.now() - t0) / 1000).toFixed(0)} s; starting weir dashboard`);
 
-  // Compiled, with its prebuilt assets, as the image runs it (tsx and esbuild would add
-  // their own memory): the same two steps as `npm run build`, into a scratch directory.
+  // Built as it ships (npm run build's bundles and prebuilt assets; tsx and esbuild would
+  // add their own memory), into a scratch directory.
   const dist = path.join(repoRoot, '.tmp', 'bench-dashboard-dist');
-  const tsc = path.join(repoRoot, 'node_modules/typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', dist], {
+  execFileSync(process.execPath, ['--import', 'tsx', 'hack/build.ts', '--out', dist], {
     cwd: repoRoot,
   });
-  execFileSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'hack/build-dashboard-assets.ts',
-      path.join(dist, 'src/dashboard/ui/assets'),
-    ],
-    { cwd: repoRoot },
-  );
   const child = spawn(
     process.execPath,
-    [path.join(dist, 'src/cli/weir.js'), 'dashboard', '--kubeconfig', cluster.kubeconfigPath],
+    [path.join(dist, 'weir.mjs'), 'dashboard', '--kubeconfig', cluster.kubeconfigPath],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   dashboard = child;

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** The controller under test, running as a child process of the bench. */
@@ -19,8 +19,8 @@ process.once('exit', () => {
 });
 
 /**
- * The default command: Weir from this checkout, through tsx or compiled
- * (`script` is then the compiled main.js), with Weir's flags and placeholders.
+ * The default command: Weir from this checkout, through tsx or built as it ships
+ * (`script` is then the controller's bundle), with Weir's flags and placeholders.
  * `nodeFlags` go before the script (e.g. --cpu-prof).
  */
 export function defaultControllerArgv(
@@ -45,27 +45,34 @@ export function defaultControllerArgv(
 }
 
 /**
- * Compiles src/ with the build's tsconfig into `outDir` and returns the path of
- * main.js. Type errors do not stop the bench (tsc still emits; work in progress
- * elsewhere in the tree may have them): they come back as a warning.
+ * Builds Weir as it ships (`hack/build.ts`: the controller and CLI bundles) into
+ * `outDir` and returns the path of the controller's bundle, with the Node flags the
+ * image runs it with (its Dockerfile's ENTRYPOINT), so the bench measures what ships.
  */
 export function compileController(
   repoRoot: string,
   outDir: string,
-): { main: string; warning?: string } {
-  const tsc = path.join(repoRoot, 'node_modules', '.bin', 'tsc');
-  const r = spawnSync(tsc, ['-p', 'tsconfig.build.json', '--outDir', outDir], {
+): { main: string; nodeFlags: string[] } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'hack/build.ts', '--out', outDir], {
     cwd: repoRoot,
     encoding: 'utf8',
   });
-  const main = path.join(outDir, 'src', 'main.js');
-  if (!existsSync(main)) throw new Error(`Compiling Weir failed:\n${r.stdout}${r.stderr}`);
+  const main = path.join(outDir, 'weir-controller.mjs');
+  if (r.status !== 0 || !existsSync(main))
+    throw new Error(`Building Weir failed:\n${r.stdout}${r.stderr}`);
   return {
     main,
-    ...(r.status !== 0
-      ? { warning: `tsc reported errors, compiled anyway: ${r.stdout.split('\n')[0]}` }
-      : {}),
+    nodeFlags: imageNodeFlags(readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8')),
   };
+}
+
+/** The flags between `node` and the script in a Dockerfile's exec-form ENTRYPOINT. */
+export function imageNodeFlags(dockerfile: string): string[] {
+  const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile)?.[1];
+  const argv: unknown = line ? JSON.parse(line) : undefined;
+  if (!Array.isArray(argv) || argv[0] !== 'node' || !argv.every((a) => typeof a === 'string'))
+    throw new Error('The Dockerfile has no ENTRYPOINT ["node", ...] to take the flags from');
+  return (argv as string[]).slice(1).filter((a) => a.startsWith('-'));
 }
 
 /** Starts `argv` (no shell) with stdout and stderr appended to `logFile`. */

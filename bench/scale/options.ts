@@ -15,7 +15,7 @@ export interface ScaleOptions {
   controllerArgs: string[];
   /** Flags for node itself when it runs the default command, e.g. --max-old-space-size=192. */
   nodeOptions: string[];
-  /** Run the default controller compiled (tsc to .tmp/bench-dist) instead of through tsx. */
+  /** Run the default controller as it ships (npm run build's bundle, in .tmp/bench-dist), not through tsx. */
   compiled: boolean;
   /** Name of the controller in the report. */
   controllerName: string;
@@ -55,8 +55,9 @@ export const usage = `Usage: npm run bench:scale -- [options]
                            (default: node --import tsx src/main.ts with Weir's flags)
   --controller-args "ARGS" extra flags for the default command, e.g. "--concurrency 16"
   --node-options="FLAGS"   flags for node running the default command, e.g. "--max-old-space-size=192"
-  --compiled               default command runs Weir compiled by tsc (as the image does), not via tsx
-  --controller-name NAME   name in the report (default weir (tsx|compiled), or the command's first word)
+  --compiled               default command runs Weir as it ships (npm run build's bundle, with the
+                           Node flags of the Dockerfile's ENTRYPOINT), not via tsx
+  --controller-name NAME   name in the report (default weir (tsx|bundle), or the command's first word)
   --api-group G            Canary API group (default weir.dev; Flagger: flagger.app)
   --api-version V          Canary API version (default v1alpha1; Flagger: v1beta1)
   --crds FILE              CRDs of the controller's kinds (repeatable; default Weir's crds/)
@@ -195,7 +196,7 @@ export function parseScaleOptions(argv: string[]): ScaleOptions | undefined {
       (controllerCmd
         ? controllerCmd[0]!.split('/').at(-1)!
         : values.compiled
-          ? 'weir (compiled)'
+          ? 'weir (bundle)'
           : 'weir (tsx)'),
     apiGroup,
     apiVersion: values['api-version'],

@@ -46,6 +46,9 @@ export function summaryTable(results: readonly SizeResult[]): string {
         : '–',
       `${f(r.memory.rssMiB.max)} / ${f(r.memory.rssMiB.final)}`,
       f(cpu.controller, 1),
+      rel && rel.weightChanges > 0 && cpu.controller !== undefined
+        ? f((cpu.controller * 1000) / rel.weightChanges, 1)
+        : '–',
       f(cpu['kube-apiserver'], 1),
       f(cpu.etcd, 1),
       f(r.eventLoopLagP99Ms?.max, 1),
@@ -65,6 +68,7 @@ export function summaryTable(results: readonly SizeResult[]): string {
       'Prom q/s / mean ms / ctrl-side p99 ms',
       'RSS MiB max/final',
       'ctrl CPU s',
+      'ctrl CPU ms per weight change',
       'apiserver CPU s',
       'etcd CPU s',
       'loop lag p99 ms (max)',
@@ -126,8 +130,8 @@ export function cpuTable(results: readonly SizeResult[]): string {
   ];
   for (const r of results)
     for (const [phase, cpu] of Object.entries(r.cpuSeconds))
-      rows.push([r.canaries, phase, ...names.map((n) => f(cpu[n], 1))]);
-  return rows.length ? table(['canaries', 'phase', ...names], rows) : '';
+      rows.push([r.controller.name, r.canaries, phase, ...names.map((n) => f(cpu[n], 1))]);
+  return rows.length ? table(['run', 'canaries', 'phase', ...names], rows) : '';
 }
 
 /** Where the controller's writes of one release went, by `verb resource`, one line per size. */
@@ -162,7 +166,7 @@ export function memoryLines(results: readonly SizeResult[]): string[] {
     const node = m.node
       ? `; Node heap used ${f(m.node.heapUsedMiB)} MiB (live after the last full GC ${f(m.node.liveHeapMiB)} MiB) of ${f(m.node.heapTotalMiB)} MiB reserved, external ${f(m.node.externalMiB)} MiB (at the end of the releases)`
       : '';
-    return `${r.canaries}: controller RSS ${f(m.bootstrappedRssMiB)} MiB bootstrapped, max ${f(m.rssMiB.max)}, final ${f(m.rssMiB.final)} (with child processes: max ${f(m.treeRssMiB.max)})${node}`;
+    return `${r.controller.name} at ${r.canaries}: controller RSS ${f(m.bootstrappedRssMiB)} MiB bootstrapped, max ${f(m.rssMiB.max)}, final ${f(m.rssMiB.final)} (with child processes: max ${f(m.treeRssMiB.max)})${node}`;
   });
 }
 

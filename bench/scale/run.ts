@@ -221,17 +221,16 @@ export async function runSize(
       ? path.resolve(options.heapSnapshotDir, `n${n}-${Date.now()}`)
       : undefined;
     for (const d of [profDir, heapDir]) if (d) await mkdir(d, { recursive: true });
+    const built = options.compiled
+      ? compileController(repoRoot, path.join(repoRoot, '.tmp', 'bench-dist'))
+      : undefined;
     const nodeFlags = [
+      ...(built?.nodeFlags ?? []),
       ...options.nodeOptions,
       ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
       ...(heapDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${heapDir}`] : []),
     ];
-    let script: string | undefined;
-    if (options.compiled) {
-      const built = compileController(repoRoot, path.join(repoRoot, '.tmp', 'bench-dist'));
-      script = built.main;
-      if (built.warning) notes.push(built.warning);
-    }
+    const script = built?.main;
     const template =
       options.controllerCmd ?? defaultControllerArgv(nodeFlags, options.controllerArgs, script);
     const argv = fillPlaceholders(template, {

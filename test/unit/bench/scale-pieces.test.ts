@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as yaml from 'js-yaml';
 import { auditPolicy, countEvent, type RequestCounts } from '../../../bench/scale/audit.js';
+import { imageNodeFlags } from '../../../bench/scale/controller-process.js';
 import { exposition } from '../../../bench/scale/exporter.js';
 import { canaryWeightOf } from '../../../bench/scale/observer.js';
 import { fillPlaceholders, parseScaleOptions, splitCommand } from '../../../bench/scale/options.js';
@@ -16,6 +17,18 @@ import {
 import { canary, podsOf, successRateQuery } from '../../../bench/scale/workload.js';
 
 describe('controller command', () => {
+  it("runs the bundle with the flags of the image's ENTRYPOINT", () => {
+    const dockerfile = (entry: string) => `FROM x\nUSER 1\nENTRYPOINT ${entry}\n`;
+    expect(
+      imageNodeFlags(dockerfile('["node", "--max-semi-space-size=2", "dist/weir-controller.mjs"]')),
+    ).toEqual(['--max-semi-space-size=2']);
+    expect(imageNodeFlags(dockerfile('["node", "dist/weir-controller.mjs"]'))).toEqual([]);
+    expect(() => imageNodeFlags(dockerfile('node dist/weir-controller.mjs'))).toThrow(
+      'ENTRYPOINT ["node"',
+    );
+    expect(() => imageNodeFlags('FROM x\n')).toThrow('no ENTRYPOINT');
+  });
+
   it('splits like a shell for words and quotes, without expansion', () => {
     expect(splitCommand(`flagger -kubeconfig={kubeconfig}  -x "a b" 'c d' e\\ f $HOME`)).toEqual([
       'flagger',
