@@ -14,8 +14,9 @@ export interface Machine {
   weir: string;
 }
 
-const f = (v: number | undefined, digits = 0) =>
-  v === undefined || Number.isNaN(v) ? '–' : v.toFixed(digits);
+/** A figure, or '–' where there is none (JSON turns NaN into null, so results read back hold null). */
+const f = (v: number | null | undefined, digits = 0) =>
+  v === undefined || v === null || Number.isNaN(v) ? '–' : v.toFixed(digits);
 const triple = (s: Summary | undefined) =>
   s && s.count !== 0 ? `${f(s.p50)} / ${f(s.p99)} / ${f(s.max)}` : '–';
 
