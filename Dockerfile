@@ -28,4 +28,4 @@ EXPOSE 8080 8081
 # collected when it reaches 1.5 × what the last full GC kept alive, where V8 would let it
 # reach up to 4 ×. The limit follows the live data, however much there is. bench:scale
 # --compiled runs the bundle with these same flags.
-ENTRYPOINT ["node", "--max-semi-space-size=4", "--heap-growing-percent=50", "dist/weir-controller.mjs"]
+ENTRYPOINT ["node", "--max-semi-space-size=8", "--heap-growing-percent=50", "dist/weir-controller.mjs"]
