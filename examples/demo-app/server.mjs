@@ -39,6 +39,14 @@ const duration = new Histogram({
   registers: [registry],
 });
 
+// Both codes' series exist from the first scrape. A series that appears only with the
+// first 500 has no earlier sample, so rate() would miss every error served before
+// Prometheus first saw it, and the success rate would read high.
+for (const code of ['200', '500']) {
+  requests.inc({ code }, 0);
+  duration.zero({ code });
+}
+
 // Failures are spread evenly, so a 5 % error rate shows as 5 % in any window.
 let served = 0;
 let stopping = false;
