@@ -56,6 +56,11 @@ export interface DataPlane {
    * backend names without the provider suffix (e.g. `shop-frontend-canary-http-80`).
    */
   appliedWeights(): Promise<Record<string, Record<string, number>>>;
+  /**
+   * How many servers Traefik sends each load-balanced service to now, by name without the
+   * provider suffix: a backend whose endpoints it has not read yet has 0, and answers 503.
+   */
+  servers(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -127,6 +132,18 @@ export async function startDataPlane(
     const gatewayUrl = `http://127.0.0.1:${await ns.expose('127.0.0.1', gatewayPort)}`;
     const internal = `http://127.0.0.1:${await ns.expose('127.0.0.1', 9100)}`;
     const traefikMetricsUrl = `${internal}/metrics`;
+    /** Traefik's own view of its HTTP services (its API, on the internal entry point). */
+    const traefikServices = async () => {
+      const res = await fetch(`${internal}/api/http/services`, {
+        signal: AbortSignal.timeout(5_000),
+      });
+      return (await res.json()) as {
+        name: string;
+        weighted?: { services?: { name: string; weight?: number }[] };
+        loadBalancer?: { servers?: unknown[] };
+      }[];
+    };
+    const strip = (n: string) => n.replace(/@[a-z]+$/, '');
     return {
       ns,
       gatewayUrl,
@@ -140,14 +157,7 @@ export async function startDataPlane(
         return parseServiceRequests(text);
       },
       async appliedWeights() {
-        const res = await fetch(`${internal}/api/http/services`, {
-          signal: AbortSignal.timeout(5_000),
-        });
-        const services = (await res.json()) as {
-          name: string;
-          weighted?: { services?: { name: string; weight?: number }[] };
-        }[];
-        const strip = (n: string) => n.replace(/@[a-z]+$/, '');
+        const services = await traefikServices();
         return Object.fromEntries(
           services
             .filter((s) => s.weighted?.services)
@@ -155,6 +165,14 @@ export async function startDataPlane(
               strip(s.name),
               Object.fromEntries(s.weighted!.services!.map((b) => [strip(b.name), b.weight ?? 1])),
             ]),
+        );
+      },
+      async servers() {
+        const services = await traefikServices();
+        return Object.fromEntries(
+          services
+            .filter((s) => s.loadBalancer)
+            .map((s) => [strip(s.name), s.loadBalancer!.servers?.length ?? 0]),
         );
       },
       stop,

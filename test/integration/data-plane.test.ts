@@ -170,16 +170,21 @@ describe('routers through a real data plane (Traefik v3.6.12)', () => {
       { timeoutMs: 30_000, what: `Prometheus to have both success rates of ${name}` },
     );
 
-  /** Waits until Traefik applies `primary`/`canary` as the weights of `name`'s split. */
+  /**
+   * Waits until Traefik applies `primary`/`canary` as the weights of `name`'s split, with
+   * servers behind each backend that gets a share (its endpoints may come a reload later).
+   */
   const applied = (name: string, primary: number, canary: number) =>
     waitFor(
       async () => {
+        const servers = await dp.servers();
         for (const backends of Object.values(await dp.appliedWeights())) {
-          const w = (role: string) =>
-            Object.entries(backends).find(([b]) =>
-              b.startsWith(`${namespace}-${name}-${role}-`),
-            )?.[1];
-          if (w('primary') === primary && w('canary') === canary) return true;
+          const backend = (role: string) =>
+            Object.entries(backends).find(([b]) => b.startsWith(`${namespace}-${name}-${role}-`));
+          const p = backend('primary');
+          const c = backend('canary');
+          const served = ([b, weight]: [string, number]) => weight === 0 || (servers[b] ?? 0) > 0;
+          if (p?.[1] === primary && c?.[1] === canary && served(p) && served(c)) return true;
         }
         return undefined;
       },
