@@ -415,21 +415,26 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
       );
       await beginRelease('1.0.0', 0);
       await commitAndPush('frontend 1.0.0: first deployment with a Canary');
+      await follow(['Initialized'], 'frontend to be initialized');
+      // Users arrive once the app is served: until Traefik has read the route and a Ready
+      // frontend-primary, it answers 404, 500 or 503, which says nothing about a release.
+      await waitFor(
+        async () => {
+          const res = await fetch(`${dataPlane.gatewayUrl}/`, {
+            signal: AbortSignal.timeout(2_000),
+          }).catch(() => undefined);
+          await res?.body?.cancel();
+          return res?.status === 200 ? true : undefined;
+        },
+        { timeoutMs: 60_000, what: 'the gateway to serve frontend-primary' },
+      );
       load.start();
       loadStarted = true;
       lastReport = Date.now();
-      out.say(`steady load: 20 requests/s to the Gateway (${dataPlane.gatewayUrl}/)`);
-      await follow(['Initialized'], 'frontend to be initialized');
       out.say('bootstrapped: frontend-primary serves all traffic, frontend is scaled to zero');
+      out.say(`steady load: 20 requests/s to the Gateway (${dataPlane.gatewayUrl}/)`);
 
       await beginRelease('1.0.1', (await canary()).status?.canaryWeight);
-      const boot = traffic['1.0.0'];
-      if (boot?.failed)
-        out.say(
-          `${boot.failed} of ${boot.sent} requests failed during the first deployment, before the ` +
-            'gateway could reach a Ready frontend-primary (Traefik answers 404 without a route, ' +
-            '500 for a backend Service it does not know yet, 503 for one without Ready endpoints)',
-        );
       await commitAndPush('frontend 1.0.1: faster product listing', (y) =>
         y
           .replace('weir-demo-app:1.0.0', 'weir-demo-app:1.0.1')
