@@ -451,8 +451,9 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
       const v3 = await follow(['Succeeded', 'Failed'], 'the 1.0.2 release to finish');
       await new Promise((r) => setTimeout(r, 1_500)); // let the last Slack message arrive
       await reportTraffic((await canary()).status?.canaryWeight);
+      // The first deployment had no release traffic: the load starts once it is served.
       for (const [version, t] of Object.entries(traffic))
-        out.say(`traffic during ${version}: ${describeTraffic(t)}`);
+        if (t.sent > 0) out.say(`traffic during ${version}: ${describeTraffic(t)}`);
       out.block(await history({ kubeConfig, namespace }, app));
       return { v2, v3 };
     };
