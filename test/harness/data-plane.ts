@@ -52,15 +52,12 @@ export interface DataPlane {
   /** Requests Traefik counted per service and status code, from its own metrics. */
   serviceRequests(): Promise<Record<string, Record<string, number>>>;
   /**
-   * The weights Traefik applies now, per weighted service: { wrr service: { backend: weight } },
-   * backend names without the provider suffix (e.g. `shop-frontend-canary-http-80`).
+   * The weights Traefik applies now, per weighted service: { wrr service: { backend: { weight,
+   * servers } } }, backend names without the provider suffix (e.g. `shop-frontend-canary-http-80`).
+   * `servers` counts the endpoints Traefik sends the backend to: 0 (it answers 503) until it has
+   * read them, which may be a reload after the weights.
    */
-  appliedWeights(): Promise<Record<string, Record<string, number>>>;
-  /**
-   * How many servers Traefik sends each load-balanced service to now, by name without the
-   * provider suffix: a backend whose endpoints it has not read yet has 0, and answers 503.
-   */
-  servers(): Promise<Record<string, number>>;
+  appliedWeights(): Promise<Record<string, Record<string, { weight: number; servers: number }>>>;
   stop(): Promise<void>;
 }
 
@@ -132,18 +129,6 @@ export async function startDataPlane(
     const gatewayUrl = `http://127.0.0.1:${await ns.expose('127.0.0.1', gatewayPort)}`;
     const internal = `http://127.0.0.1:${await ns.expose('127.0.0.1', 9100)}`;
     const traefikMetricsUrl = `${internal}/metrics`;
-    /** Traefik's own view of its HTTP services (its API, on the internal entry point). */
-    const traefikServices = async () => {
-      const res = await fetch(`${internal}/api/http/services`, {
-        signal: AbortSignal.timeout(5_000),
-      });
-      return (await res.json()) as {
-        name: string;
-        weighted?: { services?: { name: string; weight?: number }[] };
-        loadBalancer?: { servers?: unknown[] };
-      }[];
-    };
-    const strip = (n: string) => n.replace(/@[a-z]+$/, '');
     return {
       ns,
       gatewayUrl,
@@ -157,22 +142,30 @@ export async function startDataPlane(
         return parseServiceRequests(text);
       },
       async appliedWeights() {
-        const services = await traefikServices();
+        const res = await fetch(`${internal}/api/http/services`, {
+          signal: AbortSignal.timeout(5_000),
+        });
+        const services = (await res.json()) as {
+          name: string;
+          weighted?: { services?: { name: string; weight?: number }[] };
+          loadBalancer?: { servers?: unknown[] };
+        }[];
+        const strip = (n: string) => n.replace(/@[a-z]+$/, '');
+        const servers = new Map(
+          services.map((s) => [strip(s.name), s.loadBalancer?.servers?.length ?? 0]),
+        );
         return Object.fromEntries(
           services
             .filter((s) => s.weighted?.services)
             .map((s) => [
               strip(s.name),
-              Object.fromEntries(s.weighted!.services!.map((b) => [strip(b.name), b.weight ?? 1])),
+              Object.fromEntries(
+                s.weighted!.services!.map((b) => [
+                  strip(b.name),
+                  { weight: b.weight ?? 1, servers: servers.get(strip(b.name)) ?? 0 },
+                ]),
+              ),
             ]),
-        );
-      },
-      async servers() {
-        const services = await traefikServices();
-        return Object.fromEntries(
-          services
-            .filter((s) => s.loadBalancer)
-            .map((s) => [strip(s.name), s.loadBalancer!.servers?.length ?? 0]),
         );
       },
       stop,

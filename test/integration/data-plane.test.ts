@@ -177,14 +177,16 @@ describe('routers through a real data plane (Traefik v3.6.12)', () => {
   const applied = (name: string, primary: number, canary: number) =>
     waitFor(
       async () => {
-        const servers = await dp.servers();
         for (const backends of Object.values(await dp.appliedWeights())) {
           const backend = (role: string) =>
-            Object.entries(backends).find(([b]) => b.startsWith(`${namespace}-${name}-${role}-`));
+            Object.entries(backends).find(([b]) =>
+              b.startsWith(`${namespace}-${name}-${role}-`),
+            )?.[1];
           const p = backend('primary');
           const c = backend('canary');
-          const served = ([b, weight]: [string, number]) => weight === 0 || (servers[b] ?? 0) > 0;
-          if (p?.[1] === primary && c?.[1] === canary && served(p) && served(c)) return true;
+          const served = (b: { weight: number; servers: number }) =>
+            b.weight === 0 || b.servers > 0;
+          if (p?.weight === primary && c?.weight === canary && served(p) && served(c)) return true;
         }
         return undefined;
       },
