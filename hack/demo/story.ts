@@ -20,7 +20,7 @@ import { startCluster, type Cluster } from '../../test/harness/cluster.js';
 import { startDataPlane } from '../../test/harness/data-plane.js';
 import { fluxNamespace, startFlux } from '../../test/harness/flux.js';
 import { startGitServer, WorkingCopy } from '../../test/harness/git-server.js';
-import { SteadyLoad, type LoadCounts } from '../../test/harness/load.js';
+import { sendRequests, SteadyLoad, type LoadCounts } from '../../test/harness/load.js';
 import { freePort } from '../../test/harness/ports.js';
 import type { PrometheusServer } from '../../test/harness/prometheus.js';
 import { repoRoot, toolPath } from '../../test/harness/tools.js';
@@ -419,13 +419,10 @@ export async function setUpStory(out: StoryOutput): Promise<Story> {
       // Users arrive once the app is served: until Traefik has read the route and a Ready
       // frontend-primary, it answers 404, 500 or 503, which says nothing about a release.
       await waitFor(
-        async () => {
-          const res = await fetch(`${dataPlane.gatewayUrl}/`, {
-            signal: AbortSignal.timeout(2_000),
-          }).catch(() => undefined);
-          await res?.body?.cancel();
-          return res?.status === 200 ? true : undefined;
-        },
+        async () =>
+          (await sendRequests(`${dataPlane.gatewayUrl}/`, 1, { timeoutMs: 2_000 })).failed === 0
+            ? true
+            : undefined,
         { timeoutMs: 60_000, what: 'the gateway to serve frontend-primary' },
       );
       load.start();
